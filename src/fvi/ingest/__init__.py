@@ -1,0 +1,1 @@
+"""Connectors: one module per public source; each reads and copies, never cleans."""
