@@ -1,0 +1,48 @@
+# FVI — two commands: `make run` (set up + run the main job on the embedded default)
+# and `make test` (set up + pass the tests). Setup is idempotent and quick when done.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.fvi-installed
+UV_VERSION := 0.13.9
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export MLFLOW_DISABLE_TELEMETRY := true
+
+.PHONY: setup run test test-unit lint typecheck bench services clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m uv --version 2>/dev/null | grep -q "$(UV_VERSION)" || $(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/python -m uv pip sync --python $(BIN)/python requirements.lock
+	$(BIN)/python -m uv pip install --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/fvi run $(RUN_ARGS)
+
+services:
+	@bash scripts/services.sh
+
+test: setup services
+	$(BIN)/pytest -q -n 2 --dist loadfile tests
+
+test-unit: setup
+	$(BIN)/pytest -q tests/unit
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+bench: setup services
+	$(BIN)/python bench/bench_ingest_build.py
+
+lock:
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+
+clean:
+	rm -rf .fvi build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache

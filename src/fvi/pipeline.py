@@ -1,0 +1,407 @@
+"""The main job: ingest every source into a staging warehouse, build it with dbt, swap it in.
+
+Input, in order of preference: ``--data-dir`` / ``FVI_DATA_DIR``; the publishers' live URLs when
+reachable; otherwise a synthetic demo world (said loudly, and carried as ``is_synthetic``).
+One source failing (unknown layout, missing file) does not stop the others: its bronze tables
+are carried forward from the previous good warehouse when there is one, else created empty, and
+the manifest says which. Any build or test failure leaves the live warehouse untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+
+from fvi.ingest.base import (
+    QUARANTINE_COLUMNS,
+    LayoutError,
+    LoadResult,
+    SourceNotFound,
+    empty_frame,
+    load_column_maps,
+)
+from fvi.registry import load_sources, registry_hash
+from fvi.settings import Settings
+
+# Order matters only for display; every connector is independent.
+CONNECTORS = (
+    "gem_mines",
+    "gem_plants",
+    "climate_trace",
+    "eia_mines",
+    "owid",
+    "gcp",
+    "wdi",
+    "subsidies",
+    "carbon_pricing",
+    "coal_policy",
+    "mining_land",
+)
+SYNTHETIC_MARKER = "SYNTHETIC.txt"
+MANIFEST_COLUMNS = [
+    "run_id",
+    "source_id",
+    "dataset",
+    "url",
+    "path",
+    "release",
+    "retrieved_at",
+    "sha256",
+    "bytes",
+    "rows_loaded",
+    "rows_quarantined",
+    "licence_name",
+    "licence_url",
+    "status",
+    "message",
+    "is_synthetic",
+]
+
+Say = Callable[[str], None]
+
+
+def connector(source_id: str) -> ModuleType:
+    return importlib.import_module(f"fvi.ingest.{source_id}")
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "_" + secrets.token_hex(3)
+
+
+@dataclass
+class InputPlan:
+    """Where this run reads from."""
+
+    kind: str  # local | live | demo
+    data_dir: Path
+    synthetic: bool = False
+
+
+@dataclass
+class SourceOutcome:
+    source_id: str
+    status: str  # loaded | failed | missing | carried_forward
+    message: str = ""
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    seconds: float = 0.0
+    manifest: list[dict[str, Any]] = field(default_factory=list)
+    quarantine: pd.DataFrame | None = None
+
+
+def is_synthetic_dir(data_dir: Path) -> bool:
+    return (data_dir / SYNTHETIC_MARKER).exists()
+
+
+def plan_input(settings: Settings, data_dir: Path | None, say: Say) -> InputPlan:
+    """Decide where the data comes from, preferring real data."""
+    chosen = data_dir or settings.data_dir
+    if chosen is not None:
+        chosen = chosen.expanduser().resolve()
+        if not chosen.is_dir():
+            raise FileNotFoundError(f"data directory {chosen} does not exist")
+        return InputPlan("local", chosen, synthetic=is_synthetic_dir(chosen))
+    if not settings.offline:
+        from fvi.ingest.fetching import reachable
+
+        probe = load_sources()["owid"].files[0].url
+        if reachable(probe):
+            return InputPlan("live", settings.home_abs / "downloads")
+    demo_dir = settings.home_abs / "demo-data"
+    say(
+        "[bold yellow]No data directory given and the publishers' URLs are unreachable: "
+        f"using SYNTHETIC demo data in {demo_dir}. Nothing built from it is real.[/]"
+    )
+    if not is_synthetic_dir(demo_dir):
+        from fvi.demo import write_demo_data
+
+        write_demo_data(demo_dir)
+    return InputPlan("demo", demo_dir, synthetic=True)
+
+
+def _locate_or_fetch(mod: ModuleType, plan: InputPlan) -> list[Any]:
+    if plan.kind == "live":
+        return list(mod.fetch(plan.data_dir))
+    return list(mod.locate(plan.data_dir))
+
+
+def _manifest_rows(
+    run_id: str, source_id: str, result: LoadResult | None, plan: InputPlan, status: str, message: str
+) -> list[dict[str, Any]]:
+    source = load_sources().get(source_id)
+    rows: list[dict[str, Any]] = []
+    files = result.files if result is not None else []
+    for rec in files:
+        lic = source.licence_for(rec.dataset) if source else None
+        rows.append(
+            {
+                "run_id": run_id,
+                "source_id": source_id,
+                "dataset": rec.dataset,
+                "url": rec.url,
+                "path": str(rec.path),
+                "release": rec.release or (result.release if result else None),
+                "retrieved_at": rec.retrieved_at
+                or dt.datetime.fromtimestamp(rec.path.stat().st_mtime, dt.UTC).isoformat(timespec="seconds"),
+                "sha256": rec.sha256,
+                "bytes": rec.bytes,
+                "rows_loaded": rec.rows_loaded,
+                "rows_quarantined": rec.rows_quarantined,
+                "licence_name": lic.name if lic else None,
+                "licence_url": lic.url if lic else None,
+                "status": status,
+                "message": message,
+                "is_synthetic": plan.synthetic,
+            }
+        )
+    if not rows:
+        lic = source.licence if source else None
+        rows.append(
+            {
+                **{c: None for c in MANIFEST_COLUMNS},
+                "run_id": run_id,
+                "source_id": source_id,
+                "path": str(plan.data_dir),
+                "licence_name": lic.name if lic else None,
+                "licence_url": lic.url if lic else None,
+                "rows_loaded": 0,
+                "rows_quarantined": 0,
+                "status": status,
+                "message": message,
+                "is_synthetic": plan.synthetic,
+            }
+        )
+    return rows
+
+
+def ingest_source(source_id: str, plan: InputPlan, wh: Any, staging: Any, run_id: str) -> SourceOutcome:
+    """Load one source into staging bronze; never raises for a bad file, reports instead."""
+    t0 = time.perf_counter()
+    mod = connector(source_id)
+    maps = load_column_maps(source_id)
+    result: LoadResult | None = None
+    try:
+        files = _locate_or_fetch(mod, plan)
+        result = mod.load(files)
+    except (LayoutError, SourceNotFound, OSError, ValueError) as exc:
+        status = "missing" if isinstance(exc, SourceNotFound) else "failed"
+        carried = [t for t in maps if staging.carry_forward(wh, "bronze", f"raw_{source_id}__{t}")]
+        for t, tmap in maps.items():
+            if t not in carried:
+                wh.write_table("bronze", f"raw_{source_id}__{t}", empty_frame(tmap))
+        if carried:
+            status = "carried_forward"
+            exc_msg = f"{exc} — previous bronze kept for: {', '.join(carried)}"
+        else:
+            exc_msg = str(exc)
+        return SourceOutcome(
+            source_id, status, exc_msg, seconds=time.perf_counter() - t0,
+            manifest=_manifest_rows(run_id, source_id, result, plan, status, exc_msg),
+        )
+    for t, tmap in maps.items():
+        frame = result.tables.get(t)
+        wh.write_table("bronze", f"raw_{source_id}__{t}", frame if frame is not None else empty_frame(tmap))
+    msg = "; ".join(result.notes)
+    return SourceOutcome(
+        source_id, "loaded", msg, result.rows_loaded, len(result.quarantine),
+        time.perf_counter() - t0,
+        manifest=_manifest_rows(run_id, source_id, result, plan, "loaded", msg),
+        quarantine=result.quarantine.frame(),
+    )
+
+
+def manifest_path(settings: Settings) -> Path:
+    return settings.home_abs / "manifest.jsonl"
+
+
+def read_manifest(settings: Settings) -> pd.DataFrame:
+    path = manifest_path(settings)
+    if not path.exists():
+        return pd.DataFrame(columns=MANIFEST_COLUMNS)
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
+
+
+def append_manifest(settings: Settings, rows: list[dict[str, Any]]) -> None:
+    path = manifest_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    plan: InputPlan
+    outcomes: list[SourceOutcome]
+    built: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "input": {"kind": self.plan.kind, "data_dir": str(self.plan.data_dir), "synthetic": self.plan.synthetic},
+            "built": self.built,
+            "error": self.error,
+            "seconds": self.seconds,
+            "registry_hash": registry_hash(),
+            "sources": [
+                {k: v for k, v in asdict(o).items() if k not in ("manifest", "quarantine")}
+                for o in self.outcomes
+            ],
+        }
+
+
+def write_reference_tables(wh: Any, run_id: str, settings: Settings, manifest_rows: list[dict[str, Any]], quarantine: pd.DataFrame) -> None:
+    """Bronze tables the pipeline itself owns: countries, the manifest history, quarantine."""
+    from fvi.countries import countries_frame
+
+    wh.write_table("bronze", "ref_countries", countries_frame())
+    history = read_manifest(settings)
+    current = pd.DataFrame(manifest_rows, columns=MANIFEST_COLUMNS)
+    manifest = pd.concat([history, current], ignore_index=True) if len(history) else current
+    for col in ("bytes", "rows_loaded", "rows_quarantined"):
+        manifest[col] = pd.to_numeric(manifest[col], errors="coerce").astype("Int64")
+    manifest["is_synthetic"] = manifest["is_synthetic"].astype("boolean")
+    for col in MANIFEST_COLUMNS:
+        if col not in ("bytes", "rows_loaded", "rows_quarantined", "is_synthetic"):
+            manifest[col] = manifest[col].astype("string")
+    wh.write_table("bronze", "ingest_manifest", manifest)
+    q = quarantine.copy()
+    q.insert(0, "run_id", run_id)
+    q["row_number"] = pd.to_numeric(q["row_number"], errors="coerce").astype("Int64")
+    for col in ["run_id", *[c for c in QUARANTINE_COLUMNS if c != "row_number"]]:
+        q[col] = q[col].astype("string")
+    wh.write_table("bronze", "quarantine", q)
+
+
+def run_pipeline(
+    settings: Settings,
+    *,
+    data_dir: Path | None = None,
+    build: bool = True,
+    sources: tuple[str, ...] = CONNECTORS,
+    progress: Any | None = None,
+    say: Say = print,
+) -> RunReport:
+    """Ingest → (dbt build) → swap. Returns the report; the live warehouse changes only on success."""
+    from fvi.warehouse import Staging
+
+    run_id = new_run_id()
+    plan = plan_input(settings, data_dir, say)
+    staging = Staging(settings, run_id)
+    report = RunReport(run_id, plan, [])
+    t_all = time.perf_counter()
+    task = progress.add_task("ingest", total=len(sources)) if progress is not None else None
+    wh = staging.open()
+    try:
+        for source_id in sources:
+            if progress is not None:
+                progress.update(task, description=f"ingest {source_id}")
+            outcome = ingest_source(source_id, plan, wh, staging, run_id)
+            report.outcomes.append(outcome)
+            if progress is not None:
+                progress.advance(task)
+        report.seconds["ingest"] = round(time.perf_counter() - t_all, 2)
+        manifest_rows = [r for o in report.outcomes for r in o.manifest]
+        frames = [o.quarantine for o in report.outcomes if o.quarantine is not None and len(o.quarantine)]
+        quarantine = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        write_reference_tables(wh, run_id, settings, manifest_rows, quarantine)
+        if not build and staging.live_exists() and not _all_bronze(report):
+            raise RuntimeError("some sources failed: not swapping a partial bronze without a build")
+    except BaseException as exc:
+        wh.close()
+        staging.discard()
+        report.error = f"{type(exc).__name__}: {exc}"
+        raise
+    wh.close()
+    try:
+        if build:
+            from fvi.dbt import run_dbt
+
+            t0 = time.perf_counter()
+            btask = progress.add_task("dbt build", total=None) if progress is not None else None
+
+            def _tick(node: str, status: str) -> None:
+                if progress is not None:
+                    progress.update(btask, description=f"dbt {node.split('.')[-1]} {status}", advance=1)
+
+            run_dbt(
+                settings,
+                ["build"],
+                env=staging.dbt_env(),
+                dbt_vars=dbt_vars(run_id, plan),
+                on_node=_tick,
+            )
+            report.seconds["build"] = round(time.perf_counter() - t0, 2)
+            report.built = True
+        staging.commit()
+    except BaseException as exc:
+        staging.discard()
+        report.error = f"{type(exc).__name__}: {exc}"
+        _save_report(settings, report)
+        raise
+    append_manifest(settings, [r for o in report.outcomes for r in o.manifest])
+    report.seconds["total"] = round(time.perf_counter() - t_all, 2)
+    _save_report(settings, report)
+    return report
+
+
+def _all_bronze(report: RunReport) -> bool:
+    return all(o.status == "loaded" for o in report.outcomes)
+
+
+def dbt_vars(run_id: str, plan: InputPlan) -> dict[str, Any]:
+    return {
+        "fvi_run_id": run_id,
+        "fvi_synthetic": plan.synthetic,
+        "fvi_real_data_floors": not plan.synthetic,
+    }
+
+
+def build_only(settings: Settings, *, progress: Any | None = None) -> str:
+    """Rebuild silver/gold/marts from the live bronze, aside, then swap."""
+    from fvi.dbt import run_dbt
+    from fvi.warehouse import PostgresWarehouse, Staging, copy_file, live
+
+    run_id = new_run_id()
+    staging = Staging(settings, run_id)
+    if not staging.live_exists():
+        raise FileNotFoundError("no warehouse yet: run `fvi run` or `fvi ingest` first")
+    with live(settings) as wh:
+        synthetic = bool(
+            len(wh.query("select 1 from bronze.ingest_manifest where is_synthetic limit 1"))
+        ) if wh.has_table("bronze", "ingest_manifest") else False
+    try:
+        if staging.path is not None:
+            copy_file(settings.duckdb_path, staging.path)
+        else:
+            url = str(settings.warehouse_url)
+            with PostgresWarehouse(url) as src, PostgresWarehouse(url, suffix=staging.suffix) as dst:
+                for t in src.tables("bronze"):
+                    dst.copy_table_from_schema("bronze", "bronze", t)
+        plan = InputPlan("rebuild", Path("."), synthetic=synthetic)
+        run_dbt(settings, ["build"], env=staging.dbt_env(), dbt_vars=dbt_vars(run_id, plan))
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
+    return run_id
+
+
+def _save_report(settings: Settings, report: RunReport) -> None:
+    runs = settings.home_abs / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / f"{report.run_id}.json").write_text(json.dumps(report.to_json(), indent=1, default=str))
