@@ -13,7 +13,18 @@ from typing import Any
 
 import pandas as pd
 
-from fvi.ingest.base import Quarantine, TableMap, build_frame, find_header_row
+from fvi.ingest.base import (
+    FileRecord,
+    LayoutError,
+    Quarantine,
+    SourceNotFound,
+    TableMap,
+    build_frame,
+    find_header_row,
+    read_workbook,
+)
+from fvi.ingest.fetching import fetch_files, locate_files
+from fvi.registry import load_sources
 
 _MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
@@ -25,6 +36,34 @@ _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _MONTH_YEAR = re.compile(
     rf"(?<![a-z])({_MONTH_NAMES})\.?[\s_,-]*((?:19|20)\d\d)(?!\d)", re.IGNORECASE
 )
+
+
+def fetch_gated(source_id: str, dest: Path) -> list[FileRecord]:
+    """GEM hands out workbooks through a request form, not a stable URL.
+
+    So a live fetch of a file the registry marks ``manual`` uses what was placed in ``dest`` by
+    hand, and otherwise says where to get it, instead of saving the form page as a workbook.
+    """
+    files = load_sources()[source_id].files
+    if not all(getattr(f, "manual", False) for f in files):
+        return fetch_files(source_id, dest)
+    try:
+        return locate_files(source_id, dest)
+    except SourceNotFound as exc:
+        pages = ", ".join(sorted({f.url for f in files}))
+        hint = f"GEM gates this workbook behind a form: get it at {pages}"
+        raise SourceNotFound(f"{exc}; {hint}") from exc
+
+
+def open_workbook(path: Path, source_id: str) -> dict[str, list[list[Any]]]:
+    """read_workbook, with an unreadable file (an HTML page, a truncated download) a LayoutError."""
+    from python_calamine import CalamineError
+
+    try:
+        return read_workbook(path)
+    except CalamineError as exc:
+        msg = f"{source_id}: {path.name}: not a readable xlsx workbook ({exc})"
+        raise LayoutError(msg) from exc
 
 
 def release_from_text(text: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fvi.ingest._gem import detect_release, read_sheet_table
+from fvi.ingest._gem import detect_release, fetch_gated, open_workbook, read_sheet_table
 from fvi.ingest.base import (
     FileRecord,
     LoadResult,
@@ -17,9 +17,8 @@ from fvi.ingest.base import (
     concat_frames,
     find_sheet,
     load_column_maps,
-    read_workbook,
 )
-from fvi.ingest.fetching import fetch_files, locate_files
+from fvi.ingest.fetching import locate_files
 
 SOURCE_ID = "gem_plants"
 TITLE = "Global Coal Plant Tracker"
@@ -31,7 +30,7 @@ def locate(data_dir: Path) -> list[FileRecord]:
 
 
 def fetch(dest: Path) -> list[FileRecord]:
-    return fetch_files(SOURCE_ID, dest)
+    return fetch_gated(SOURCE_ID, dest)
 
 
 def load(files: list[FileRecord]) -> LoadResult:
@@ -40,7 +39,7 @@ def load(files: list[FileRecord]) -> LoadResult:
     frames = []
     notes: list[str] = []
     for rec in files:
-        sheets = read_workbook(rec.path)
+        sheets = open_workbook(rec.path, SOURCE_ID)
         release, how = detect_release(sheets, rec.path, TITLE)
         notes.append(f"{rec.path.name}: release {release} read from {how}")
         sheet = find_sheet(sheets, *UNIT_SHEETS, where=f"{SOURCE_ID}: {rec.path.name}")

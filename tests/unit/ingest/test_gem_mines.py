@@ -10,7 +10,8 @@ from openpyxl import Workbook
 
 from fvi.ingest import gem_mines
 from fvi.ingest._gem import release_from_text
-from fvi.ingest.base import FileRecord, LayoutError
+from fvi.ingest.base import FileRecord, LayoutError, SourceNotFound
+from fvi.registry import load_sources
 
 OPEN_HEADER = [
     "GEM Mine ID", "Country", "Mine Name", "Status", "Capacity (Mtpa)", "Mine Size (Km2)",
@@ -184,3 +185,22 @@ def test_release_falls_back_to_file_name(tmp_path: Path) -> None:
 )
 def test_release_from_text(text: str, release: str | None) -> None:
     assert release_from_text(text) == release
+
+
+def test_unreadable_workbook_is_a_layout_error(tmp_path: Path) -> None:
+    page = tmp_path / "Global-Coal-Mine-Tracker-April-2024.xlsx"
+    page.write_text("<html>request form</html>")
+    with pytest.raises(LayoutError, match="not a readable xlsx workbook"):
+        gem_mines.load([FileRecord(path=page)])
+
+
+def test_fetch_of_gated_workbook_uses_placed_file_or_says_where(tmp_path: Path) -> None:
+    # a gated (manual) file is never downloaded, so this test cannot reach the network
+    assert all(f.manual for f in load_sources()["gem_mines"].files)
+    with pytest.raises(SourceNotFound, match="globalenergymonitor.org"):
+        gem_mines.fetch(tmp_path)
+    (tmp_path / "gem_coal_mines").mkdir()
+    rec = write_gcmt(tmp_path / "gem_coal_mines" / "Global-Coal-Mine-Tracker-April-2024.xlsx",
+                     open_rows=OPEN_ROWS, closed_rows=CLOSED_ROWS)
+    assert [r.path for r in gem_mines.fetch(tmp_path)] == [rec.path]
+    assert [r.path for r in gem_mines.locate(tmp_path)] == [rec.path]

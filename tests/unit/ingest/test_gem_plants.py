@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from fvi.ingest import gem_plants
 from fvi.ingest.base import FileRecord, LayoutError
+from fvi.registry import load_sources
 
 HEADER_2023 = [
     "GEM unit/phase ID", "GEM location ID", "Country", "Plant name", "Unit name", "Owner",
@@ -117,3 +118,14 @@ def test_missing_units_sheet_names_it(tmp_path: Path) -> None:
     rec = write_gcpt(tmp_path / "g.xlsx", HEADER_2023, ROWS_2023, title=None, sheet="Summary")
     with pytest.raises(LayoutError, match="missing sheet.*'Units'.*'Coal Projects'"):
         gem_plants.load([rec])
+
+
+def test_fetch_of_gated_workbook_uses_placed_file(tmp_path: Path) -> None:
+    # a gated (manual) file is never downloaded, so this test cannot reach the network
+    assert all(f.manual for f in load_sources()["gem_plants"].files)
+    (tmp_path / "gem_coal_plants").mkdir()
+    rec = write_gcpt(tmp_path / "gem_coal_plants" / "Global-Coal-Plant-Tracker-July-2023.xlsx",
+                     HEADER_2023, ROWS_2023, title="Global Coal Plant Tracker - July 2023")
+    files = gem_plants.fetch(tmp_path)
+    assert [r.path for r in files] == [rec.path]
+    assert len(gem_plants.load(files).tables["units"]) == 2
