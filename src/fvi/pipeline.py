@@ -319,8 +319,6 @@ def run_pipeline(
         frames = [o.quarantine for o in report.outcomes if o.quarantine is not None and len(o.quarantine)]
         quarantine = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=QUARANTINE_COLUMNS)
         write_reference_tables(wh, run_id, settings, manifest_rows, quarantine)
-        if not build and staging.live_exists() and not _all_bronze(report):
-            raise RuntimeError("some sources failed: not swapping a partial bronze without a build")
     except BaseException as exc:
         wh.close()
         staging.discard()
@@ -357,10 +355,6 @@ def run_pipeline(
     report.seconds["total"] = round(time.perf_counter() - t_all, 2)
     _save_report(settings, report)
     return report
-
-
-def _all_bronze(report: RunReport) -> bool:
-    return all(o.status == "loaded" for o in report.outcomes)
 
 
 def dbt_vars(run_id: str, plan: InputPlan) -> dict[str, Any]:

@@ -28,6 +28,8 @@ def locate_files(source_id: str, data_dir: Path) -> list[FileRecord]:
     seen: set[Path] = set()
     for f in source.files:
         for path in sorted(data_dir.glob(f.local_glob)):
+            if path.name.endswith(".part") or path.name.startswith("."):
+                continue  # an interrupted download or our HTTP cache metadata, never data
             if path.is_file() and path not in seen:
                 seen.add(path)
                 found.append(FileRecord(path=path, url=None, dataset=f.dataset))
@@ -101,7 +103,11 @@ def fetch_files(source_id: str, dest_dir: Path, *, client: httpx.Client | None =
     """
     source = load_sources()[source_id]
     records: list[FileRecord] = []
+    fetched: set[str] = set()
     for f in source.files:
+        if getattr(f, "manual", False) or f.url in fetched:
+            continue  # a form-gated page is not a file; one URL serving several datasets: once
+        fetched.add(f.url)
         sub = Path(f.local_glob).parent
         glob_name = Path(f.local_glob).name
         name = glob_name if not any(ch in glob_name for ch in "*?[") else None
