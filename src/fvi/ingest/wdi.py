@@ -52,7 +52,8 @@ _API_FIELDS = ("unit", "obs_status", "decimal")
 
 
 def locate(data_dir: Path) -> list[FileRecord]:
-    return locate_files(SOURCE_ID, data_dir)
+    """Local files, minus the ``.<name>.http.json`` cache sidecars that ``download`` writes."""
+    return [f for f in locate_files(SOURCE_ID, data_dir) if not f.path.name.startswith(".")]
 
 
 def fetch(dest: Path) -> list[FileRecord]:
