@@ -188,6 +188,7 @@ _TYPE_CHECKS = {
     "int": looks_int,
     "number": looks_number,
     "gem_mine_id": lambda v: bool(re.fullmatch(r"M\d+", v.strip())),
+    "gem_unit_id": lambda v: bool(re.fullmatch(r"G\d+", v.strip())),
     "year": lambda v: looks_int(v) and 1800 <= int(v.strip().replace(",", "").removesuffix(".0")) <= 2200,
 }
 
@@ -375,10 +376,15 @@ def read_csv_table(
 
 def read_workbook(path: Path) -> dict[str, list[list[Any]]]:
     """Every sheet of an .xlsx as rows of Python values (python-calamine: fast, no formulas run)."""
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineError, CalamineWorkbook
 
-    wb = CalamineWorkbook.from_path(str(path))
-    return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        return {
+            name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names
+        }
+    except CalamineError as exc:  # not a workbook at all, or a corrupt one: that source fails alone
+        raise LayoutError(f"{path.name}: not a readable workbook ({exc})") from exc
 
 
 def find_sheet(sheets: dict[str, Any], *prefixes: str, where: str) -> str:
