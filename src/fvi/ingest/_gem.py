@@ -15,13 +15,11 @@ import pandas as pd
 
 from fvi.ingest.base import (
     FileRecord,
-    LayoutError,
     Quarantine,
     SourceNotFound,
     TableMap,
     build_frame,
     find_header_row,
-    read_workbook,
 )
 from fvi.ingest.fetching import fetch_files, locate_files
 from fvi.registry import load_sources
@@ -53,17 +51,6 @@ def fetch_gated(source_id: str, dest: Path) -> list[FileRecord]:
         pages = ", ".join(sorted({f.url for f in files}))
         hint = f"GEM gates this workbook behind a form: get it at {pages}"
         raise SourceNotFound(f"{exc}; {hint}") from exc
-
-
-def open_workbook(path: Path, source_id: str) -> dict[str, list[list[Any]]]:
-    """read_workbook, with an unreadable file (an HTML page, a truncated download) a LayoutError."""
-    from python_calamine import CalamineError
-
-    try:
-        return read_workbook(path)
-    except CalamineError as exc:
-        msg = f"{source_id}: {path.name}: not a readable xlsx workbook ({exc})"
-        raise LayoutError(msg) from exc
 
 
 def release_from_text(text: str) -> str | None:

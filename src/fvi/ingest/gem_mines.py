@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fvi.ingest._gem import detect_release, fetch_gated, open_workbook, read_sheet_table
+from fvi.ingest._gem import detect_release, fetch_gated, read_sheet_table
 from fvi.ingest.base import (
     FileRecord,
     LoadResult,
@@ -18,6 +18,7 @@ from fvi.ingest.base import (
     concat_frames,
     find_sheet,
     load_column_maps,
+    read_workbook,
 )
 from fvi.ingest.fetching import locate_files
 
@@ -45,7 +46,7 @@ def load(files: list[FileRecord]) -> LoadResult:
     frames: dict[str, list] = {t: [] for t in SHEETS}
     notes: list[str] = []
     for rec in files:
-        sheets = open_workbook(rec.path, SOURCE_ID)
+        sheets = read_workbook(rec.path)
         release, how = detect_release(sheets, rec.path, TITLE)
         notes.append(f"{rec.path.name}: release {release} read from {how}")
         before, loaded = len(q), 0

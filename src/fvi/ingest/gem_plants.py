@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fvi.ingest._gem import detect_release, fetch_gated, open_workbook, read_sheet_table
+from fvi.ingest._gem import detect_release, fetch_gated, read_sheet_table
 from fvi.ingest.base import (
     FileRecord,
     LoadResult,
@@ -17,6 +17,7 @@ from fvi.ingest.base import (
     concat_frames,
     find_sheet,
     load_column_maps,
+    read_workbook,
 )
 from fvi.ingest.fetching import locate_files
 
@@ -39,7 +40,7 @@ def load(files: list[FileRecord]) -> LoadResult:
     frames = []
     notes: list[str] = []
     for rec in files:
-        sheets = open_workbook(rec.path, SOURCE_ID)
+        sheets = read_workbook(rec.path)
         release, how = detect_release(sheets, rec.path, TITLE)
         notes.append(f"{rec.path.name}: release {release} read from {how}")
         sheet = find_sheet(sheets, *UNIT_SHEETS, where=f"{SOURCE_ID}: {rec.path.name}")
