@@ -44,9 +44,7 @@ API_URL = "https://api.worldbank.org/v2/country/all/indicator/{code}?format=json
 LOCAL_DIR = "worldbank_wdi"
 
 _YEAR_COL = re.compile(r"^\s*(\d{4})(?:\s*\[YR\d{4}\])?\s*$")
-_META_ROW = re.compile(
-    r"^\s*(data source|last updated(?: date)?|data from database)\s*:?\s*(.*)$", re.I
-)
+_META_ROW = re.compile(r"^\s*(data source|last updated(?: date)?|data from database)\s*:?\s*(.*)$", re.I)
 _LONG = ["country_name", "country_code", "indicator_name", "indicator_code", "year", "value"]
 _API_FIELDS = ("unit", "obs_status", "decimal")
 
@@ -56,19 +54,24 @@ def locate(data_dir: Path) -> list[FileRecord]:
     return [f for f in locate_files(SOURCE_ID, data_dir) if not f.path.name.startswith(".")]
 
 
-def fetch(dest: Path) -> list[FileRecord]:
+def fetch(dest: Path, *, api_url: str = API_URL) -> list[FileRecord]:
     """Every page of the API v2 JSON for each indicator, saved as ``worldbank_wdi/*.json``."""
     records: list[FileRecord] = []
     for code in INDICATOR_CODES:
         page, pages = 1, 1
         while page <= pages:
-            url = API_URL.format(code=code, page=page)
+            url = api_url.format(code=code, page=page)
             path = download(url, dest / LOCAL_DIR, name=f"wdi_api_{code}_page{page}.json")
-            meta = _api_page(path)[0]
-            pages = int(meta.get("pages") or 1)
-            records.append(FileRecord(path=path, url=url, dataset=TABLE))
+            pages = int(_api_page(path)[0].get("pages") or 1)
+            records.append(FileRecord(path=path, url=url, dataset=TABLE, retrieved_at=_retrieved(path)))
             page += 1
     return records
+
+
+def _retrieved(path: Path) -> str | None:
+    """When ``download`` fetched the file (from its cache sidecar)."""
+    meta = path.parent / f".{path.name}.http.json"
+    return json.loads(meta.read_text()).get("retrieved_at") if meta.exists() else None
 
 
 def load(files: list[FileRecord]) -> LoadResult:
@@ -119,9 +122,7 @@ def _meta_of(cells: Sequence[Any]) -> tuple[str | None, str | None]:
 # Readers
 
 
-def _read(
-    rec: FileRecord, tmap: TableMap, source_id: str, release: str, q: Quarantine
-) -> pd.DataFrame:
+def _read(rec: FileRecord, tmap: TableMap, source_id: str, release: str, q: Quarantine) -> pd.DataFrame:
     if rec.path.suffix.lower() == ".json":
         return _read_api(rec.path, tmap, release, q)
     sheet = "Data" if rec.path.suffix.lower() in SHEET_SUFFIXES else None
@@ -146,9 +147,7 @@ def _api_page(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(page metadata, records) of one API v2 page; numbers kept as the text the API sent."""
     doc = json.loads(path.read_text("utf-8-sig"), parse_float=str, parse_int=str)
     if not (isinstance(doc, list) and len(doc) == 2 and isinstance(doc[0], dict)):
-        raise LayoutError(
-            f"{SOURCE_ID}: {path.name}: not a World Bank API v2 page: {str(doc)[:200]}"
-        )
+        raise LayoutError(f"{SOURCE_ID}: {path.name}: not a World Bank API v2 page: {str(doc)[:200]}")
     return doc[0], list(doc[1] or [])
 
 
@@ -248,9 +247,7 @@ def _header_index(rows: list[tuple[int, list[Any]]], tmap: TableMap) -> int:
     return -1
 
 
-def _malformed(
-    texts: list[str | None], width: int, blank_cols: list[int], *, csv: bool
-) -> str | None:
+def _malformed(texts: list[str | None], width: int, blank_cols: list[int], *, csv: bool) -> str | None:
     """Why a wide row cannot be read: wrong field count (CSV) or a value under an empty header."""
     if csv and len(texts) != width:
         return f"expected {width} fields, got {len(texts)}"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from threading import Thread
 from typing import Any
 
 import pandas as pd
@@ -144,8 +146,7 @@ def test_databank_footer_is_neither_data_nor_quarantine(tmp_path: Path) -> None:
 def test_release_falls_back_to_file_name(tmp_path: Path) -> None:
     path = tmp_path / "API_X_DS2_en_csv_v2_9.csv"
     path.write_text(
-        '"Country Name","Country Code","Indicator Name","Indicator Code","2015",\n'
-        '"Peru","PER","n","X","1",\n',
+        '"Country Name","Country Code","Indicator Name","Indicator Code","2015",\n"Peru","PER","n","X","1",\n',
         encoding="utf-8",
     )
     rec = FileRecord(path=path, dataset="indicators")
@@ -167,10 +168,7 @@ def test_malformed_csv_row_is_quarantined_once(tmp_path: Path) -> None:
 
 def test_header_without_country_code_fails_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "API_bad.csv"
-    path.write_text(
-        '"Country Name","ISO","Indicator Name","Indicator Code","2015",\n'
-        '"Peru","PER","n","X","1",\n'
-    )
+    path.write_text('"Country Name","ISO","Indicator Name","Indicator Code","2015",\n"Peru","PER","n","X","1",\n')
     with pytest.raises(LayoutError, match="country_code"):
         wdi.load([FileRecord(path=path, dataset="indicators")])
 
@@ -188,3 +186,47 @@ def test_locate_skips_download_sidecars(tmp_path: Path) -> None:
     api_page(d / f"wdi_api_{CODE}_page1.json")
     (d / f".wdi_api_{CODE}_page1.json.http.json").write_text("{}")
     assert [f.path.name for f in wdi.locate(tmp_path)] == [f"wdi_api_{CODE}_page1.json"]
+
+
+class _WorldBankShaped(BaseHTTPRequestHandler):
+    """Serves API v2 pages on 127.0.0.1: two pages per indicator, one record each."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        code = self.path.split("/indicator/")[1].split("?")[0]
+        page = int(self.path.rsplit("page=", 1)[1])
+        record = {
+            "indicator": {"id": code, "value": code},
+            "country": {"id": "PL", "value": "Poland"},
+            "countryiso3code": "POL",
+            "date": str(2014 + page),
+            "value": 1.5 * page,
+        }
+        meta = {"page": page, "pages": 2, "lastupdated": "2025-07-01"}
+        body = json.dumps([meta, [record]]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_fetch_saves_every_page_of_every_indicator(tmp_path: Path, fvi_home: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _WorldBankShaped)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/v2/country/all/indicator/{{code}}?page={{page}}"
+        recs = wdi.fetch(tmp_path, api_url=url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(recs) == 2 * len(wdi.INDICATOR_CODES)
+    assert all(r.path.parent == tmp_path / "worldbank_wdi" and r.retrieved_at for r in recs)
+    saved = {p.name for p in (tmp_path / "worldbank_wdi").glob("wdi_api_*.json")}
+    assert saved == {r.path.name for r in recs}
+    t = wdi.load(recs).tables["indicators"]
+    assert sorted(set(t["year"])) == ["2015", "2016"]
+    assert set(t["indicator_code"]) == set(wdi.INDICATOR_CODES)
+    assert set(t["value"]) == {"1.5", "3.0"}
