@@ -33,12 +33,18 @@ def one_run(data_dir: Path, warehouse_url: str | None) -> dict[str, float]:
         t0 = time.perf_counter()
         report = run_pipeline(get_settings(), data_dir=data_dir, say=lambda _m: None)
         total = time.perf_counter() - t0
-        return {"ingest_s": report.seconds.get("ingest", 0.0), "build_s": report.seconds.get("build", 0.0), "total_s": total}
+        return {
+            "ingest_s": report.seconds.get("ingest", 0.0),
+            "build_s": report.seconds.get("build", 0.0),
+            "total_s": total,
+        }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data-dir", type=Path, default=Path(os.environ.get("FVI_SHARED_DATA", REPO.parent / "shared" / "data")))
+    ap.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("FVI_SHARED_DATA", REPO.parent / "shared" / "data"))
+    )
     ap.add_argument("--skip-postgres", action="store_true")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
@@ -48,7 +54,9 @@ def main() -> None:
         runs = [one_run(args.data_dir.resolve(), url) for _ in range(args.repeat)]
         summary = {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
         results[name] = summary
-        print(f"{name:9s} ingest {summary['ingest_s']:6.2f} s   build {summary['build_s']:6.2f} s   total {summary['total_s']:6.2f} s   (target ≤ 60 s)")
+        print(
+            f"{name:9s} ingest {summary['ingest_s']:6.2f} s   build {summary['build_s']:6.2f} s   total {summary['total_s']:6.2f} s   (target ≤ 60 s)"
+        )
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "ingest_build.json").write_text(json.dumps(results, indent=1))

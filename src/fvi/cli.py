@@ -51,8 +51,12 @@ def _print_outcomes(report) -> None:  # noqa: ANN001
     for o in report.outcomes:
         colour = {"loaded": "green", "carried_forward": "yellow"}.get(o.status, "red")
         table.add_row(
-            o.source_id, f"[{colour}]{o.status}[/]", str(o.rows_loaded), str(o.rows_quarantined),
-            f"{o.seconds:.1f}", (o.message or "")[:120],
+            o.source_id,
+            f"[{colour}]{o.status}[/]",
+            str(o.rows_loaded),
+            str(o.rows_quarantined),
+            f"{o.seconds:.1f}",
+            (o.message or "")[:120],
         )
     console.print(table)
     if report.plan.synthetic:
@@ -66,9 +70,7 @@ def _ingest_and_build(data_dir: Path | None, build: bool) -> None:
     settings = _settings()
     try:
         with _progress() as progress:
-            report = run_pipeline(
-                settings, data_dir=data_dir, build=build, progress=progress, say=console.print
-            )
+            report = run_pipeline(settings, data_dir=data_dir, build=build, progress=progress, say=console.print)
     except DbtFailed as exc:
         console.print(f"[red]warehouse build failed; the previous warehouse is untouched.[/]\n{exc}")
         raise typer.Exit(1) from None
@@ -149,9 +151,15 @@ def sources(
         table.add_column(col, overflow="fold")
     for r in frame.itertuples():
         table.add_row(
-            str(r.source_id), str(r.dataset or ""), str(r.release or ""), str(r.status),
-            str(r.rows_loaded or 0), str(r.rows_quarantined or 0), str(r.licence_name or ""),
-            str(r.sha256 or "")[:12], str(r.url or r.path or ""),
+            str(r.source_id),
+            str(r.dataset or ""),
+            str(r.release or ""),
+            str(r.status),
+            str(r.rows_loaded or 0),
+            str(r.rows_quarantined or 0),
+            str(r.licence_name or ""),
+            str(r.sha256 or "")[:12],
+            str(r.url or r.path or ""),
         )
     Console().print(table)
 

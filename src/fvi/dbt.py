@@ -56,9 +56,7 @@ def write_profiles(settings: Settings) -> Path:
             "threads": 2,
             "connect_timeout": 10,
         }
-    profiles = {
-        "fvi": {"target": "postgres" if settings.is_postgres else "duckdb", "outputs": outputs}
-    }
+    profiles = {"fvi": {"target": "postgres" if settings.is_postgres else "duckdb", "outputs": outputs}}
     text = yaml.safe_dump(profiles, sort_keys=False)
     target = folder / "profiles.yml"
     if not target.exists() or target.read_text() != text:
@@ -109,10 +107,14 @@ def run_dbt(
     extra.update(env or {})
     full = [
         *args,
-        "--project-dir", str(project_dir()),
-        "--profiles-dir", str(profiles),
-        "--target-path", str(work / "target"),
-        "--log-path", str(work / "logs"),
+        "--project-dir",
+        str(project_dir()),
+        "--profiles-dir",
+        str(profiles),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
     ]
     if quiet:
         full = ["--quiet", *full]

@@ -205,7 +205,10 @@ def ingest_source(source_id: str, plan: InputPlan, wh: Any, staging: Any, run_id
         else:
             exc_msg = str(exc)
         return SourceOutcome(
-            source_id, status, exc_msg, seconds=time.perf_counter() - t0,
+            source_id,
+            status,
+            exc_msg,
+            seconds=time.perf_counter() - t0,
             manifest=_manifest_rows(run_id, source_id, result, plan, status, exc_msg),
         )
     for t, tmap in maps.items():
@@ -213,7 +216,11 @@ def ingest_source(source_id: str, plan: InputPlan, wh: Any, staging: Any, run_id
         wh.write_table("bronze", f"raw_{source_id}__{t}", frame if frame is not None else empty_frame(tmap))
     msg = "; ".join(result.notes)
     return SourceOutcome(
-        source_id, "loaded", msg, result.rows_loaded, len(result.quarantine),
+        source_id,
+        "loaded",
+        msg,
+        result.rows_loaded,
+        len(result.quarantine),
         time.perf_counter() - t0,
         manifest=_manifest_rows(run_id, source_id, result, plan, "loaded", msg),
         quarantine=result.quarantine.frame(),
@@ -258,13 +265,14 @@ class RunReport:
             "seconds": self.seconds,
             "registry_hash": registry_hash(),
             "sources": [
-                {k: v for k, v in asdict(o).items() if k not in ("manifest", "quarantine")}
-                for o in self.outcomes
+                {k: v for k, v in asdict(o).items() if k not in ("manifest", "quarantine")} for o in self.outcomes
             ],
         }
 
 
-def write_reference_tables(wh: Any, run_id: str, settings: Settings, manifest_rows: list[dict[str, Any]], quarantine: pd.DataFrame) -> None:
+def write_reference_tables(
+    wh: Any, run_id: str, settings: Settings, manifest_rows: list[dict[str, Any]], quarantine: pd.DataFrame
+) -> None:
     """Bronze tables the pipeline itself owns: countries, the manifest history, quarantine."""
     from fvi.countries import countries_frame
 
@@ -375,9 +383,11 @@ def build_only(settings: Settings, *, progress: Any | None = None) -> str:
     if not staging.live_exists():
         raise FileNotFoundError("no warehouse yet: run `fvi run` or `fvi ingest` first")
     with live(settings) as wh:
-        synthetic = bool(
-            len(wh.query("select 1 from bronze.ingest_manifest where is_synthetic limit 1"))
-        ) if wh.has_table("bronze", "ingest_manifest") else False
+        synthetic = (
+            bool(len(wh.query("select 1 from bronze.ingest_manifest where is_synthetic limit 1")))
+            if wh.has_table("bronze", "ingest_manifest")
+            else False
+        )
     try:
         if staging.path is not None:
             copy_file(settings.duckdb_path, staging.path)

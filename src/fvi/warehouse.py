@@ -17,7 +17,7 @@ import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import unquote, urlparse
 
 import pandas as pd
@@ -65,7 +65,7 @@ class Warehouse(ABC):
     def has_table(self, layer: str, name: str) -> bool:
         return name in self.tables(layer)
 
-    def __enter__(self) -> Warehouse:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -149,8 +149,13 @@ class PostgresWarehouse(Warehouse):
         p = pg_params(url)
         try:
             self.con = psycopg.connect(
-                host=p["host"], port=p["port"], user=p["user"], password=p["password"] or None,
-                dbname=p["dbname"], connect_timeout=connect_timeout, autocommit=True,
+                host=p["host"],
+                port=p["port"],
+                user=p["user"],
+                password=p["password"] or None,
+                dbname=p["dbname"],
+                connect_timeout=connect_timeout,
+                autocommit=True,
             )
         except psycopg.OperationalError as exc:
             raise WarehouseUnavailable(f"PostgreSQL at {p['host']}:{p['port']} unreachable: {exc}") from exc
@@ -170,9 +175,7 @@ class PostgresWarehouse(Warehouse):
             cur.execute(f"drop table if exists {schema}.{table} cascade")
             cur.execute(f"create table {schema}.{table} ({ddl})")
             col_list = ", ".join(f'"{c}"' for c in cols)
-            with cur.copy(
-                f"copy {schema}.{table} ({col_list}) from stdin with (format csv, null '\\N')"
-            ) as copy:
+            with cur.copy(f"copy {schema}.{table} ({col_list}) from stdin with (format csv, null '\\N')") as copy:
                 while chunk := buf.read(1 << 20):
                     copy.write(chunk)
 
@@ -313,9 +316,7 @@ class Staging:
             for p in (self.path, self.path.with_name(self.path.name + ".wal")):
                 p.unlink(missing_ok=True)
             return
-        with contextlib.suppress(WarehouseUnavailable), PostgresWarehouse(
-            str(self.settings.warehouse_url)
-        ) as wh:
+        with contextlib.suppress(WarehouseUnavailable), PostgresWarehouse(str(self.settings.warehouse_url)) as wh:
             wh.drop_layers(self.suffix)
 
 

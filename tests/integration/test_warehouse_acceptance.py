@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.integration.helpers import env
 
 from fvi.pipeline import CONNECTORS, run_pipeline
 from fvi.warehouse import DuckDBWarehouse, export_tables
-from tests.integration.helpers import env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

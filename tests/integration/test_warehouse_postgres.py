@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tests.integration.helpers import env, scratch_database
 
 from fvi.pipeline import run_pipeline
 from fvi.warehouse import PostgresWarehouse
-from tests.integration.helpers import env, scratch_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 

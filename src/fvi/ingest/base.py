@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ class SourceNotFound(FileNotFoundError):
 
 
 def snake_case(name: str) -> str:
-    """``'Mine Size\\n(Km2)'`` → ``'mine_size_km2'``; ``'CO₂'`` → ``'co2'``; digits first get ``c_``."""
+    r"""``'Mine Size\n(Km2)'`` → ``'mine_size_km2'``; ``'CO₂'`` → ``'co2'``; digits first get ``c_``."""
     text = str(name).translate(str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
     text = text.replace("%", " pct ").replace("&", " and ")
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text) if text.isascii() and " " not in text else text
@@ -162,7 +162,7 @@ class TableMap:
         return list(self.columns)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_column_maps(source_id: str) -> dict[str, TableMap]:
     """Read ``ingest/maps/<source_id>.yml``."""
     text = resources.files("fvi.ingest").joinpath("maps", f"{source_id}.yml").read_text("utf-8")

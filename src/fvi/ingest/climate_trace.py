@@ -102,13 +102,10 @@ def _members(path: Path) -> Iterator[tuple[str, str, io.TextIOBase]]:
                 if table is None:
                     continue
                 with zf.open(info) as raw:
-                    buffered = io.BufferedReader(raw, buffer_size=1 << 20)  # type: ignore[arg-type]
-                    text = io.TextIOWrapper(
-                        buffered, encoding="utf-8-sig", errors="replace", newline=""
-                    )
+                    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
                     yield table, f"{path.name}/{info.filename}", text
         return
     table = _table_for(path.name)
     if table is not None:
-        with open_text(path) as text:
+        with open_text(path) as text:  # type: ignore[assignment]
             yield table, path.name, text
