@@ -89,15 +89,14 @@ def load(files: list[FileRecord]) -> LoadResult:
     tmap = load_column_maps(SOURCE_ID)[TABLE]
     q = Quarantine()
     frames: list[pd.DataFrame] = []
+    notes: list[str] = []
     for rec in sorted(files, key=lambda r: r.path.name):
         before = len(q)
         release = _year_from_name(rec.path)
-        if rec.path.suffix.lower() in _WORKBOOK_SUFFIXES:
-            frame = _read_workbook(rec.path, tmap, release, q)
-        else:
-            frame = read_csv_table(
-                rec.path, tmap=tmap, source_id=SOURCE_ID, release=release, quarantine=q
-            )
+        frame = _read_file(rec.path, tmap, release, q)
+        if frame is None:
+            notes.append(f"{rec.path.name}: neither a workbook nor a CSV; not loaded")
+            continue
         if release is None:  # a renamed file: the Year column says which report it is
             release = _year_from_column(frame)
             frame["_release"] = pd.Series([release] * len(frame), dtype="string")
@@ -106,8 +105,19 @@ def load(files: list[FileRecord]) -> LoadResult:
     releases = sorted(r.release for r in files if r.release)
     return LoadResult(
         SOURCE_ID, {TABLE: concat_frames(frames, tmap)}, q, files,
-        release=releases[-1] if releases else None,
+        release=releases[-1] if releases else None, notes=notes,
     )
+
+
+def _read_file(
+    path: Path, tmap: TableMap, release: str | None, q: Quarantine
+) -> pd.DataFrame | None:
+    suffix = path.suffix.lower()
+    if suffix in _WORKBOOK_SUFFIXES:
+        return _read_workbook(path, tmap, release, q)
+    if suffix == ".csv":
+        return read_csv_table(path, tmap=tmap, source_id=SOURCE_ID, release=release, quarantine=q)
+    return None
 
 
 def _read_workbook(path: Path, tmap: TableMap, release: str | None, q: Quarantine) -> pd.DataFrame:

@@ -171,3 +171,10 @@ def test_fetch_years_skips_years_the_server_does_not_have(
     assert records[0].path.read_bytes() == b"year 2009" and records[0].sha256
     meta = json.loads((records[0].path.parent / ".coalpublic2009.xls.http.json").read_text())
     assert meta["url"] == records[0].url
+
+
+def test_other_files_are_noted_not_loaded(tmp_path: Path) -> None:
+    readme = tmp_path / "coalpublic_readme.txt"
+    readme.write_text("Year,MSHA ID\n", encoding="utf-8")
+    result = eia_mines.load([FileRecord(path=readme)])
+    assert result.tables["mines"].empty and readme.name in result.notes[0]
