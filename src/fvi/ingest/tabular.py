@@ -61,18 +61,14 @@ def dataset_of(rec: FileRecord, maps: dict[str, TableMap], source_id: str) -> st
     if rec.dataset is None and len(maps) == 1:
         return next(iter(maps))
     if rec.dataset not in maps:
-        raise ValueError(
-            f"{source_id}: {rec.path.name}: unknown dataset {rec.dataset!r}; map has {sorted(maps)}"
-        )
+        raise ValueError(f"{source_id}: {rec.path.name}: unknown dataset {rec.dataset!r}; map has {sorted(maps)}")
     return rec.dataset
 
 
 def prefer_csv(files: list[FileRecord]) -> tuple[list[FileRecord], list[FileRecord]]:
     """Within a dataset a CSV wins over its spreadsheet copy: the same data is never read twice."""
     with_csv = {f.dataset for f in files if f.path.suffix.lower() == ".csv"}
-    kept = [
-        f for f in files if not (f.path.suffix.lower() in SHEET_SUFFIXES and f.dataset in with_csv)
-    ]
+    kept = [f for f in files if not (f.path.suffix.lower() in SHEET_SUFFIXES and f.dataset in with_csv)]
     return kept, [f for f in files if f not in kept]
 
 
@@ -101,14 +97,10 @@ def read_sheet_table(
     raise LayoutError(f"{source_id}: {path.name}: no header row found")
 
 
-def read_flat(
-    rec: FileRecord, tmap: TableMap, source_id: str, release: str, q: Quarantine
-) -> pd.DataFrame:
+def read_flat(rec: FileRecord, tmap: TableMap, source_id: str, release: str, q: Quarantine) -> pd.DataFrame:
     """One file as one table: a spreadsheet by its header row, a CSV by its sniffed delimiter."""
     if rec.path.suffix.lower() in SHEET_SUFFIXES:
-        return read_sheet_table(
-            rec.path, tmap=tmap, source_id=source_id, release=release, quarantine=q
-        )
+        return read_sheet_table(rec.path, tmap=tmap, source_id=source_id, release=release, quarantine=q)
     return read_csv_table(
         rec.path,
         tmap=tmap,
@@ -142,10 +134,7 @@ def load_tables(
         frame = reader(rec, maps[table], source_id, rec.release, q)
         rec.rows_loaded, rec.rows_quarantined = len(frame), len(q) - before
         frames[table].append(frame)
-    notes = [
-        f"{f.path.name}: not read, the CSV of dataset {f.dataset!r} was read instead"
-        for f in skipped
-    ]
+    notes = [f"{f.path.name}: not read, the CSV of dataset {f.dataset!r} was read instead" for f in skipped]
     releases = sorted({r.release for r in kept if r.release})
     return LoadResult(
         source_id,

@@ -28,9 +28,7 @@ def test_ecp_and_coverage(tmp_path: Path) -> None:
     )
     res = carbon_pricing.load([ecp, cov])
     row = res.tables["ecp"].iloc[0]
-    assert row[
-        ["jurisdiction", "year", "ecp_all_jur_co2_usd_k", "ecp_all_supra_co2_usd_k"]
-    ].tolist() == [
+    assert row[["jurisdiction", "year", "ecp_all_jur_co2_usd_k", "ecp_all_supra_co2_usd_k"]].tolist() == [
         "Sweden",
         "2021",
         "90.51",
@@ -53,8 +51,6 @@ def test_missing_jurisdiction_quarantined(tmp_path: Path) -> None:
 
 
 def test_coverage_without_share_column_fails(tmp_path: Path) -> None:
-    rec = write(
-        tmp_path / "cov.csv", "jurisdiction,year,cov_tax_CO2_jurCO2\nPeru,2021,0\n", "coverage"
-    )
+    rec = write(tmp_path / "cov.csv", "jurisdiction,year,cov_tax_CO2_jurCO2\nPeru,2021,0\n", "coverage")
     with pytest.raises(LayoutError, match="cov_all_co2_jur_co2"):
         carbon_pricing.load([rec])

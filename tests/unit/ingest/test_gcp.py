@@ -10,10 +10,7 @@ import pytest
 from fvi.ingest import gcp
 from fvi.ingest.base import FileRecord, LayoutError
 
-HEADER = (
-    '"Country","ISO 3166-1 alpha-3","Year","Total","Coal","Oil","Gas","Cement","Flaring",'
-    '"Other","Per Capita"\n'
-)
+HEADER = '"Country","ISO 3166-1 alpha-3","Year","Total","Coal","Oil","Gas","Cement","Flaring","Other","Per Capita"\n'
 
 
 def write(tmp_path: Path, body: str, header: str = HEADER) -> FileRecord:
@@ -29,9 +26,7 @@ def test_flat_csv_copied_as_text(tmp_path: Path) -> None:
     )
     res = gcp.load([rec])
     t = res.tables["co2_by_fuel"]
-    assert t.iloc[0][
-        ["country", "iso3_code", "year", "total", "coal", "oil", "per_capita"]
-    ].tolist() == [
+    assert t.iloc[0][["country", "iso3_code", "year", "total", "coal", "oil", "per_capita"]].tolist() == [
         "Poland",
         "POL",
         "2021",
@@ -46,9 +41,7 @@ def test_flat_csv_copied_as_text(tmp_path: Path) -> None:
 
 
 def test_bad_year_and_short_row_quarantined(tmp_path: Path) -> None:
-    rec = write(
-        tmp_path, '"Chad","TCD",20.5,1,,,,,,,\n"Chad","TCD",2020\n"Chad","TCD",2021,1,,,,,,,\n'
-    )
+    rec = write(tmp_path, '"Chad","TCD",20.5,1,,,,,,,\n"Chad","TCD",2020\n"Chad","TCD",2021,1,,,,,,,\n')
     res = gcp.load([rec])
     q = res.quarantine.frame()
     assert list(q["row_number"]) == [2, 3]
@@ -57,8 +50,6 @@ def test_bad_year_and_short_row_quarantined(tmp_path: Path) -> None:
 
 
 def test_missing_total_column_fails(tmp_path: Path) -> None:
-    rec = write(
-        tmp_path, '"Chad","TCD",2021,1\n', header='"Country","ISO 3166-1 alpha-3","Year","Sum"\n'
-    )
+    rec = write(tmp_path, '"Chad","TCD",2021,1\n', header='"Country","ISO 3166-1 alpha-3","Year","Sum"\n')
     with pytest.raises(LayoutError, match="total"):
         gcp.load([rec])

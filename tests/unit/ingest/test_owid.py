@@ -102,8 +102,7 @@ def test_renamed_value_column_fails_naming_it(tmp_path: Path) -> None:
 
 def test_bad_rows_go_to_quarantine_with_reason(tmp_path: Path) -> None:
     text = (
-        "Entity,Code,Year,Annual CO₂ emissions from coal\n"
-        "China,CHN,20x1,5\nIndia,IND,2021\n,,2021,3\nPeru,PER,2021,7\n"
+        "Entity,Code,Year,Annual CO₂ emissions from coal\nChina,CHN,20x1,5\nIndia,IND,2021\n,,2021,3\nPeru,PER,2021,7\n"
     )
     rec = write(tmp_path / "co2.csv", text, "co2_from_coal")
     res = owid.load([rec])

@@ -11,8 +11,7 @@ from fvi.ingest import subsidies
 from fvi.ingest.base import FileRecord, LayoutError
 
 IMF_HEADER = (
-    '\ufeffCountry,"Nominal GDP US$, billions","Population, millions",'
-    "Petroleum,Coal,Natural Gas,Electricity,Total\n"
+    '\ufeffCountry,"Nominal GDP US$, billions","Population, millions",Petroleum,Coal,Natural Gas,Electricity,Total\n'
 )
 FFS_HEADER = "country_name,year,value,iso3_code,income_level\n"
 
@@ -34,17 +33,13 @@ def test_both_tables_load_with_their_releases(tmp_path: Path) -> None:
         "imf_2015",
     )
     res = subsidies.load([ffs, imf])
-    assert res.tables["ffs_tracker"].iloc[0][
-        ["country_name", "value_usd", "iso3_code"]
-    ].tolist() == [
+    assert res.tables["ffs_tracker"].iloc[0][["country_name", "value_usd", "iso3_code"]].tolist() == [
         "Afghanistan",
         "34196075.0",
         "AFG",
     ]
     row = res.tables["imf_2015"].iloc[0]
-    assert row[
-        ["country", "nominal_gdp_usd_bn", "coal_pct_gdp", "electricity_pct_gdp"]
-    ].tolist() == [
+    assert row[["country", "nominal_gdp_usd_bn", "coal_pct_gdp", "electricity_pct_gdp"]].tolist() == [
         "Australia",
         "1534.60",
         "0.68",
