@@ -131,12 +131,32 @@ def run_dbt(
 
     runner = dbtRunner(callbacks=[_callback])
     with _env(extra):
-        result = runner.invoke(full)
+        try:
+            result = runner.invoke(full)
+        finally:
+            _release_duckdb()
     if result.exception is not None:
         raise DbtFailed(f"dbt {' '.join(args)}: {result.exception}") from result.exception
     if not result.success:
         raise DbtFailed(f"dbt {' '.join(args)} failed: {_failures(result.result)}")
     return result.result
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its database open in-process between invocations; close it.
+
+    Closing checkpoints the write-ahead log into the file, so the staging file is complete
+    before it is swapped in, and no stale handle pins the old file.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
+        return
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        with contextlib.suppress(Exception):
+            env.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def _failures(results: Any) -> str:
