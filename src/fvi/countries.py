@@ -78,7 +78,7 @@ def load_aliases(path: Path | None = None) -> list[Alias]:
 
 @lru_cache(maxsize=1)
 def name_lookup() -> dict[str, tuple[str | None, str]]:
-    """name key -> (iso3 or None, kind); aliases win over pycountry names (as in SQL)."""
+    """Name key -> (iso3 or None, kind); aliases win over pycountry names (as in SQL)."""
     lookup: dict[str, tuple[str | None, str]] = {}
     frame = countries_frame()
     for col in ("common_name", "official_name", "name"):  # later columns win, as in SQL

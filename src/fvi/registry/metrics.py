@@ -1,0 +1,159 @@
+"""The metric registry: pillars and metrics from ``metrics.yml``, validated, as pydantic models.
+
+Scoring reads pillar, entity, polarity, goalposts, horizon weights and the missing-data rule
+from here; the warehouse reads the seed written by :func:`write_metric_seed` (a drift test keeps
+the committed seed equal to what this file gives).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from fvi.registry import RegistryError, _read, validate
+
+SEED_COLUMNS = ["metric_id", "entity", "gold_table", "gold_column", "pillar", "unit", "source_ids"]
+SEED_PATH = Path(__file__).resolve().parents[3] / "warehouse" / "seeds" / "metric_registry.csv"
+
+
+class Pillar(BaseModel):
+    id: str
+    name: str
+    description: str
+    unsupported_reason: str | None = None
+
+
+class GoldRef(BaseModel):
+    table: str
+    column: str
+
+
+class Goalposts(BaseModel):
+    low: float
+    high: float
+
+
+class HorizonWeights(BaseModel):
+    H5: float
+    H10: float
+    H20: float
+
+
+class MissingData(BaseModel):
+    rule: Literal["none", "carry_forward_years", "country_median", "pillar_mean", "exclude"]
+    max_years: int | None = None
+    fill_value: float | None = None
+    note: str | None = None
+
+
+class Metric(BaseModel):
+    id: str
+    name: str
+    description: str
+    pillar: str
+    entity: Literal["mine", "country"]
+    gold: GoldRef
+    unit: str
+    polarity: Literal["higher_is_better", "lower_is_better"]
+    goalposts: Goalposts
+    goalpost_note: str | None = None
+    horizon_weights: HorizonWeights
+    sources: list[str] = Field(min_length=1)
+    missing_data: MissingData
+    transform: Literal["none", "log", "log1p", "per_capita", "per_gdp", "boolean"] = "none"
+    country_context: str | None = None
+    confidence_source: str | None = None
+    note: str | None = None
+
+
+def check_metrics(doc: Any) -> tuple[dict[str, Pillar], dict[str, Metric]]:
+    """Validate a parsed metrics document (schema, then cross-references); raise RegistryError."""
+    validate(doc, "metrics.schema.yml", "metrics.yml")
+    pillars = {p["id"]: Pillar.model_validate(p) for p in doc["pillars"]}
+    if len(pillars) != len(doc["pillars"]):
+        raise RegistryError("metrics.yml: duplicate pillar id")
+    metrics: dict[str, Metric] = {}
+    for raw in doc["metrics"]:
+        m = Metric.model_validate(raw)
+        if m.id in metrics:
+            raise RegistryError(f"metrics.yml: duplicate metric id {m.id}")
+        if m.pillar not in pillars:
+            raise RegistryError(f"metrics.yml: {m.id}: unknown pillar {m.pillar}")
+        if not m.goalposts.low < m.goalposts.high:
+            raise RegistryError(f"metrics.yml: {m.id}: goalposts need low < high (polarity says the direction)")
+        if m.transform == "log" and m.goalposts.low <= 0:
+            raise RegistryError(f"metrics.yml: {m.id}: a log transform needs goalposts > 0")
+        w = m.horizon_weights
+        if w.H5 + w.H10 + w.H20 <= 0:
+            raise RegistryError(f"metrics.yml: {m.id}: horizon weights are all zero")
+        metrics[m.id] = m
+    for m in metrics.values():
+        if m.country_context is not None:
+            ctx = metrics.get(m.country_context)
+            if m.entity != "mine" or ctx is None or ctx.entity != "country":
+                raise RegistryError(
+                    f"metrics.yml: {m.id}: country_context must name a country metric and sit on a mine metric"
+                )
+    used = {m.pillar for m in metrics.values()}
+    for p in pillars.values():
+        if p.id in used and p.unsupported_reason:
+            raise RegistryError(f"metrics.yml: pillar {p.id} has metrics and an unsupported_reason")
+        if p.id not in used and not p.unsupported_reason:
+            raise RegistryError(f"metrics.yml: pillar {p.id} has no metric and no unsupported_reason")
+    return pillars, metrics
+
+
+@lru_cache(maxsize=1)
+def _loaded() -> tuple[dict[str, Pillar], dict[str, Metric]]:
+    _, doc = _read("metrics.yml")
+    return check_metrics(doc)
+
+
+def load_metrics() -> dict[str, Metric]:
+    """All metrics by id, in file order."""
+    return dict(_loaded()[1])
+
+
+def load_pillars() -> dict[str, Pillar]:
+    """All pillars by id, in file order."""
+    return dict(_loaded()[0])
+
+
+def metric_seed_rows(metrics: dict[str, Metric] | None = None) -> list[dict[str, str]]:
+    """One row per metric for ``warehouse/seeds/metric_registry.csv``."""
+    rows = []
+    for m in (metrics or load_metrics()).values():
+        rows.append({
+            "metric_id": m.id,
+            "entity": m.entity,
+            "gold_table": m.gold.table,
+            "gold_column": m.gold.column,
+            "pillar": m.pillar,
+            "unit": m.unit,
+            "source_ids": ";".join(m.sources),
+        })
+    return rows
+
+
+def metric_seed_text(metrics: dict[str, Metric] | None = None) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=SEED_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(metric_seed_rows(metrics))
+    return buf.getvalue()
+
+
+def write_metric_seed(path: Path | None = None) -> Path:
+    """Write the dbt seed the data-quality mart reads (regenerate after editing metrics.yml)."""
+    target = Path(path) if path is not None else SEED_PATH
+    target.write_text(metric_seed_text(), encoding="utf-8")
+    return target
+
+
+if __name__ == "__main__":  # python -m fvi.registry.metrics  -> regenerate the seed
+    print(write_metric_seed())
