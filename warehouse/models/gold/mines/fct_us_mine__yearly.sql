@@ -1,0 +1,131 @@
+{#- One row per US mine (MSHA ID) and year from the EIA mine files: the published rows of one
+    mine and year (one per mine type: surface, underground, refuse) added up. -#}
+
+with
+
+rows_ as (
+
+    select
+        *,
+        case mine_status
+            when 'Active' then 1
+            when 'Active, men working, not producing' then 2
+            when 'New, under construction' then 3
+            when 'Temporarily closed' then 4
+            when 'Permanently abandoned' then 5
+            else 9
+        end as status_rank
+    from {{ ref('stg_eia_mines__mines') }}
+
+),
+
+ranked as (
+
+    select
+        rows_.*,
+        -- the main working: the row with the most production, then the most labour hours
+        row_number() over (
+            partition by msha_id, year
+            order by coalesce(production_short_tons, 0) desc, coalesce(labor_hours, 0) desc,
+                     mine_type
+        ) as main_rank,
+        row_number() over (
+            partition by msha_id, year
+            order by status_rank, mine_type
+        ) as status_pick
+    from rows_
+
+),
+
+summed as (
+
+    select
+        msha_id,
+        year,
+        count(*) as n_source_rows,
+        string_agg(mine_type, ', ' order by mine_type) as mine_types,
+        sum(production_short_tons) as production_short_tons,
+        sum(production_mt) as production_mt,
+        sum(average_employees) as average_employees,
+        sum(labor_hours) as labor_hours,
+        max(state) as state,
+        max(region) as region,
+        max(case when is_region_inferred then 1 else 0 end) = 1 as is_region_inferred
+    from rows_
+    group by msha_id, year
+
+),
+
+main_row as (
+
+    select * from ranked where main_rank = 1
+
+),
+
+status_row as (
+
+    select msha_id, year, mine_status from ranked where status_pick = 1
+
+),
+
+gem as (
+
+    -- one GEM mine per MSHA ID: the pair seen in the newest release, first listed, lowest ID
+    select msha_id, gem_mine_id
+    from (
+        select
+            msha_id,
+            gem_mine_id,
+            row_number() over (
+                partition by msha_id
+                order by latest_release desc,
+                         case when is_first_listed then 0 else 1 end,
+                         gem_mine_id
+            ) as rn
+        from {{ ref('xwalk_mine__gem_eia') }}
+    ) as x
+    where rn = 1
+
+),
+
+final as (
+
+    select
+        s.msha_id,
+        s.year,
+        m.mine_name,
+        s.state,
+        m.mine_state_published,
+        m.mine_county,
+        s.region,
+        s.is_region_inferred,
+        st.mine_status as status,
+        m.mine_type,
+        s.mine_types,
+        m.company_type,
+        m.operation_type,
+        m.operating_company,
+        m.union_code,
+        s.production_short_tons,
+        s.production_mt,
+        s.average_employees,
+        s.labor_hours,
+        case when s.labor_hours > 0
+             then s.production_mt * 1000000.0 / s.labor_hours end as productivity_t_per_hour,
+        coalesce(s.production_short_tons, 0) > 0 as is_producing,
+        s.n_source_rows,
+        gem.gem_mine_id,
+        {{ fvi_is_synthetic() }} as is_synthetic
+    from summed as s
+    inner join main_row as m
+        on m.msha_id = s.msha_id
+       and m.year = s.year
+    inner join status_row as st
+        on st.msha_id = s.msha_id
+       and st.year = s.year
+    left join gem
+        on gem.msha_id = s.msha_id
+
+)
+
+select * from final
