@@ -300,8 +300,7 @@ def build_frame(
     frame["_row_number"] = pd.Series(numbers, dtype="Int64")
     keep = pd.Series(True, index=frame.index)
     if skip_blank and len(frame):
-        blank = frame[names].apply(lambda c: c.isna() | (c.str.strip() == "")).all(axis=1)
-        keep &= ~blank
+        keep &= ~frame[names].isna().all(axis=1)  # empty rows (padding) are not data
     for key in (k for k in tmap.key if k in names):
         bad = keep & _missing_mask(frame[key])
         _reject_mask(frame, bad, names, lambda _v, k=key: f"missing key {k}", reject)
