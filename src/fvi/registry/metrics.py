@@ -17,7 +17,9 @@ from pydantic import BaseModel, Field
 
 from fvi.registry import RegistryError, _read, validate
 
-SEED_COLUMNS = ["metric_id", "entity", "gold_table", "gold_column", "pillar", "unit", "source_ids"]
+SEED_COLUMNS = [
+    "metric_id", "entity", "gold_table", "gold_column", "pillar", "unit", "source_ids", "confidence_column",
+]
 SEED_PATH = Path(__file__).resolve().parents[3] / "warehouse" / "seeds" / "metric_registry.csv"
 
 
@@ -136,6 +138,7 @@ def metric_seed_rows(metrics: dict[str, Metric] | None = None) -> list[dict[str,
             "pillar": m.pillar,
             "unit": m.unit,
             "source_ids": ";".join(m.sources),
+            "confidence_column": m.confidence_source or "",
         })
     return rows
 
