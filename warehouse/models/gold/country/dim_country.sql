@@ -90,7 +90,7 @@ final as (
         coalesce(phase_out.is_coal_free, cop26.is_coal_free) as is_coal_free,
         countries.first_year,
         countries.last_year,
-        {{ 'true' if var('fvi_synthetic') in [true, 'true', 'True', 1, '1'] else 'false' }} as is_synthetic
+        {{ fvi_is_synthetic() }} as is_synthetic
     from countries
     inner join ref_countries on ref_countries.iso3 = countries.iso3
     left join producers on producers.iso3 = countries.iso3

@@ -294,7 +294,7 @@ final as (
         operating_mine_count,
         operating_mine_capacity_mtpa,
         proposed_mine_capacity_mtpa,
-        {{ 'true' if var('fvi_synthetic') in [true, 'true', 'True', 1, '1'] else 'false' }} as is_synthetic
+        {{ fvi_is_synthetic() }} as is_synthetic
     from with_trend
 )
 
