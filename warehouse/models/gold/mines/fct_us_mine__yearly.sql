@@ -37,6 +37,7 @@ ranked as (
 
 ),
 
+-- one pass (no self-joins: PostgreSQL misestimates filtered window CTEs into nested loops)
 summed as (
 
     select
@@ -50,21 +51,18 @@ summed as (
         sum(labor_hours) as labor_hours,
         max(state) as state,
         max(region) as region,
-        max(case when is_region_inferred then 1 else 0 end) = 1 as is_region_inferred
-    from rows_
+        max(case when is_region_inferred then 1 else 0 end) = 1 as is_region_inferred,
+        max(case when main_rank = 1 then mine_name end) as mine_name,
+        max(case when main_rank = 1 then mine_state_published end) as mine_state_published,
+        max(case when main_rank = 1 then mine_county end) as mine_county,
+        max(case when main_rank = 1 then mine_type end) as mine_type,
+        max(case when main_rank = 1 then company_type end) as company_type,
+        max(case when main_rank = 1 then operation_type end) as operation_type,
+        max(case when main_rank = 1 then operating_company end) as operating_company,
+        max(case when main_rank = 1 then union_code end) as union_code,
+        max(case when status_pick = 1 then mine_status end) as mine_status
+    from ranked
     group by msha_id, year
-
-),
-
-main_row as (
-
-    select * from ranked where main_rank = 1
-
-),
-
-status_row as (
-
-    select msha_id, year, mine_status from ranked where status_pick = 1
 
 ),
 
@@ -93,19 +91,19 @@ final as (
     select
         s.msha_id,
         s.year,
-        m.mine_name,
+        s.mine_name,
         s.state,
-        m.mine_state_published,
-        m.mine_county,
+        s.mine_state_published,
+        s.mine_county,
         s.region,
         s.is_region_inferred,
-        st.mine_status as status,
-        m.mine_type,
+        s.mine_status as status,
+        s.mine_type,
         s.mine_types,
-        m.company_type,
-        m.operation_type,
-        m.operating_company,
-        m.union_code,
+        s.company_type,
+        s.operation_type,
+        s.operating_company,
+        s.union_code,
         s.production_short_tons,
         s.production_mt,
         s.average_employees,
@@ -117,12 +115,6 @@ final as (
         gem.gem_mine_id,
         {{ fvi_is_synthetic() }} as is_synthetic
     from summed as s
-    inner join main_row as m
-        on m.msha_id = s.msha_id
-       and m.year = s.year
-    inner join status_row as st
-        on st.msha_id = s.msha_id
-       and st.year = s.year
     left join gem
         on gem.msha_id = s.msha_id
 
