@@ -47,7 +47,6 @@ CONNECTORS = (
     "coal_policy",
     "mining_land",
 )
-SYNTHETIC_MARKER = "SYNTHETIC.txt"
 MANIFEST_COLUMNS = [
     "run_id",
     "source_id",
@@ -100,7 +99,9 @@ class SourceOutcome:
 
 
 def is_synthetic_dir(data_dir: Path) -> bool:
-    return (data_dir / SYNTHETIC_MARKER).exists()
+    from fvi.demo import MARKER_FILE
+
+    return (data_dir / MARKER_FILE).exists()
 
 
 def plan_input(settings: Settings, data_dir: Path | None, say: Say) -> InputPlan:

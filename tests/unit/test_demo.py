@@ -17,20 +17,7 @@ import openpyxl
 import pytest
 
 from fvi.demo import MARKER_FILE, SYNTHETIC_MARKER, write_demo_data
-
-CONNECTORS = [
-    "gem_mines",
-    "gem_plants",
-    "climate_trace",
-    "eia_mines",
-    "owid",
-    "gcp",
-    "wdi",
-    "subsidies",
-    "carbon_pricing",
-    "coal_policy",
-    "mining_land",
-]
+from fvi.pipeline import CONNECTORS
 
 PUBLISHED_HEADERS: dict[str, list[str]] = {
     "carbon_pricing/ecp_CO2_jurisdiction_year.csv": [
