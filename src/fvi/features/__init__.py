@@ -1,0 +1,25 @@
+"""The Feast feature store: generated from the metric registry, fed from the gold tables.
+
+Serving and the models read features from here; the store holds no logic of its own, only what
+the registry names (see :mod:`fvi.features.store`).
+"""
+
+from fvi.features.store import (
+    apply_and_materialize,
+    build_feature_store,
+    export_offline,
+    feast_dir,
+    generate_repo,
+    online_features,
+    open_store,
+)
+
+__all__ = [
+    "apply_and_materialize",
+    "build_feature_store",
+    "export_offline",
+    "feast_dir",
+    "generate_repo",
+    "online_features",
+    "open_store",
+]
