@@ -55,7 +55,8 @@ def main() -> None:
         summary = {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
         results[name] = summary
         print(
-            f"{name:9s} ingest {summary['ingest_s']:6.2f} s   build {summary['build_s']:6.2f} s   total {summary['total_s']:6.2f} s   (target ≤ 60 s)"
+            f"{name:9s} ingest {summary['ingest_s']:6.2f} s   build {summary['build_s']:6.2f} s   "
+            f"total {summary['total_s']:6.2f} s   (target ≤ 60 s)"
         )
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)

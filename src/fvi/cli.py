@@ -1,4 +1,4 @@
-"""The ``fvi`` command line: ingest, build, run, sources, demo-data, export, dbt."""
+"""The ``fvi`` command line: run, ingest, build, score, audit, uncertainty, what-if, sources, export, dbt."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def run(
     data_dir: DataDirOpt = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Do not start the API afterwards.")] = False,
 ) -> None:
-    """The main job: ingest every source, build the warehouse (aside, then swap)."""
+    """The main job: ingest every source, build the warehouse, score, audit, measure uncertainty (aside, then swap)."""
     _ingest_and_build(data_dir, build=True)
     if not no_serve:
         console.print("[dim]The API service is not part of this release yet; nothing to serve.[/]")
@@ -108,7 +108,7 @@ def build() -> None:
 
     try:
         with _progress() as progress:
-            run_id = build_only(_settings(), progress=progress)
+            run_id = build_only(_settings(), progress=progress, say=console.print)
     except (DbtFailed, FileNotFoundError) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
@@ -174,6 +174,160 @@ def demo_data(
 
     summary = write_demo_data(out_dir, seed=seed)
     console.print(f"[yellow]SYNTHETIC[/] demo data written to {out_dir}: {summary}")
+
+
+def _live_scorer():  # noqa: ANN202
+    from fvi.scoring.run import scorer_from_warehouse
+    from fvi.warehouse import WarehouseUnavailable, live
+
+    try:
+        with live(_settings()) as wh:
+            return scorer_from_warehouse(wh)
+    except WarehouseUnavailable as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
+def _rescore(uncertainty: bool, params=None) -> None:  # noqa: ANN001
+    from fvi.pipeline import new_run_id, run_dir
+    from fvi.scoring.run import score_warehouse
+    from fvi.warehouse import WarehouseUnavailable, open_live
+
+    settings = _settings()
+    run_id = new_run_id()
+    try:
+        wh = open_live(settings, read_only=False)
+    except WarehouseUnavailable as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    try:
+        outcome = score_warehouse(
+            wh,
+            run_id=run_id,
+            out_dir=run_dir(settings, run_id),
+            params=params,
+            uncertainty=uncertainty,
+            say=console.print,
+        )
+    finally:
+        wh.close()
+    console.print_json(data=outcome.summary)
+
+
+@app.command()
+def score(
+    no_uncertainty: Annotated[
+        bool, typer.Option("--no-uncertainty", help="Skip the Monte Carlo and Sobol step.")
+    ] = False,
+) -> None:
+    """Rescore the live warehouse (scores, audit, uncertainty) with the current registry and personas."""
+    _rescore(not no_uncertainty)
+
+
+@app.command()
+def audit(
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for audit.json and audit.md.")] = None,
+    persona: Annotated[str, typer.Option(help="Persona shown in the markdown influence table.")] = "analyst",
+    horizon: Annotated[str, typer.Option(help="Horizon shown in the markdown influence table.")] = "H10",
+) -> None:
+    """Statistical audit: correlations, Cronbach's alpha, double counting, influence vs nominal weight."""
+    from fvi.scoring.audit import audit_markdown, run_audit, write_audit
+    from fvi.scoring.config import load_personas
+
+    scorer = _live_scorer()
+    report = run_audit(scorer, {p.id: p.weights for p in load_personas().values()})
+    target = out or _settings().home_abs / "audit"
+    js, md = write_audit(report, target)
+    sys.stdout.write(audit_markdown(report, persona=persona, horizon=horizon))
+    console.print(f"[green]audit written:[/] {md} and {js}")
+
+
+@app.command()
+def uncertainty(
+    draws: Annotated[int | None, typer.Option(help="Monte Carlo draws (default from the registry).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default from the registry).")] = None,
+    params_file: Annotated[
+        Path | None, typer.Option("--params", help="uncertainty_params.json of an earlier run, to reproduce it.")
+    ] = None,
+) -> None:
+    """Monte Carlo bands and Sobol indices over weights, normalisation, imputation and aggregation."""
+    from fvi.scoring.config import ScoringSpec, load_personas
+    from fvi.scoring.uncertainty import UncertaintyParams
+
+    if params_file is not None:
+        params = UncertaintyParams.from_json(params_file.read_text())
+    else:
+        spec = ScoringSpec.from_registry()
+        personas = {p.id: p.weights for p in load_personas().values()}
+        params = UncertaintyParams.from_defaults(
+            spec.defaults.uncertainty, spec.horizons, personas, draws=draws, seed=seed
+        )
+    _rescore(True, params)
+
+
+def _pairs(text: str | None, what: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in filter(None, (text or "").split(",")):
+        key, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise typer.BadParameter(f"{what}: expected key=number pairs separated by commas, got {part!r}") from None
+    return out
+
+
+@app.command("what-if")
+def what_if(
+    entity: Annotated[str, typer.Option(help="mine or country")],
+    entity_id: Annotated[str, typer.Option("--id", help="GEM Mine ID or ISO3 code.")],
+    persona: Annotated[str | None, typer.Option(help="Persona preset (default analyst).")] = None,
+    weights: Annotated[str | None, typer.Option(help="Custom pillar weights, e.g. 01=0.5,04=0.5 (sum 1).")] = None,
+    set_values: Annotated[str | None, typer.Option("--set", help="Metric values, e.g. mine_reserves_mt=500.")] = None,
+    as_of: Annotated[int | None, typer.Option("--as-of", help="As-of year (default latest).")] = None,
+) -> None:
+    """Rescore one entity under custom weights or changed metric values; prints JSON."""
+    from fvi.scoring.config import ScoringError
+    from fvi.scoring.whatif import WhatIf
+
+    scorer = _live_scorer()
+    try:
+        result = WhatIf(scorer).rescore(
+            entity,
+            entity_id,
+            as_of_year=as_of,
+            persona=persona,
+            weights=_pairs(weights, "--weights") or None,
+            metric_values=_pairs(set_values, "--set"),
+        )
+    except (ScoringError, KeyError) as exc:
+        console.print(f"[red]{exc.args[0] if exc.args else exc}[/]")
+        raise typer.Exit(2) from None
+    console.print_json(data=result)
+
+
+@export_app.command("scores")
+def export_scores(
+    entity: Annotated[str, typer.Option(help="mine or country")] = "mine",
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    out: Annotated[Path, typer.Option("--out", help="Output file.")] = Path("fvi_scores.csv"),
+    as_of: Annotated[int | None, typer.Option("--as-of", help="Only this as-of year.")] = None,
+) -> None:
+    """Write the FVI scores of one entity type (every as-of year, horizon and persona) to a file."""
+    from fvi.scoring.export import export_scores as _export
+    from fvi.warehouse import WarehouseUnavailable
+
+    if entity not in ("mine", "country"):
+        raise typer.BadParameter("--entity must be mine or country")
+    if fmt not in ("csv", "parquet"):
+        raise typer.BadParameter("--format must be csv or parquet")
+    try:
+        n = _export(_settings(), entity, fmt, out, as_of=as_of)
+    except (WarehouseUnavailable, LookupError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"{n} rows -> {out}")
 
 
 @export_app.command("warehouse")

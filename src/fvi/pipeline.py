@@ -256,6 +256,7 @@ class RunReport:
     built: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -264,6 +265,7 @@ class RunReport:
             "built": self.built,
             "error": self.error,
             "seconds": self.seconds,
+            "steps": self.steps,
             "registry_hash": registry_hash(),
             "sources": [
                 {k: v for k, v in asdict(o).items() if k not in ("manifest", "quarantine")} for o in self.outcomes
@@ -304,8 +306,9 @@ def run_pipeline(
     sources: tuple[str, ...] = CONNECTORS,
     progress: Any | None = None,
     say: Say = print,
+    score: bool = True,
 ) -> RunReport:
-    """Ingest → (dbt build) → swap. Returns the report; the live warehouse changes only on success."""
+    """Ingest → dbt build → score → swap. Returns the report; the live warehouse changes only on success."""
     from fvi.warehouse import Staging
 
     run_id = new_run_id()
@@ -354,6 +357,9 @@ def run_pipeline(
             )
             report.seconds["build"] = round(time.perf_counter() - t0, 2)
             report.built = True
+            if score:
+                report.steps.update(post_build_steps(settings, staging, run_id, progress, say))
+                report.seconds.update({k: v["seconds"] for k, v in report.steps.items() if "seconds" in v})
         staging.commit()
     except BaseException as exc:
         staging.discard()
@@ -366,6 +372,34 @@ def run_pipeline(
     return report
 
 
+def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: Any | None, say: Say
+                     ) -> dict[str, dict[str, Any]]:
+    """Steps that read gold and write gold-level results into the staging warehouse (before the swap)."""
+    from fvi.outcomes import write_outcomes
+    from fvi.scoring.run import score_warehouse
+
+    steps: dict[str, dict[str, Any]] = {}
+    task = progress.add_task("score, uncertainty, audit", total=None) if progress is not None else None
+    wh = staging.open()
+    try:
+        t0 = time.perf_counter()
+        outcome = score_warehouse(wh, run_id=run_id, out_dir=run_dir(settings, run_id), say=say)
+        steps["score"] = {**outcome.summary, "seconds": round(time.perf_counter() - t0, 2)}
+        t0 = time.perf_counter()
+        rows = write_outcomes(wh)
+        steps["outcomes"] = {"rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
+    finally:
+        wh.close()
+        if progress is not None:
+            progress.update(task, completed=1, total=1)
+    return steps
+
+
+def run_dir(settings: Settings, run_id: str) -> Path:
+    """Files a run writes besides the warehouse (audit, uncertainty parameters, reports)."""
+    return settings.home_abs / "runs" / run_id
+
+
 def dbt_vars(run_id: str, plan: InputPlan) -> dict[str, Any]:
     return {
         "fvi_run_id": run_id,
@@ -374,7 +408,7 @@ def dbt_vars(run_id: str, plan: InputPlan) -> dict[str, Any]:
     }
 
 
-def build_only(settings: Settings, *, progress: Any | None = None) -> str:
+def build_only(settings: Settings, *, progress: Any | None = None, score: bool = True, say: Say = print) -> str:
     """Rebuild silver/gold/marts from the live bronze, aside, then swap."""
     from fvi.dbt import run_dbt
     from fvi.warehouse import PostgresWarehouse, Staging, copy_file, live
@@ -399,6 +433,8 @@ def build_only(settings: Settings, *, progress: Any | None = None) -> str:
                     dst.copy_table_from_schema("bronze", "bronze", t)
         plan = InputPlan("rebuild", Path("."), synthetic=synthetic)
         run_dbt(settings, ["build"], env=staging.dbt_env(), dbt_vars=dbt_vars(run_id, plan))
+        if score:
+            post_build_steps(settings, staging, run_id, progress, say)
         staging.commit()
     except BaseException:
         staging.discard()

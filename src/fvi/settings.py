@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=60.0, description="Seconds per HTTP request.")
     http_retries: int = Field(default=4, description="Attempts per download before giving up.")
     offline: bool = Field(default=False, description="Never try the live URLs.")
+    cache_url: str | None = Field(default=None, description="redis://… for a shared cache; unset means in-process.")
+    spark_master: str | None = Field(default=None, description="Spark master URL for batch jobs; unset means local[2].")
+    online_store_url: str | None = Field(
+        default=None, description="redis://… for the Feast online store; unset means SQLite under FVI_HOME."
+    )
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="MLflow tracking server; unset means a SQLite store under FVI_HOME/mlflow."
+    )
 
     @property
     def home_abs(self) -> Path:

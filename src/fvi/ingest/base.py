@@ -207,7 +207,7 @@ def _reject_mask(
     for idx in mask[mask].index:
         row = frame.loc[idx, names]
         record = {k: (None if pd.isna(v) else v) for k, v in row.items()}
-        reject(int(frame.at[idx, "_row_number"]), reason(record.get(column) if column else None), record)
+        reject(int(str(frame.at[idx, "_row_number"])), reason(record.get(column) if column else None), record)
 
 
 @dataclass
@@ -303,14 +303,16 @@ def build_frame(
         keep &= ~frame[names].isna().all(axis=1)  # empty rows (padding) are not data
     for key in (k for k in tmap.key if k in names):
         bad = keep & _missing_mask(frame[key])
-        _reject_mask(frame, bad, names, lambda _v, k=key: f"missing key {k}", reject)
+        _reject_mask(frame, bad, names, lambda _v, k=key: f"missing key {k}", reject)  # type: ignore[misc]
         keep &= ~bad
     for col, kind in tmap.types.items():
         if col not in names:
             continue
         values = frame[col]
         bad = keep & ~_missing_mask(values) & ~_valid_mask(values, kind)
-        _reject_mask(frame, bad, names, lambda v, c=col, t=kind: f"{c}: {v!r} is not a valid {t}", reject, col)
+        _reject_mask(
+            frame, bad, names, lambda v, c=col, t=kind: f"{c}: {v!r} is not a valid {t}", reject, col  # type: ignore[misc]
+        )
         keep &= ~bad
     for number, reason, raw in sorted(rejected, key=lambda r: r[0]):  # in file order
         quarantine.add(

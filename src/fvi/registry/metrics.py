@@ -28,6 +28,40 @@ class Pillar(BaseModel):
     name: str
     description: str
     unsupported_reason: str | None = None
+    mine_country_blend: float | None = None
+
+
+class Winsorisation(BaseModel):
+    max_skew: float
+    max_kurtosis: float
+    max_points: int
+
+
+class ScoringDefaults(BaseModel):
+    mine_country_blend: float
+    min_pillar_coverage: float
+    geometric_floor: float
+    as_of_from: int
+    winsorisation: Winsorisation
+    double_counting_r: float
+    influence_bins: int
+
+
+class UncertaintyDefaults(BaseModel):
+    draws: int
+    seed: int
+    dirichlet_concentration: float
+    normalisations: list[Literal["goalposts", "minmax", "rank"]]
+    imputations: list[Literal["declared", "none"]]
+    aggregations: list[Literal["arithmetic", "geometric"]]
+    sobol_base_samples: int
+
+
+class Defaults(BaseModel):
+    aggregation: Literal["arithmetic", "geometric"]
+    horizons: list[Literal["H5", "H10", "H20"]]
+    scoring: ScoringDefaults
+    uncertainty: UncertaintyDefaults
 
 
 class GoldRef(BaseModel):
@@ -68,8 +102,8 @@ class Metric(BaseModel):
     sources: list[str] = Field(min_length=1)
     missing_data: MissingData
     transform: Literal["none", "log", "log1p", "per_capita", "per_gdp", "boolean"] = "none"
-    country_context: str | None = None
     confidence_source: str | None = None
+    us_mine_column: str | None = None
     note: str | None = None
 
 
@@ -94,13 +128,6 @@ def check_metrics(doc: Any) -> tuple[dict[str, Pillar], dict[str, Metric]]:
         if w.H5 + w.H10 + w.H20 <= 0:
             raise RegistryError(f"metrics.yml: {m.id}: horizon weights are all zero")
         metrics[m.id] = m
-    for m in metrics.values():
-        if m.country_context is not None:
-            ctx = metrics.get(m.country_context)
-            if m.entity != "mine" or ctx is None or ctx.entity != "country":
-                raise RegistryError(
-                    f"metrics.yml: {m.id}: country_context must name a country metric and sit on a mine metric"
-                )
     used = {m.pillar for m in metrics.values()}
     for p in pillars.values():
         if p.id in used and p.unsupported_reason:
@@ -119,6 +146,12 @@ def _loaded() -> tuple[dict[str, Pillar], dict[str, Metric]]:
 def load_metrics() -> dict[str, Metric]:
     """All metrics by id, in file order."""
     return dict(_loaded()[1])
+
+
+def load_defaults() -> Defaults:
+    """Registry-wide scoring and uncertainty choices (``defaults:`` in metrics.yml)."""
+    _, doc = _read("metrics.yml")
+    return Defaults.model_validate(doc["defaults"])
 
 
 def load_pillars() -> dict[str, Pillar]:

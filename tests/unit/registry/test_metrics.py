@@ -89,15 +89,14 @@ def test_bad_polarity_and_reversed_goalposts_fail() -> None:
         check_metrics(doc)
 
 
-def test_unknown_pillar_and_bad_country_context_fail() -> None:
+def test_unknown_pillar_and_unknown_key_fail() -> None:
     doc = _doc()
     _first_metric(doc)["pillar"] = "99"
     with pytest.raises(RegistryError, match="unknown pillar"):
         check_metrics(doc)
     doc = _doc()
-    mine = next(m for m in doc["metrics"] if m["entity"] == "mine")
-    mine["country_context"] = "no_such_metric"
-    with pytest.raises(RegistryError, match="country_context"):
+    doc["defaults"]["scoring"]["mine_country_blend"] = 1.5
+    with pytest.raises(RegistryError, match="mine_country_blend"):
         check_metrics(doc)
 
 
@@ -158,3 +157,11 @@ def test_dq_mart_depends_on_every_metric_table() -> None:
     sql = (REPO / "warehouse" / "models" / "marts" / "vw_metric_dq.sql").read_text("utf-8")
     for table in {m.gold.table for m in load_metrics().values()}:
         assert f"depends_on: {{{{ ref('{table}') }}}}" in sql, f"vw_metric_dq.sql lacks depends_on for {table}"
+
+
+def test_us_mine_columns_exist_in_gold() -> None:
+    us = _gold_columns()["fct_us_mine__yearly"]
+    for m in load_metrics().values():
+        if m.us_mine_column is not None:
+            assert m.entity == "mine", m.id
+            assert m.us_mine_column in us, f"{m.id}: fct_us_mine__yearly.{m.us_mine_column} not documented"

@@ -110,6 +110,8 @@ final as (
         s.labor_hours,
         case when s.labor_hours > 0
              then s.production_mt * 1000000.0 / s.labor_hours end as productivity_t_per_hour,
+        case when s.average_employees > 0
+             then s.production_mt * 1000000.0 / s.average_employees end as productivity_t_per_worker,
         coalesce(s.production_short_tons, 0) > 0 as is_producing,
         s.n_source_rows,
         gem.gem_mine_id,

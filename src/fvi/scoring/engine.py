@@ -1,0 +1,359 @@
+"""Panels of metric values per entity type, and the scorer that turns them into pillars and the FVI.
+
+A *panel* holds one entity type (mine or country) x as-of year, with raw values, the values after
+the registry's missing-data rules, and a flag per cell. The *scorer* normalises, aggregates metrics
+into pillars (a mine's pillars blend in its country's) and pillars into the FVI per horizon and
+persona. Everything is vectorised over entities; alternatives (normalisation, imputation,
+aggregation) are cached so the uncertainty analysis and what-if calls reuse them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fvi.registry.metrics import Metric
+from fvi.scoring.aggregate import Aggregation, blend, weighted
+from fvi.scoring.config import ScoringSpec
+from fvi.scoring.impute import (
+    EXCLUDED,
+    FLAG_NAMES,
+    IMPUTED,
+    MISSING,
+    apply_missing_rules,
+    without_imputation,
+)
+from fvi.scoring.normalise import Method, normalise
+
+Imputation = str  # "declared" | "none"
+KEY_COLUMNS = ["entity_id", "entity_name", "country_iso3", "status", "as_of_year"]
+US_PREFIX = "MSHA"
+"""Entity ids of US (EIA) mines: ``MSHA`` + the MSHA mine id."""
+ENTITY_METRICS = {"mine": "mine", "us_mine": "mine", "country": "country"}
+"""Which registry metric set scores each entity type."""
+
+
+def pillar_column(pillar_id: str) -> str:
+    return f"pillar_{pillar_id}"
+
+
+@dataclass
+class Panel:
+    """One entity type: keys [n] (KEY_COLUMNS) and metric matrices [n, M] in spec order."""
+
+    entity_type: str
+    keys: pd.DataFrame
+    metrics: list[Metric]
+    raw: np.ndarray
+    values: np.ndarray
+    flags: np.ndarray
+    context_row: np.ndarray | None = None  # mines: row of the country panel (same iso3 and year), -1 if none
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def column(self, metric_id: str) -> int:
+        return [m.id for m in self.metrics].index(metric_id)
+
+    def latest_rows(self) -> np.ndarray:
+        """Row indices of the latest as-of year."""
+        years = self.keys["as_of_year"].to_numpy()
+        return np.flatnonzero(years == years.max()) if len(years) else np.array([], dtype=int)
+
+
+def _lookback(spec: ScoringSpec, entity_type: str) -> int:
+    years = [
+        m.missing_data.max_years or 0
+        for m in spec.metrics.values()
+        if m.entity == entity_type and m.missing_data.rule == "carry_forward_years"
+    ]
+    return max(years, default=0)
+
+
+def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(country, GEM mine, US mine) frames from the gold tables, metric columns named by metric id.
+
+    US (EIA) mines are keyed ``MSHA<id>`` and read each mine metric from its ``us_mine_column`` in
+    ``fct_us_mine__yearly`` (static ``dim_mine`` metrics through the GEM crosswalk where there is one).
+    """
+    gold = wh.schema("gold")
+    first = spec.defaults.scoring.as_of_from
+    cm = [m for m in spec.metrics.values() if m.entity == "country"]
+    cols = ", ".join(f"c.{m.gold.column} as {m.id}" for m in cm)
+    countries = wh.query(
+        f"select c.iso3 as entity_id, d.country_name as entity_name, c.iso3 as country_iso3, c.year, {cols} "
+        f"from {gold}.fct_country__yearly c left join {gold}.dim_country d on d.iso3 = c.iso3 "
+        f"where c.year >= {first - _lookback(spec, 'country')}"
+    )
+    mm = [m for m in spec.metrics.values() if m.entity == "mine"]
+    alias = {"fct_mine__yearly": "f", "dim_mine": "d"}
+    unknown = sorted({m.gold.table for m in mm} - set(alias))
+    if unknown:
+        raise ValueError(f"mine metrics read from unsupported gold tables {unknown}")
+    mcols = ", ".join(f"{alias[m.gold.table]}.{m.gold.column} as {m.id}" for m in mm)
+    mines = wh.query(
+        f"select f.gem_mine_id as entity_id, d.mine_name as entity_name, d.country_iso3, d.status, f.year, {mcols} "
+        f"from {gold}.fct_mine__yearly f join {gold}.dim_mine d on d.gem_mine_id = f.gem_mine_id "
+        f"where f.year >= {first - _lookback(spec, 'mine')}"
+    )
+
+    def us_col(m: Metric) -> str:
+        if m.us_mine_column:
+            return f"u.{m.us_mine_column}"
+        return f"d.{m.gold.column}" if m.gold.table == "dim_mine" else "cast(null as double)"
+
+    ucols = ", ".join(f"{us_col(m)} as {m.id}" for m in mm)
+    us_mines = wh.query(
+        f"select {US_PREFIX!r} || cast(u.msha_id as varchar) as entity_id, u.mine_name as entity_name, "
+        f"'USA' as country_iso3, lower(u.status) as status, u.year, {ucols} "
+        f"from {gold}.fct_us_mine__yearly u left join {gold}.dim_mine d on d.gem_mine_id = u.gem_mine_id "
+        f"where u.year >= {first - _lookback(spec, 'mine')}"
+    )
+    return countries, mines, us_mines
+
+
+def _panel(
+    frame: pd.DataFrame, metrics: list[Metric], entity_type: str, first_year: int, last_year: int, grid: bool
+) -> Panel:
+    frame = frame.copy()
+    frame["year"] = frame["year"].astype(int)
+    if "status" not in frame:
+        frame["status"] = None
+    if grid and len(frame):
+        # a complete entity x year grid, so values carry forward into years a source has not reached yet
+        names = frame.groupby("entity_id")[["entity_name", "country_iso3"]].first()
+        years = range(int(frame["year"].min()), last_year + 1)
+        idx = pd.MultiIndex.from_product([names.index, years], names=["entity_id", "year"])
+        frame = frame.set_index(["entity_id", "year"]).drop(columns=["entity_name", "country_iso3"])
+        frame = frame[~frame.index.duplicated()].reindex(idx).reset_index()
+        frame = frame.join(names, on="entity_id")
+    for m in metrics:
+        if m.id not in frame:
+            frame[m.id] = np.nan
+    frame = frame.sort_values(["entity_id", "year"], kind="stable").reset_index(drop=True)
+    raw, values, flags = apply_missing_rules(frame, metrics, entity_col="entity_id", country_col="country_iso3")
+    keep = (frame["year"] >= first_year).to_numpy()
+    keys = frame.loc[keep, ["entity_id", "entity_name", "country_iso3", "status", "year"]]
+    keys = keys.rename(columns={"year": "as_of_year"}).reset_index(drop=True)
+    return Panel(entity_type, keys, metrics, raw[keep], values[keep], flags[keep])
+
+
+def build_panels(
+    countries: pd.DataFrame, mines: pd.DataFrame, spec: ScoringSpec, us_mines: pd.DataFrame | None = None
+) -> dict[str, Panel]:
+    """Panels for every entity type from frames shaped like :func:`load_frames` returns."""
+    first = spec.defaults.scoring.as_of_from
+    frames = [f for f in (countries, mines, us_mines) if f is not None and len(f)]
+    last = int(max((f["year"].max() for f in frames), default=first))
+    by_type = {et: [spec.metrics[i] for i in spec.entities[et].metric_ids] for et in spec.entities}
+    country = _panel(countries, by_type["country"], "country", first, last, grid=True)
+    where = pd.Series(
+        np.arange(len(country)), index=pd.MultiIndex.from_frame(country.keys[["entity_id", "as_of_year"]])
+    )
+    panels = {"country": country}
+    for et, frame in (("mine", mines), ("us_mine", us_mines)):
+        if frame is None:
+            continue
+        panel = _panel(frame, by_type["mine"], et, first, last, grid=False)
+        probe = pd.MultiIndex.from_arrays([panel.keys["country_iso3"], panel.keys["as_of_year"]])
+        panel.context_row = where.reindex(probe).fillna(-1).astype(np.int64).to_numpy()
+        panels[et] = panel
+    return {k: panels[k] for k in ("mine", "us_mine", "country") if k in panels}
+
+
+@dataclass
+class Scorer:
+    """Scores panels under any modelling choice; results are cached per choice."""
+
+    spec: ScoringSpec
+    panels: dict[str, Panel]
+    _scores: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict, repr=False)
+    _pillars: dict[tuple[str, str, str, str, str], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def floor(self) -> float:
+        return self.spec.defaults.scoring.geometric_floor
+
+    def metric_scores(
+        self, entity_type: str, method: Method = "goalposts", imputation: Imputation = "declared"
+    ) -> np.ndarray:
+        """[n, M] normalised scores; min-max and rank are taken within each as-of year."""
+        key = (entity_type, method, imputation)
+        if key not in self._scores:
+            panel = self.panels[entity_type]
+            values = panel.values if imputation == "declared" else without_imputation(panel.values, panel.flags)
+            rule = self.spec.defaults.scoring.winsorisation
+            out = np.full(values.shape, np.nan)
+            if method == "goalposts":
+                for j, m in enumerate(panel.metrics):
+                    out[:, j] = normalise(values[:, j], m, method, rule)
+            else:
+                years = panel.keys["as_of_year"].to_numpy()
+                for year in np.unique(years):
+                    rows = np.flatnonzero(years == year)
+                    for j, m in enumerate(panel.metrics):
+                        out[rows, j] = normalise(values[rows, j], m, method, rule)
+            self._scores[key] = out
+        return self._scores[key]
+
+    def pillar_scores(
+        self,
+        entity_type: str,
+        horizon: str,
+        method: Method = "goalposts",
+        imputation: Imputation = "declared",
+        aggregation: Aggregation = "arithmetic",
+    ) -> np.ndarray:
+        """[n, P] pillar scores in spec pillar order (NaN where a pillar has nothing to stand on)."""
+        key = (entity_type, horizon, method, imputation, aggregation)
+        if key not in self._pillars:
+            espec = self.spec.entities[ENTITY_METRICS[entity_type]]
+            weights = espec.weight_matrix(horizon, len(self.spec.pillar_ids))
+            own, _ = weighted(self.metric_scores(entity_type, method, imputation), weights, aggregation, self.floor)
+            panel = self.panels[entity_type]
+            if panel.context_row is not None:
+                country = self.pillar_scores("country", horizon, method, imputation, aggregation)
+                ctx = np.full(own.shape, np.nan)
+                ok = panel.context_row >= 0
+                ctx[ok] = country[panel.context_row[ok]]
+                own = blend(own, ctx, self.spec.blend, aggregation, self.floor)
+            self._pillars[key] = own
+        return self._pillars[key]
+
+    def composite(
+        self, pillars: np.ndarray, weights: np.ndarray, aggregation: Aggregation = "arithmetic"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(FVI [n, K], coverage [n, K]) for pillar weights [P] or [P, K]; FVI is NaN below the coverage floor."""
+        w = weights[:, None] if weights.ndim == 1 else weights
+        fvi, present = weighted(pillars, w, aggregation, self.floor)
+        coverage = present / w.sum(axis=0)
+        fvi[coverage < self.spec.defaults.scoring.min_pillar_coverage] = np.nan
+        return fvi, coverage
+
+    def imputed_share(self, entity_type: str) -> np.ndarray:
+        """[n] share of the metrics behind a score that were imputed (a mine's country metrics included)."""
+
+        def counts(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+            used = (panel.flags != MISSING) & (panel.flags != EXCLUDED)
+            return np.isin(panel.flags, IMPUTED).sum(axis=1), used.sum(axis=1)
+
+        panel = self.panels[entity_type]
+        imp, used = counts(panel)
+        if panel.context_row is not None:
+            c_imp, c_used = counts(self.panels["country"])
+            ok = panel.context_row >= 0
+            imp = imp + np.where(ok, c_imp[np.maximum(panel.context_row, 0)], 0)
+            used = used + np.where(ok, c_used[np.maximum(panel.context_row, 0)], 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(used > 0, imp / np.maximum(used, 1), np.nan)
+
+    def score_frame(
+        self,
+        personas: Mapping[str, Mapping[str, float]],
+        *,
+        horizons: list[str] | None = None,
+        aggregation: Aggregation | None = None,
+        entity_types: tuple[str, ...] | None = None,
+        rows: Mapping[str, np.ndarray] | None = None,
+    ) -> pd.DataFrame:
+        """One row per scored entity x as-of year x horizon x persona, with pillars, ranks and percentiles.
+
+        Ranks (1 = most viable) and percentiles (share scoring at or below, 0-100) are taken within
+        entity type x as-of year x horizon x persona, globally and (mines) per country and per status.
+        """
+        agg: Aggregation = aggregation or self.spec.defaults.aggregation
+        weights = {pid: self.spec.weight_vector(w) for pid, w in personas.items()}
+        w = np.stack(list(weights.values()), axis=1)
+        cols: dict[str, list[np.ndarray]] = {}
+
+        def put(name: str, value: np.ndarray) -> None:
+            cols.setdefault(name, []).append(value)
+
+        for et in entity_types or tuple(self.panels):
+            panel = self.panels[et]
+            sel = rows[et] if rows is not None and et in rows else np.arange(len(panel))
+            keys = {c: panel.keys[c].to_numpy()[sel] for c in KEY_COLUMNS}
+            share = self.imputed_share(et)[sel]
+            year_code = pd.factorize(keys["as_of_year"])[0]
+            group_codes = {"": year_code}
+            if et != "country":
+                group_codes["_in_country"] = pd.factorize(pd.MultiIndex.from_arrays([year_code, keys["country_iso3"]]))[
+                    0
+                ]
+                group_codes["_in_status"] = pd.factorize(pd.MultiIndex.from_arrays([year_code, keys["status"]]))[0]
+            for h in horizons or self.spec.horizons:
+                pillars = self.pillar_scores(et, h, "goalposts", "declared", agg)[sel]
+                fvi, coverage = self.composite(pillars, w, agg)
+                for k, pid in enumerate(weights):
+                    ok = np.flatnonzero(~np.isnan(fvi[:, k]))
+                    n = len(ok)
+                    put("entity_type", np.full(n, et, dtype=object))
+                    for c in KEY_COLUMNS:
+                        put(c, keys[c][ok])
+                    put("horizon", np.full(n, h, dtype=object))
+                    put("persona", np.full(n, pid, dtype=object))
+                    put("aggregation", np.full(n, agg, dtype=object))
+                    put("fvi", fvi[ok, k])
+                    for j, p in enumerate(self.spec.pillar_ids):
+                        put(pillar_column(p), pillars[ok, j])
+                    put("pillar_coverage", coverage[ok, k])
+                    put("imputed_share", share[ok])
+                    for suffix in ("", "_in_country", "_in_status"):
+                        if suffix in group_codes:
+                            rank, pct = group_ranks(fvi[ok, k], group_codes[suffix][ok])
+                        else:
+                            rank, pct = np.full(n, np.nan), np.full(n, np.nan)
+                        put(f"rank{suffix}", rank)
+                        put(f"percentile{suffix}", pct)
+        frame = pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
+        for c in ("rank", "rank_in_country", "rank_in_status"):
+            frame[c] = frame[c].astype("Int64") if len(frame) else frame[c]
+        return frame
+
+
+def group_ranks(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Within each group: rank (1 = highest; ties share the best rank) and percentile (share <= value, 0-100)."""
+    n = len(values)
+    if n == 0:
+        return np.empty(0), np.empty(0)
+    order = np.lexsort((-values, groups))
+    v, g = values[order], groups[order]
+    idx = np.arange(n)
+    new_group = np.r_[True, g[1:] != g[:-1]]
+    new_run = new_group | np.r_[True, v[1:] != v[:-1]]
+    group_start = np.maximum.accumulate(np.where(new_group, idx, 0))
+    run_start = np.maximum.accumulate(np.where(new_run, idx, 0))
+    size = np.bincount(groups)[g]
+    rank_sorted = (run_start - group_start + 1).astype(float)
+    rank = np.empty(n)
+    pct = np.empty(n)
+    rank[order] = rank_sorted
+    pct[order] = (size - rank_sorted + 1) / size * 100.0
+    return rank, pct
+
+
+def metric_frame(scorer: Scorer) -> pd.DataFrame:
+    """Long table: every metric cell behind the scores, raw and used value, score and imputation flag."""
+    out = []
+    for et, panel in scorer.panels.items():
+        s = scorer.metric_scores(et)
+        n, m = panel.values.shape
+        block = pd.DataFrame(
+            {
+                "entity_type": et,
+                "entity_id": np.repeat(panel.keys["entity_id"].to_numpy(), m),
+                "as_of_year": np.repeat(panel.keys["as_of_year"].to_numpy(), m),
+                "metric_id": np.tile([x.id for x in panel.metrics], n),
+                "pillar": np.tile([x.pillar for x in panel.metrics], n),
+                "raw_value": panel.raw.ravel(),
+                "value_used": panel.values.ravel(),
+                "score": s.ravel(),
+                "imputation": np.array(list(FLAG_NAMES.values()), dtype=object)[panel.flags.ravel()],
+            }
+        )
+        out.append(block[block["imputation"] != "missing"])
+    return pd.concat(out, ignore_index=True)

@@ -1,0 +1,131 @@
+"""The scoring step of a run: score, measure uncertainty, audit, and write the gold tables and reports.
+
+Called by the pipeline on the staging warehouse (so a failed step leaves the live one alone) and by
+``fvi score`` / ``fvi uncertainty`` on the live one (each table is replaced in one statement).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fvi.registry import registry_hash
+from fvi.scoring.audit import run_audit, write_audit
+from fvi.scoring.config import ScoringSpec, load_personas
+from fvi.scoring.engine import Scorer, build_panels, load_frames, metric_frame
+from fvi.scoring.uncertainty import UncertaintyParams, run_uncertainty
+
+BAND_KEYS = ["entity_type", "entity_id", "as_of_year", "horizon", "persona"]
+TABLES = ("fvi_scores", "fvi_metric_scores", "fvi_sensitivity", "fvi_personas", "fvi_audit_influence")
+
+
+@dataclass
+class ScoringOutcome:
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    audit: dict[str, Any] = field(default_factory=dict)
+
+
+def scorer_from_warehouse(wh: Any, spec: ScoringSpec | None = None) -> Scorer:
+    spec = spec or ScoringSpec.from_registry()
+    countries, mines, us_mines = load_frames(wh, spec)
+    return Scorer(spec, build_panels(countries, mines, spec, us_mines))
+
+
+def _is_synthetic(wh: Any) -> bool:
+    frame = wh.query(f"select count(*) filter (where is_synthetic) as n from {wh.schema('gold')}.dim_country")
+    return bool(frame.iloc[0, 0])
+
+
+def score_warehouse(
+    wh: Any,
+    *,
+    run_id: str,
+    out_dir: Path,
+    params: UncertaintyParams | None = None,
+    uncertainty: bool = True,
+    say: Callable[[str], Any] = print,
+) -> ScoringOutcome:
+    """Score every entity, run the uncertainty analysis and the audit; write gold tables and run files."""
+    t0 = time.perf_counter()
+    seconds: dict[str, float] = {}
+    spec = ScoringSpec.from_registry()
+    personas = {p.id: p.weights for p in load_personas().values()}
+    scorer = scorer_from_warehouse(wh, spec)
+    seconds["load"] = round(time.perf_counter() - t0, 2)
+
+    t = time.perf_counter()
+    scores = scorer.score_frame(personas)
+    seconds["score"] = round(time.perf_counter() - t, 2)
+
+    params = params or UncertaintyParams.from_defaults(spec.defaults.uncertainty, spec.horizons, personas)
+    sensitivity = pd.DataFrame()
+    if uncertainty:
+        t = time.perf_counter()
+        bands, sensitivity, _ = run_uncertainty(scorer, params)
+        seconds["uncertainty"] = round(time.perf_counter() - t, 2)
+        scores = scores.merge(bands, on=BAND_KEYS, how="left")
+        sensitivity.insert(0, "run_id", run_id)
+
+    t = time.perf_counter()
+    audit = run_audit(scorer, personas)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_audit(audit, out_dir)
+    (out_dir / "uncertainty_params.json").write_text(params.to_json(), encoding="utf-8")
+    seconds["audit"] = round(time.perf_counter() - t, 2)
+
+    synthetic = _is_synthetic(wh)
+    scores = scores.assign(run_id=run_id, registry_hash=registry_hash(), is_synthetic=synthetic)
+    metrics = metric_frame(scorer).assign(run_id=run_id)
+    personas_frame = pd.DataFrame(
+        [
+            {"persona": pid, "name": p.name, "description": p.description, "pillar": pillar, "weight": w}
+            for pid, p in load_personas().items()
+            for pillar, w in p.weights.items()
+        ]
+    )
+    influence = pd.DataFrame(
+        [{"entity_type": et, **row} for et, block in audit["entity_types"].items() for row in block["influence"]]
+    ).assign(run_id=run_id)
+    tables = {
+        "fvi_scores": scores,
+        "fvi_metric_scores": metrics,
+        "fvi_sensitivity": sensitivity,
+        "fvi_personas": personas_frame,
+        "fvi_audit_influence": influence,
+    }
+    t = time.perf_counter()
+    for name, frame in tables.items():
+        if len(frame.columns):
+            wh.write_table("gold", name, frame)
+    seconds["write"] = round(time.perf_counter() - t, 2)
+    seconds["total"] = round(time.perf_counter() - t0, 2)
+
+    latest = scores.groupby("entity_type")["as_of_year"].max().to_dict()
+    summary = {
+        "run_id": run_id,
+        "seconds": seconds,
+        "rows": {k: len(v) for k, v in tables.items()},
+        "entities_latest_year": {
+            et: int(scores.loc[(scores.entity_type == et) & (scores.as_of_year == y), "entity_id"].nunique())
+            for et, y in latest.items()
+        },
+        "latest_as_of_year": {k: int(v) for k, v in latest.items()},
+        "flags": {
+            "placement": len(audit["placement"]),
+            "high_correlation_pairs": sum(len(b["high_correlation_pairs"]) for b in audit["entity_types"].values()),
+        },
+        "uncertainty": {"draws": params.draws, "seed": params.seed} if uncertainty else None,
+    }
+    (out_dir / "scoring.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    say(
+        f"scored {summary['entities_latest_year']} entities (latest as-of {summary['latest_as_of_year']}) "
+        f"in {seconds['total']} s"
+    )
+    return ScoringOutcome(summary, tables, audit)
