@@ -7,6 +7,7 @@ first worker build and the others wait and reuse the result (one build per test 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,9 @@ def shared_build(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     """(FVI_HOME, run report as JSON) of one `run_pipeline` on ../shared/data (DuckDB)."""
     from fvi.pipeline import run_pipeline
 
-    root = tmp_path_factory.getbasetemp().parent / "fvi_shared_build"
+    base = tmp_path_factory.getbasetemp()
+    # under xdist each worker's basetemp sits in the session's folder; without xdist basetemp is that folder
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "fvi_shared_build"
     root.mkdir(parents=True, exist_ok=True)
     home = root / "home"
     done = root / "report.json"

@@ -11,6 +11,8 @@ from typing import Literal
 import numpy as np
 
 Aggregation = Literal["arithmetic", "geometric"]
+ROUND = 10
+"""Decimals kept after division and exp/log, so a mean of equal scores equals them exactly (stays in 0..100)."""
 
 
 def weighted(
@@ -26,11 +28,11 @@ def weighted(
     if method == "arithmetic":
         num = np.where(present, scores, 0.0) @ weights
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = num / den
+            out = np.round(num / den, ROUND)  # (100 w) / w is not always exactly 100
     elif method == "geometric":
         logs = np.where(present, np.log(np.maximum(np.where(present, scores, floor), floor)), 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.exp((logs @ weights) / den)
+            out = np.round(np.exp((logs @ weights) / den), ROUND)  # exp(log(100)) is 100.00000000000001
     else:
         raise ValueError(f"unknown aggregation {method!r}")
     out[den <= 0] = np.nan
@@ -44,9 +46,12 @@ def blend(own: np.ndarray, context: np.ndarray, share: np.ndarray, method: Aggre
     """
     has_own, has_ctx = ~np.isnan(own), ~np.isnan(context)
     if method == "geometric":
-        both = np.exp(
-            (1 - share) * np.log(np.maximum(np.where(has_own, own, floor), floor))
-            + share * np.log(np.maximum(np.where(has_ctx, context, floor), floor))
+        both = np.round(
+            np.exp(
+                (1 - share) * np.log(np.maximum(np.where(has_own, own, floor), floor))
+                + share * np.log(np.maximum(np.where(has_ctx, context, floor), floor))
+            ),
+            ROUND,
         )
     else:
         both = (1 - share) * own + share * context

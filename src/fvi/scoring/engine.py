@@ -156,7 +156,7 @@ def build_panels(
     )
     panels = {"country": country}
     for et, frame in (("mine", mines), ("us_mine", us_mines)):
-        if frame is None:
+        if frame is None or frame.empty:
             continue
         panel = _panel(frame, by_type["mine"], et, first, last, grid=False)
         probe = pd.MultiIndex.from_arrays([panel.keys["country_iso3"], panel.keys["as_of_year"]])

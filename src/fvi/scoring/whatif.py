@@ -93,7 +93,11 @@ class WhatIf:
         metric_values: Mapping[str, float] | None = None,
         aggregation: Aggregation | None = None,
     ) -> dict[str, Any]:
-        """Baseline and what-if FVI, pillars, rank and percentile of one entity per horizon."""
+        """What-if FVI, pillars, rank and percentile of one entity per horizon.
+
+        ``fvi_baseline`` uses the same weights on the unchanged metric values, so ``delta`` is the
+        effect of ``metric_values``; compare with the persona's stored score for the effect of weights.
+        """
         overrides = dict(metric_values or {})
         if entity_type not in self.scorer.panels:
             raise ScoringError(f"unknown entity type {entity_type!r}; use one of {sorted(self.scorer.panels)}")
@@ -108,7 +112,6 @@ class WhatIf:
         row = self.row(entity_type, entity_id, as_of_year)
         agg: Aggregation = aggregation or self.spec.defaults.aggregation
         label, w = self._weights(persona, weights)
-        _, w_base = self._weights(persona, None) if weights is not None else (label, w)
         panel = self.scorer.panels[entity_type]
         year = int(panel.keys["as_of_year"].iloc[row])
         same_year = np.flatnonzero(panel.keys["as_of_year"].to_numpy() == year)
@@ -126,7 +129,7 @@ class WhatIf:
                 raise ScoringError(f"unknown horizon {h!r}; use one of {self.spec.horizons}")
             base_pillars = self.scorer.pillar_scores(entity_type, h, "goalposts", "declared", agg)
             new_p = self.pillars(entity_type, row, h, overrides, agg) if overrides else base_pillars[row]
-            base_fvi = self.scorer.composite(base_pillars[row][None, :], w_base, agg)[0][0, 0]
+            base_fvi = self.scorer.composite(base_pillars[row][None, :], w, agg)[0][0, 0]
             new_fvi = self.scorer.composite(new_p[None, :], w, agg)[0][0, 0]
             others = self.scorer.composite(base_pillars[same_year], w, agg)[0][:, 0]
             others[same_year == row] = new_fvi

@@ -1,0 +1,62 @@
+import numpy as np
+import pandas as pd
+from tests.unit.scoring.builders import metric
+
+from fvi.scoring.impute import (
+    CARRY_FORWARD,
+    COUNTRY_MEDIAN,
+    EXCLUDED,
+    FILL_VALUE,
+    MISSING,
+    OBSERVED,
+    PILLAR_MEAN,
+    apply_missing_rules,
+    without_imputation,
+)
+
+
+def _panel(values: list[float | None], years: list[int], entity: str = "A", country: str = "AAA") -> pd.DataFrame:
+    return pd.DataFrame({"entity_id": entity, "country_iso3": country, "year": years, "x": values})
+
+
+def test_carry_forward_within_max_years_and_flagged() -> None:
+    m = metric("x", "01", rule="carry_forward_years", max_years=2)
+    p = _panel([5.0, None, None, None], [2000, 2001, 2002, 2003])
+    raw, values, flags = apply_missing_rules(p, [m], entity_col="entity_id")
+    assert values[:, 0].tolist()[:3] == [5, 5, 5] and np.isnan(values[3, 0])
+    assert flags[:, 0].tolist() == [OBSERVED, CARRY_FORWARD, CARRY_FORWARD, MISSING]
+    assert np.isnan(raw[1:, 0]).all()
+
+
+def test_carry_forward_never_crosses_entities() -> None:
+    m = metric("x", "01", rule="carry_forward_years", max_years=5)
+    p = pd.DataFrame({"entity_id": ["A", "B"], "country_iso3": "AAA", "year": [2000, 2001], "x": [1.0, None]})
+    _, values, flags = apply_missing_rules(p, [m], entity_col="entity_id")
+    assert np.isnan(values[1, 0]) and flags[1, 0] == MISSING
+
+
+def test_country_median_same_country_and_year() -> None:
+    m = metric("x", "02", entity="mine", rule="country_median")
+    p = pd.DataFrame(
+        {
+            "entity_id": ["a", "b", "c", "d", "e"],
+            "country_iso3": ["X", "X", "X", "X", "Y"],
+            "year": [2020] * 5,
+            "x": [1.0, 3.0, 10.0, None, None],
+        }
+    )
+    _, values, flags = apply_missing_rules(p, [m], entity_col="entity_id", country_col="country_iso3")
+    assert values[3, 0] == 3.0 and flags[3, 0] == COUNTRY_MEDIAN
+    assert np.isnan(values[4, 0]) and flags[4, 0] == MISSING  # no peer in Y: stays missing, never 50
+
+
+def test_fill_value_exclude_and_pillar_mean_are_flagged() -> None:
+    ms = [
+        metric("x", "01", fill_value=2100),
+        metric("y", "01", rule="exclude"),
+        metric("z", "01", rule="pillar_mean"),
+    ]
+    p = pd.DataFrame({"entity_id": ["A"], "country_iso3": ["A"], "year": [2020], "x": [None], "y": [None], "z": [None]})
+    _, values, flags = apply_missing_rules(p, ms, entity_col="entity_id")
+    assert values[0, 0] == 2100 and flags[0].tolist() == [FILL_VALUE, EXCLUDED, PILLAR_MEAN]
+    assert np.isnan(without_imputation(values, flags)).all()

@@ -1,0 +1,45 @@
+import pytest
+from tests.unit.scoring.builders import tiny_world
+
+from fvi.scoring.config import ScoringError
+from fvi.scoring.engine import Scorer, build_panels
+from fvi.scoring.whatif import WhatIf
+
+EQUAL = {"01": 0.5, "02": 0.5}
+
+
+@pytest.fixture()
+def whatif() -> WhatIf:
+    s, countries, mines = tiny_world()
+    return WhatIf(Scorer(s, build_panels(countries, mines, s)))
+
+
+def test_changed_mine_metric_moves_its_own_pillar(whatif: WhatIf) -> None:
+    out = whatif.rescore("mine", "x", weights=EQUAL, metric_values={"m1": 70}, horizons=["H10"])["horizons"]["H10"]
+    assert out["fvi_baseline"] == pytest.approx(62.0)
+    assert out["pillars"]["02"] == pytest.approx(74.0)  # 0.6 * 70 + 0.4 * 80
+    assert out["fvi"] == pytest.approx(77.0) and out["delta"] == pytest.approx(15.0)
+
+
+def test_changed_country_metric_reaches_the_mine(whatif: WhatIf) -> None:
+    out = whatif.rescore("mine", "x", weights=EQUAL, metric_values={"c1": 40}, horizons=["H5"])["horizons"]["H5"]
+    assert out["pillars"]["01"] == pytest.approx(40.0) and out["fvi"] == pytest.approx(42.0)
+
+
+def test_custom_weights_and_rank(whatif: WhatIf) -> None:
+    out = whatif.rescore("country", "B", weights={"01": 1.0}, horizons=["H20"])
+    h = out["horizons"]["H20"]
+    assert out["persona"] == "custom" and h["fvi"] == pytest.approx(40.0) and h["rank"] == 2 and h["n_ranked"] == 2
+
+
+def test_bad_requests_are_refused_with_reasons(whatif: WhatIf) -> None:
+    with pytest.raises(ScoringError, match="does not apply"):
+        whatif.rescore("country", "A", weights=EQUAL, metric_values={"m1": 1})
+    with pytest.raises(ScoringError, match="sum to 1"):
+        whatif.rescore("country", "A", weights={"01": 0.2})
+    with pytest.raises(ScoringError, match="finite"):
+        whatif.rescore("mine", "x", weights=EQUAL, metric_values={"m1": float("nan")})
+    with pytest.raises(KeyError, match="nope"):
+        whatif.rescore("mine", "nope", weights=EQUAL)
+    with pytest.raises(ScoringError, match="entity type"):
+        whatif.rescore("plant", "x", weights=EQUAL)
