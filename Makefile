@@ -40,6 +40,8 @@ typecheck: setup
 
 bench: setup services
 	$(BIN)/python bench/bench_ingest_build.py
+	$(BIN)/fvi run --no-serve $(RUN_ARGS)
+	$(BIN)/python bench/bench_scoring.py
 
 lock:
 	$(BIN)/python -m uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11

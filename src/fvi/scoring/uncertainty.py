@@ -115,7 +115,7 @@ class _Evaluator:
 
 
 def run_uncertainty(
-    scorer: Scorer, params: UncertaintyParams, entity_types: tuple[str, ...] | None = None
+    scorer: Scorer, params: UncertaintyParams, entity_types: tuple[str, ...] | None = None, sobol: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(bands, sensitivity, summary) for the latest as-of year of each entity type."""
     t0 = time.perf_counter()
@@ -171,6 +171,8 @@ def run_uncertainty(
                 "rank_p95": rq[2],
             }
         )
+        if not sobol:
+            return band, []
         base = _ranks(ev.scores(np.array([nominal_variant]), nominal[pid][None, :]))[0]
         shift = np.abs(_ranks(ev.scores(s_variant, sobol_weights[pid][w_idx])) - base[None, :])
         scored = ~np.isnan(shift)
