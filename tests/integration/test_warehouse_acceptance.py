@@ -8,17 +8,17 @@ import pandas as pd
 import pytest
 from tests.integration.helpers import env
 
-from fvi.pipeline import CONNECTORS, run_pipeline
+from fvi.pipeline import CONNECTORS
 from fvi.warehouse import DuckDBWarehouse, export_tables
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def built(shared_data, tmp_path_factory):
-    home = tmp_path_factory.mktemp("acceptance") / "home"
+def built(shared_build):
+    """The session's shared real-data run (tests/integration/conftest.py), opened read-only."""
+    home, report = shared_build
     with env(FVI_HOME=str(home), FVI_WAREHOUSE_URL=None, FVI_DATA_DIR=None) as settings:
-        report = run_pipeline(settings, data_dir=shared_data, say=lambda _m: None)
         wh = DuckDBWarehouse(settings.duckdb_path, read_only=True)
         try:
             yield settings, report, wh
@@ -32,8 +32,8 @@ def one(wh: DuckDBWarehouse, sql: str):
 
 def test_every_source_loaded_with_licence_and_checksum(built):
     _, report, wh = built
-    assert report.built and not report.plan.synthetic
-    assert {o.source_id: o.status for o in report.outcomes} == {s: "loaded" for s in CONNECTORS}
+    assert report["built"] and not report["input"]["synthetic"] and report["error"] is None
+    assert {o["source_id"]: o["status"] for o in report["sources"]} == {s: "loaded" for s in CONNECTORS}
     manifest = wh.query("select * from bronze.ingest_manifest")
     assert set(manifest["source_id"]) == set(CONNECTORS)
     assert manifest["licence_name"].notna().all() and manifest["licence_url"].notna().all()
