@@ -120,3 +120,21 @@ def test_rerun_same_input_is_idempotent(fvi_home, shared_data, tmp_path):
     with DuckDBWarehouse(get_settings().duckdb_path, read_only=True) as wh:
         runs = wh.query("select run_id, count(*) n from bronze.ingest_manifest group by 1")
     assert len(runs) == 2  # the manifest appends one entry set per run; the data does not change
+
+
+def test_failed_scoring_step_keeps_the_previous_warehouse(fvi_home, shared_data, tmp_path, monkeypatch):
+    """Scoring runs on the staging warehouse; if it fails, nothing is swapped in."""
+    data = _data_dir(tmp_path, shared_data)
+    _run(data)
+    live = get_settings().duckdb_path
+    before = _sha(live)
+
+    def boom(*_a, **_k):
+        raise RuntimeError("scoring exploded")
+
+    monkeypatch.setattr("fvi.dbt.run_dbt", lambda *a, **k: None)  # the build itself is covered elsewhere
+    monkeypatch.setattr("fvi.scoring.run.score_warehouse", boom)
+    with pytest.raises(RuntimeError, match="scoring exploded"):
+        run_pipeline(get_settings(), data_dir=data, build=True, sources=SOURCES, say=lambda _m: None)
+    assert _sha(live) == before
+    assert not list(live.parent.glob("*.building.duckdb"))
