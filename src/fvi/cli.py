@@ -307,6 +307,33 @@ def what_if(
     console.print_json(data=result)
 
 
+@app.command()
+def weights(
+    engine: Annotated[str, typer.Option(help="local (pandas) or spark (FVI_SPARK_MASTER, else local[2]).")] = "local",
+) -> None:
+    """Learn pillar weights from observed outcomes (information gain), append to the history, publish."""
+    from fvi.cache import make_cache
+    from fvi.pipeline import new_run_id
+    from fvi.warehouse import WarehouseUnavailable, open_live
+    from fvi.weights.job import run_weight_job
+
+    if engine not in ("local", "spark"):
+        raise typer.BadParameter("--engine must be local or spark")
+    settings = _settings()
+    try:
+        wh = open_live(settings, read_only=False)
+    except WarehouseUnavailable as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    cache = make_cache(settings.cache_url, "fvi")
+    try:
+        summary = run_weight_job(wh, new_run_id(), engine=engine, master=settings.spark_master, cache=cache)
+    finally:
+        cache.close()
+        wh.close()
+    console.print_json(data=summary)
+
+
 @export_app.command("scores")
 def export_scores(
     entity: Annotated[str, typer.Option(help="mine or country")] = "mine",

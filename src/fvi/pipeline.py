@@ -375,8 +375,11 @@ def run_pipeline(
 def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: Any | None, say: Say
                      ) -> dict[str, dict[str, Any]]:
     """Steps that read gold and write gold-level results into the staging warehouse (before the swap)."""
+    from fvi.cache import make_cache
     from fvi.outcomes import write_outcomes
     from fvi.scoring.run import score_warehouse
+    from fvi.weights import HISTORY_TABLE
+    from fvi.weights.job import run_weight_job
 
     steps: dict[str, dict[str, Any]] = {}
     task = progress.add_task("score, uncertainty, audit", total=None) if progress is not None else None
@@ -388,6 +391,13 @@ def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: An
         t0 = time.perf_counter()
         rows = write_outcomes(wh)
         steps["outcomes"] = {"rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
+        staging.carry_forward(wh, "gold", HISTORY_TABLE)  # the weights history outlives each build
+        cache = make_cache(settings.cache_url, "fvi")
+        try:
+            steps["weights"] = run_weight_job(wh, run_id, engine="spark" if settings.spark_master else "local",
+                                              master=settings.spark_master, cache=cache)
+        finally:
+            cache.close()
     finally:
         wh.close()
         if progress is not None:

@@ -57,11 +57,19 @@ class UncertaintyDefaults(BaseModel):
     sobol_base_samples: int
 
 
+class DynamicWeightDefaults(BaseModel):
+    blend: float
+    n_bins: int
+    correction: Literal["none", "miller_madow"]
+    expert_persona: str
+
+
 class Defaults(BaseModel):
     aggregation: Literal["arithmetic", "geometric"]
     horizons: list[Literal["H5", "H10", "H20"]]
     scoring: ScoringDefaults
     uncertainty: UncertaintyDefaults
+    dynamic_weights: DynamicWeightDefaults
 
 
 class GoldRef(BaseModel):

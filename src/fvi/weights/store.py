@@ -20,10 +20,13 @@ from fvi.warehouse import Warehouse
 from fvi.weights.dynamic import RESULT_COLUMNS
 
 HISTORY_TABLE = "fvi_weights_history"
-HISTORY_COLUMNS = ["run_id", *RESULT_COLUMNS]
+HISTORY_COLUMNS = ["run_id", "level", *RESULT_COLUMNS]
+DEFAULT_LEVEL = "all"
+"""``level`` says which outcomes the weights were learnt from (``country``, ``mine``); frames without one get this."""
 WEIGHTS_CACHE_KEY = "weights:current"
 _DTYPES = {
     "run_id": "object",
+    "level": "object",
     "horizon": "object",
     "pillar": "object",
     "mi": "float64",
@@ -41,6 +44,8 @@ _DTYPES = {
 
 
 def _conform(frame: pd.DataFrame) -> pd.DataFrame:
+    if "level" not in frame.columns:
+        frame = frame.assign(level=DEFAULT_LEVEL)
     absent = [c for c in HISTORY_COLUMNS if c not in frame.columns]
     if absent:
         raise ValueError(f"weights frame lacks columns {absent}")
@@ -82,13 +87,14 @@ def store_weights(wh: Warehouse, frame: pd.DataFrame, run_id: str) -> int:
 
 
 def latest(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the most recent run per horizon (by computed_at, then run_id)."""
+    """Rows of the most recent run per level and horizon (by computed_at, then run_id)."""
     if frame.empty:
         return frame.reset_index(drop=True)
     order = ["computed_at", "run_id"] if "run_id" in frame.columns else ["computed_at"]
-    last = frame.sort_values(order, kind="mergesort").groupby("horizon", sort=False)[order].last()
-    picked = frame.merge(last.reset_index(), on=["horizon", *order], how="inner")
-    return picked.sort_values(["horizon", "pillar"], kind="mergesort").reset_index(drop=True)
+    group = ["level", "horizon"] if "level" in frame.columns else ["horizon"]
+    last = frame.sort_values(order, kind="mergesort").groupby(group, sort=False)[order].last()
+    picked = frame.merge(last.reset_index(), on=[*group, *order], how="inner")
+    return picked.sort_values([*group, "pillar"], kind="mergesort").reset_index(drop=True)
 
 
 def current_weights(wh: Warehouse) -> pd.DataFrame:
@@ -133,9 +139,12 @@ def cached_weights(cache: Cache) -> pd.DataFrame | None:
     return frame
 
 
-def weights_by_horizon(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """{horizon: {pillar: weight}} of the latest run per horizon, for scoring."""
+def weights_by_horizon(frame: pd.DataFrame, level: str | None = None) -> dict[str, dict[str, float]]:
+    """{horizon: {pillar: weight}} of the latest run per horizon (of one ``level`` if given), for scoring."""
     out: dict[str, dict[str, float]] = {}
-    for rec in latest(frame).itertuples(index=False):
+    rows = latest(frame)
+    if level is not None and "level" in rows.columns:
+        rows = rows[rows["level"] == level]
+    for rec in rows.itertuples(index=False):
         out.setdefault(str(rec.horizon), {})[str(rec.pillar)] = float(rec.weight)  # type: ignore[arg-type]
     return out
