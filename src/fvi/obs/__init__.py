@@ -1,0 +1,1 @@
+"""Observability: OpenTelemetry traces and Prometheus metrics shared by the service and its workers."""
