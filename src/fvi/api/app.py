@@ -1,0 +1,143 @@
+"""The FVI service: ``create_app()`` builds the FastAPI app (``fvi serve`` runs it with uvicorn).
+
+Extension points for the routers that come next (predict, explain, models, jobs):
+
+* add the router to ``ROUTERS`` (mounted under ``/v1``, rate-limited), or pass ``routers=`` /
+  ``extra_routers=`` to ``create_app``;
+* put long-lived objects (model registry, ONNX sessions) on ``AppState.extras`` and a readiness
+  check under ``model`` from a function in ``STARTUP_HOOKS`` (or ``startup_hooks=``), which runs
+  once when the app starts;
+* count predictions with ``fvi.obs.metrics.count_prediction(state.metrics, version, variant)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from fvi.api import errors
+from fvi.api.config import ApiSettings
+from fvi.api.deps import RateLimited
+from fvi.api.middleware import RequestContextMiddleware
+from fvi.api.routers import (
+    admin,
+    countries,
+    data_quality,
+    health,
+    metrics,
+    mines,
+    personas,
+    pillars,
+    rankings,
+    runs,
+    sources,
+    weights,
+    whatif,
+)
+from fvi.api.security import BodySizeLimitMiddleware
+from fvi.api.state import AppState, WhatIfFactory
+from fvi.cache import Cache
+from fvi.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/v1"
+StartupHook = Callable[[AppState], None]
+
+ROUTERS: list[APIRouter] = [
+    mines.router,
+    countries.router,
+    rankings.router,
+    metrics.router,
+    pillars.router,
+    personas.router,
+    sources.router,
+    data_quality.router,
+    runs.router,
+    weights.router,
+    whatif.router,
+    admin.router,
+]
+STARTUP_HOOKS: list[StartupHook] = []
+
+
+def _version() -> str:
+    try:
+        return package_version("fvi")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    api_settings: ApiSettings | None = None,
+    routers: Iterable[APIRouter] | None = None,
+    extra_routers: Iterable[APIRouter] = (),
+    startup_hooks: Iterable[StartupHook] = (),
+    whatif_factory: WhatIfFactory | None = None,
+    cache: Cache | None = None,
+) -> FastAPI:
+    """A new app with its own state, metrics registry and middleware (nothing shared between apps)."""
+    settings = settings or get_settings()
+    api = api_settings or ApiSettings()
+    state = AppState.build(settings, api, whatif_factory=whatif_factory, cache=cache)
+    hooks = [*STARTUP_HOOKS, *startup_hooks]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for hook in hooks:
+            hook(state)
+        log.info("fvi api: serving %s (%s warehouse, %s cache)", API_PREFIX, state.warehouse.kind, state.cache.backend)
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(
+        title="FVI: Future Viability Index",
+        version=_version(),
+        description=(
+            "How likely a coal mine, or a coal country, is to still be viable in 5, 10 and 20 years, why, "
+            "and how sure we are. Reads the gold tables of the last good pipeline run."
+        ),
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.fvi = state
+    errors.install(app)
+
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[RateLimited])
+    for r in [*(ROUTERS if routers is None else routers), *extra_routers]:
+        v1.include_router(r)
+    app.include_router(v1)
+    app.include_router(health.router)
+
+    # Outermost last: context (trace id, timing, last-resort 500) > CORS > body size > routes.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=api.max_body_bytes)
+    if api.cors_origins:
+        if "*" in api.cors_origins:
+            log.warning("CORS: every origin allowed (FVI_API_CORS_ORIGINS contains '*')")
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=api.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key", "Authorization"],
+            expose_headers=["X-Trace-Id", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
+
+    if api.tracing:
+        from fvi.obs.telemetry import instrument_app, setup_tracing
+
+        instrument_app(app, setup_tracing(api.service_name))
+    return app

@@ -1,0 +1,130 @@
+"""Dependencies every router shares: app state, a per-request warehouse reader, paging, caching.
+
+Routers added later (predict, explain, models, jobs) take the same ``StateDep``, ``ReaderDep``,
+``CacheDep`` and ``MetricsDep`` and guard writes with ``Depends(require_key("write"))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Query, Request
+
+from fvi.api.db import Reader
+from fvi.api.errors import InvalidField
+from fvi.api.security import rate_limit, require_key
+from fvi.api.state import AppState
+from fvi.cache import Cache, cache_key
+from fvi.obs.metrics import ApiMetrics
+from fvi.obs.telemetry import span
+from fvi.warehouse import WarehouseUnavailable
+
+MAX_LIMIT = 500
+Horizon = Literal["H5", "H10", "H20"]
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.fvi
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_reader(state: StateDep) -> Iterator[Reader]:
+    """A reader on the live build for this request (503 when the warehouse is down or not built)."""
+    with state.warehouse.reader() as reader:
+        yield reader
+
+
+def get_optional_reader(state: StateDep) -> Iterator[Reader | None]:
+    """Like ``get_reader`` but None when the warehouse is unavailable (for registry-first routes)."""
+    with ExitStack() as stack:
+        try:
+            reader: Reader | None = stack.enter_context(state.warehouse.reader())
+        except WarehouseUnavailable:
+            reader = None
+        yield reader
+
+
+ReaderDep = Annotated[Reader, Depends(get_reader)]
+OptionalReaderDep = Annotated[Reader | None, Depends(get_optional_reader)]
+
+
+def get_cache(state: StateDep) -> Cache:
+    return state.cache
+
+
+def get_metrics(state: StateDep) -> ApiMetrics:
+    return state.metrics
+
+
+CacheDep = Annotated[Cache, Depends(get_cache)]
+MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+    @property
+    def meta(self) -> dict[str, int]:
+        return {"limit": self.limit, "offset": self.offset}
+
+    def empty(self, note: str) -> dict[str, Any]:
+        """An empty page that says why."""
+        return {"items": [], "total": 0, **self.meta, "note": note}
+
+    def slice(self, items: list[Any], note: str | None = None) -> dict[str, Any]:
+        """A page of an in-memory list (registry-backed routes)."""
+        return {"items": items[self.offset : self.offset + self.limit], "total": len(items), **self.meta, "note": note}
+
+
+def pagination(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (at most {MAX_LIMIT}).")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")] = 0,
+) -> Page:
+    return Page(limit, offset)
+
+
+PageDep = Annotated[Page, Depends(pagination)]
+
+
+def check_persona(persona: str) -> str:
+    from fvi.scoring.config import load_personas
+
+    known = list(load_personas())
+    if persona not in known:
+        raise InvalidField("query.persona", f"unknown persona {persona!r}; known: {known}")
+    return persona
+
+
+def persona_query(
+    persona: Annotated[str, Query(description="Persona preset (see /v1/personas).", max_length=64)] = "analyst",
+) -> str:
+    return check_persona(persona)
+
+
+PersonaDep = Annotated[str, Depends(persona_query)]
+
+
+def cached(state: AppState, reader: Reader, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``compute()`` through the shared cache, keyed by the build version so a swap invalidates it."""
+    key = "resp:" + cache_key(reader.version, *parts)
+    with span("cache.get"):
+        hit = state.cache.get(key)
+    if hit is not None:
+        return hit
+    value = compute()
+    with span("cache.set"):
+        state.cache.set(key, value)
+    return value
+
+
+RateLimited = Depends(rate_limit("default"))
+ComputeRateLimited = Depends(rate_limit("compute"))
+AdminKey = Depends(require_key("admin"))
+WriteKey = Depends(require_key("write"))

@@ -1,0 +1,209 @@
+"""Entity pages (mine, US mine, country) and list items assembled from the gold tables.
+
+Shared by the mines, countries and rankings routers so a mine and a country answer in one shape.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from fvi.api import queries
+from fvi.api.db import Reader, Row
+from fvi.api.errors import NotFound
+
+LOCATION_KEYS = {
+    "mine": ("latitude", "longitude", "location_accuracy", "region", "subregion", "state_province", "coalfield"),
+    "us_mine": ("state", "mine_state_published", "mine_county", "region", "is_region_inferred"),
+}
+NOT_IMPUTED = {"observed", "excluded", None}
+NOUN = {"mine": "mine", "us_mine": "US mine", "country": "country"}
+
+
+def summary(row: Row) -> dict[str, Any]:
+    """A list item: ``entity_id``/``entity_name`` as ``id``/``name``, everything else as stored."""
+    out = dict(row)
+    out["id"] = out.pop("entity_id")
+    out["name"] = out.pop("entity_name", None)
+    out.pop("run_id", None)
+    return out
+
+
+def _pillar_names() -> dict[str, str]:
+    from fvi.registry.metrics import load_pillars
+
+    return {p.id: p.name for p in load_pillars().values()}
+
+
+def _metric_info() -> dict[str, tuple[str, str]]:
+    from fvi.registry.metrics import load_metrics
+
+    return {m.id: (m.name, m.unit) for m in load_metrics().values()}
+
+
+def _score_blocks(rows: list[Row], pillars: list[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        out.setdefault(row["horizon"], {})[row["persona"]] = {
+            "fvi": row.get("fvi"),
+            "band": {"p05": row.get("fvi_p05"), "p50": row.get("fvi_p50"), "p95": row.get("fvi_p95")},
+            "ranks": {k: row.get(k) for k in queries.RANK_COLUMNS if k in row},
+            "pillars": {p: row.get(f"pillar_{p}") for p in pillars},
+            "pillar_coverage": row.get("pillar_coverage"),
+            "imputed_share": row.get("imputed_share"),
+        }
+    order = {"H5": 0, "H10": 1, "H20": 2}
+    return dict(sorted(out.items(), key=lambda kv: order.get(kv[0], 9)))
+
+
+def _prediction(r: Reader, entity_type: str, entity_id: str, year: int) -> dict[str, Any]:
+    preds, bayes, note = queries.predictions(r, entity_type, entity_id, year)
+    if not preds:
+        return {"available": False, "note": note, "horizons": {}, "all": []}
+    rank = {"classifier": 0, "hazard": 1}
+
+    def version(row: Row) -> float:
+        try:
+            return float(row.get("model_version") or 0)
+        except (TypeError, ValueError):
+            return 0.0
+
+    best: dict[str, Row] = {}
+    for row in sorted(preds, key=lambda p: (rank.get(str(p.get("method")), 9), -version(p))):
+        best.setdefault(queries.horizon_label(row.get("horizon")), row)
+    intervals = {queries.horizon_label(b.get("horizon")): b for b in bayes}
+    horizons: dict[str, dict[str, Any]] = {}
+    for h, row in best.items():
+        band = intervals.get(h, {})
+        horizons[h] = {
+            "horizon": h,
+            "target": row.get("target"),
+            "p": row.get("p"),
+            "model_name": row.get("model_name"),
+            "model_version": None if row.get("model_version") is None else str(row.get("model_version")),
+            "method": row.get("method"),
+            "p_mean": band.get("p_mean"),
+            "p_lo": band.get("p_lo"),
+            "p_hi": band.get("p_hi"),
+            "interval_model": band.get("model"),
+        }
+    missing = sorted(set(best) - set(intervals))
+    band_note = f"no credible interval for {', '.join(missing)}" if missing else None
+    return {"available": True, "note": band_note, "horizons": horizons, "all": preds}
+
+
+def _quality(r: Reader, entity_type: str, entity_id: str, year: int, scores: list[Row]) -> dict[str, Any]:
+    rows = queries.metric_scores(r, entity_type, entity_id, year)
+    imputed_share = next((s.get("imputed_share") for s in scores if s.get("imputed_share") is not None), None)
+    if rows is None:
+        return {"imputed_share": imputed_share, "note": "gold.fvi_metric_scores is not built in this warehouse"}
+    info = _metric_info()
+    metrics = [
+        {
+            **row,
+            "name": info.get(row["metric_id"], (None, None))[0],
+            "unit": info.get(row["metric_id"], (None, None))[1],
+            "imputed": row.get("imputation") not in NOT_IMPUTED,
+            "missing": row.get("value_used") is None,
+        }
+        for row in rows
+    ]
+    counts = Counter(str(m.get("imputation")) for m in metrics)
+    note = None
+    if entity_type != "country":
+        note = "mine metrics only; the country context blended into the mine's pillars is on /v1/countries/{iso3}"
+    return {"imputed_share": imputed_share, "counts": dict(sorted(counts.items())), "metrics": metrics, "note": note}
+
+
+def _sources_for(entity_type: str) -> set[str]:
+    from fvi.registry.metrics import load_metrics
+
+    wanted = {"country"} if entity_type == "country" else {"mine", "country"}
+    return {s for m in load_metrics().values() if m.entity in wanted for s in m.sources}
+
+
+def _provenance(r: Reader, entity_type: str, scores: list[Row], registry_hash: str) -> dict[str, Any]:
+    first = scores[0] if scores else {}
+    run_id = first.get("run_id")
+    used = _sources_for(entity_type)
+    sources = [row for row in queries.manifest_for_run(r, run_id) if row["source_id"] in used]
+    return {
+        "run_id": run_id,
+        "registry_hash": first.get("registry_hash"),
+        "registry_hash_current": registry_hash,
+        "is_synthetic": first.get("is_synthetic"),
+        "sources": sources,
+    }
+
+
+def entity_profile(
+    r: Reader,
+    entity_type: str,
+    entity_id: str,
+    *,
+    as_of_year: int | None,
+    horizon: str | None,
+    persona: str | None,
+    registry_hash: str,
+) -> dict[str, Any]:
+    """The full page of one entity; NotFound names the id (and the year, when it has no scores then)."""
+    noun = NOUN[entity_type]
+    ident = queries.identity(r, entity_type, entity_id)
+    years = queries.score_years(r, entity_type, entity_id)
+    if ident is None and not years:
+        raise NotFound(f"{noun} {entity_id!r} not found")
+    if as_of_year is not None and as_of_year not in years:
+        raise NotFound(f"{noun} {entity_id!r} has no scores for {as_of_year}; years scored: {years or 'none'}")
+    year = as_of_year if as_of_year is not None else (years[-1] if years else None)
+    scores = queries.entity_scores(r, entity_type, entity_id, year, horizon, persona) if year is not None else []
+    pillars = queries.pillar_ids(r)
+    identity = dict(ident or {})
+    keys = LOCATION_KEYS.get(entity_type, ())
+    location = {k: identity.pop(k) for k in keys if k in identity} or None
+    name = (
+        identity.get("mine_name")
+        or identity.get("country_name")
+        or next((s.get("entity_name") for s in scores if s.get("entity_name")), None)
+    )
+    related: dict[str, Any] = {}
+    if entity_type == "mine" and identity.get("msha_id") is not None:
+        related["us_mine"] = f"/v1/mines/{queries.US_PREFIX}{identity['msha_id']}"
+    if entity_type == "us_mine" and identity.get("gem_mine_id"):
+        related["gem_mine"] = f"/v1/mines/{identity['gem_mine_id']}"
+    country = identity.get("country_iso3") or ("USA" if entity_type == "us_mine" else None)
+    if entity_type != "country" and country:
+        related["country"] = f"/v1/countries/{country}"
+    if entity_type == "country":
+        related["mines"] = queries.mines_in_country(r, entity_id)
+    if year is None:
+        empty = {"available": False, "note": f"{noun} {entity_id!r} has no scores", "horizons": {}, "all": []}
+        return {
+            "entity_type": entity_type,
+            "id": entity_id,
+            "name": name,
+            "identity": identity,
+            "location": location,
+            "as_of_year": None,
+            "years_scored": [],
+            "pillar_names": _pillar_names(),
+            "scores": {},
+            "prediction": empty,
+            "data_quality": {"note": "not scored"},
+            "provenance": {"registry_hash_current": registry_hash},
+            "related": related,
+        }
+    return {
+        "entity_type": entity_type,
+        "id": entity_id,
+        "name": name,
+        "identity": identity,
+        "location": location,
+        "as_of_year": year,
+        "years_scored": years,
+        "pillar_names": {p: n for p, n in _pillar_names().items() if p in pillars},
+        "scores": _score_blocks(scores, pillars),
+        "prediction": _prediction(r, entity_type, entity_id, year),
+        "data_quality": _quality(r, entity_type, entity_id, year, scores),
+        "provenance": _provenance(r, entity_type, scores, registry_hash),
+        "related": related,
+    }

@@ -1,0 +1,280 @@
+"""The SQL behind the routes, in one place: gold tables only, ``?`` parameters, whitelisted sorts.
+
+Identifiers (schemas, tables, columns, ORDER BY clauses) come from this module, never from the
+request; request values only ever travel as parameters, so the same text runs on DuckDB and
+PostgreSQL. Optional tables (predictions, weights history, data-quality mart) are looked up
+first and answered with a note when absent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from fvi.api.db import Reader, Row
+
+EntityType = Literal["mine", "us_mine", "country"]
+US_PREFIX = "MSHA"
+_PILLAR = re.compile(r"^pillar_(\d+)$")
+
+SUMMARY_COLUMNS = (
+    "entity_type", "entity_id", "entity_name", "country_iso3", "status", "as_of_year", "horizon", "persona", "fvi",
+    "fvi_p05", "fvi_p50", "fvi_p95", "rank", "percentile", "rank_in_country", "percentile_in_country",
+    "rank_in_status", "percentile_in_status", "pillar_coverage", "imputed_share", "run_id", "is_synthetic",
+)  # fmt: skip
+RANK_COLUMNS = (
+    "rank", "percentile", "rank_in_country", "percentile_in_country", "rank_in_status", "percentile_in_status",
+    "rank_p05", "rank_p50", "rank_p95",
+)  # fmt: skip
+# Joined dimension columns per entity type (alias d); a missing dimension table gives NULLs.
+DIM = {
+    "mine": ("dim_mine", "gem_mine_id", {"capacity_mtpa": "double", "latitude": "double", "longitude": "double"}),
+    "country": (
+        "dim_country",
+        "iso3",
+        {"is_coal_producer": "boolean", "phase_out_status": "varchar", "phase_out_year": "integer"},
+    ),
+}
+SORT_FIELDS = {
+    "rank": "s.rank",
+    "fvi": "s.fvi",
+    "name": "s.entity_name",
+    "percentile": "s.percentile",
+    "capacity": "d.capacity_mtpa",
+}
+RANK_SCOPES = {"global": "s.rank", "country": "s.rank_in_country", "status": "s.rank_in_status"}
+
+
+def order_by(sort: str, allowed: Iterable[str]) -> str:
+    """An ORDER BY clause from a whitelisted ``field`` or ``-field``; ties broken by id (stable pages)."""
+    desc = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name not in allowed or name not in SORT_FIELDS:
+        raise ValueError(f"sort field {sort!r} not allowed")
+    return f"{SORT_FIELDS[name]} {'desc' if desc else 'asc'} nulls last, s.entity_id asc"
+
+
+# ---------------------------------------------------------------------------------------------
+# Build facts (memoised per build)
+
+
+def score_columns(r: Reader) -> list[str]:
+    cols = r.memo("score_columns")
+    if cols is None:
+        rows = r.rows(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position",
+            [r.schema("gold"), "fvi_scores"],
+        )
+        cols = r.remember("score_columns", [row["column_name"] for row in rows])
+    return list(cols)
+
+
+def pillar_ids(r: Reader) -> list[str]:
+    """Pillar ids present as ``pillar_XX`` columns in this build's scores."""
+    return [m.group(1) for c in score_columns(r) if (m := _PILLAR.match(c))]
+
+
+def latest_years(r: Reader) -> dict[str, int]:
+    years = r.memo("latest_years")
+    if years is None:
+        rows = r.rows(
+            f"select entity_type, max(as_of_year) as y from {r.table('gold', 'fvi_scores')} group by entity_type"
+        )
+        years = r.remember("latest_years", {row["entity_type"]: int(row["y"]) for row in rows if row["y"] is not None})
+    return dict(years)
+
+
+def has_scores(r: Reader) -> bool:
+    return r.has_table("gold", "fvi_scores")
+
+
+# ---------------------------------------------------------------------------------------------
+# Lists
+
+
+def _dim_select(r: Reader, entity_type: str) -> tuple[str, str]:
+    """(extra select list, join clause) for the entity's dimension table."""
+    if entity_type not in DIM:
+        return "", ""
+    table, key, cols = DIM[entity_type]
+    if r.has_table("gold", table):
+        extra = "".join(f", d.{c}" for c in cols)
+        return extra, f" left join {r.table('gold', table)} d on d.{key} = s.entity_id"
+    extra = "".join(f", cast(null as {t}) as {c}" for c, t in cols.items())
+    return extra, ""
+
+
+def list_scores(
+    r: Reader,
+    *,
+    entity_type: str,
+    horizon: str,
+    persona: str,
+    as_of_year: int,
+    q: str | None = None,
+    country: str | None = None,
+    status: str | None = None,
+    order: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    """One page of scores of ``entity_type`` with the total count; the ORDER BY comes from ``order_by``."""
+    where = ["s.entity_type = ?", "s.horizon = ?", "s.persona = ?", "s.as_of_year = ?"]
+    params: list[Any] = [entity_type, horizon, persona, as_of_year]
+    if q:
+        where.append("position(lower(?) in lower(s.entity_name)) > 0")
+        params.append(q)
+    if country:
+        where.append("s.country_iso3 = ?")
+        params.append(country.upper())
+    if status:
+        where.append("lower(s.status) = lower(?)")
+        params.append(status)
+    extra, join = _dim_select(r, entity_type)
+    if "d.capacity_mtpa" in order and not join:
+        order = order.replace("d.capacity_mtpa", "s.rank")
+    cols = ", ".join(f"s.{c}" for c in SUMMARY_COLUMNS)
+    scores = r.table("gold", "fvi_scores")
+    cond = " and ".join(where)
+    total = int(r.scalar(f"select count(*) as n from {scores} s where {cond}", params) or 0)
+    if offset >= total:
+        return [], total
+    items = r.rows(
+        f"select {cols}{extra} from {scores} s{join} where {cond} order by {order} limit ? offset ?",
+        [*params, limit, offset],
+    )
+    return items, total
+
+
+# ---------------------------------------------------------------------------------------------
+# One entity
+
+
+def us_msha_id(entity_id: str) -> int | None:
+    digits = entity_id[len(US_PREFIX) :]
+    return int(digits) if entity_id.upper().startswith(US_PREFIX) and digits.isdigit() else None
+
+
+def identity(r: Reader, entity_type: str, entity_id: str) -> Row | None:
+    """The entity's dimension row (latest year for a US mine), or None."""
+    if entity_type == "mine" and r.has_table("gold", "dim_mine"):
+        return r.one(f"select * from {r.table('gold', 'dim_mine')} where gem_mine_id = ?", [entity_id])
+    if entity_type == "country" and r.has_table("gold", "dim_country"):
+        return r.one(f"select * from {r.table('gold', 'dim_country')} where iso3 = ?", [entity_id])
+    if entity_type == "us_mine" and r.has_table("gold", "fct_us_mine__yearly"):
+        msha = us_msha_id(entity_id)
+        if msha is None:
+            return None
+        return r.one(
+            f"select * from {r.table('gold', 'fct_us_mine__yearly')} where msha_id = ? order by year desc limit 1",
+            [msha],
+        )
+    return None
+
+
+def score_years(r: Reader, entity_type: str, entity_id: str) -> list[int]:
+    rows = r.rows(
+        f"select distinct as_of_year from {r.table('gold', 'fvi_scores')} "
+        "where entity_type = ? and entity_id = ? order by as_of_year",
+        [entity_type, entity_id],
+    )
+    return [int(row["as_of_year"]) for row in rows]
+
+
+def entity_scores(
+    r: Reader, entity_type: str, entity_id: str, as_of_year: int, horizon: str | None, persona: str | None
+) -> list[Row]:
+    where, params = "entity_type = ? and entity_id = ? and as_of_year = ?", [entity_type, entity_id, as_of_year]
+    if horizon:
+        where += " and horizon = ?"
+        params.append(horizon)
+    if persona:
+        where += " and persona = ?"
+        params.append(persona)
+    return r.rows(f"select * from {r.table('gold', 'fvi_scores')} where {where} order by horizon, persona", params)
+
+
+def metric_scores(r: Reader, entity_type: str, entity_id: str, as_of_year: int) -> list[Row] | None:
+    if not r.has_table("gold", "fvi_metric_scores"):
+        return None
+    return r.rows(
+        "select metric_id, pillar, raw_value, value_used, score, imputation "
+        f"from {r.table('gold', 'fvi_metric_scores')} "
+        "where entity_type = ? and entity_id = ? and as_of_year = ? order by pillar, metric_id",
+        [entity_type, entity_id, as_of_year],
+    )
+
+
+def mines_in_country(r: Reader, iso3: str) -> list[Row]:
+    if not r.has_table("gold", "dim_mine"):
+        return []
+    return r.rows(
+        "select status, count(*) as mines, sum(capacity_mtpa) as capacity_mtpa "
+        f"from {r.table('gold', 'dim_mine')} where country_iso3 = ? group by status order by status",
+        [iso3],
+    )
+
+
+def horizon_label(value: Any) -> str:
+    """'H5' from 5, '5' or 'H5' (model tables may store horizons either way)."""
+    text = str(value).strip().upper().lstrip("H")
+    try:
+        return f"H{int(float(text))}"
+    except ValueError:
+        return str(value)
+
+
+def predictions(
+    r: Reader, entity_type: str, entity_id: str, as_of_year: int
+) -> tuple[list[Row], list[Row], str | None]:
+    """(model predictions, Bayesian intervals, note) for one entity-year; empty lists with a note if absent."""
+    if not r.has_table("gold", "fvi_predictions"):
+        return [], [], "no model predictions yet: gold.fvi_predictions has not been built (run `fvi train`)"
+    key = [entity_type, entity_id, as_of_year]
+    where = "where entity_type = ? and entity_id = ? and as_of_year = ?"
+    preds = r.rows(f"select * from {r.table('gold', 'fvi_predictions')} {where}", key)
+    bayes: list[Row] = []
+    if r.has_table("gold", "fvi_predictions_bayes"):
+        bayes = r.rows(f"select * from {r.table('gold', 'fvi_predictions_bayes')} {where}", key)
+    note = None if preds else f"no model prediction for {entity_type} {entity_id!r} in {as_of_year}"
+    return preds, bayes, note
+
+
+def manifest_for_run(r: Reader, run_id: str | None) -> list[Row]:
+    """The ingest manifest of the latest run at or before ``run_id`` (the releases a score was built from)."""
+    if not r.has_table("bronze", "ingest_manifest"):
+        return []
+    key = ("manifest", run_id)
+    cached = r.memo(key)
+    if cached is not None:
+        return list(cached)
+    manifest = r.table("bronze", "ingest_manifest")
+    run = r.scalar(f"select max(run_id) as run_id from {manifest} where run_id <= ?", [run_id or ""])
+    if run is None:
+        run = r.scalar(f"select max(run_id) as run_id from {manifest}")
+    rows = r.rows(
+        "select source_id, dataset, release, retrieved_at, sha256, bytes, rows_loaded, rows_quarantined, "
+        f"licence_name, licence_url, status, run_id from {manifest} where run_id = ? order by source_id, dataset",
+        [run],
+    )
+    return list(r.remember(key, rows))
+
+
+def manifest_runs(r: Reader) -> list[Row]:
+    if not r.has_table("bronze", "ingest_manifest"):
+        return []
+    return r.rows(
+        "select run_id, count(*) as files, count(distinct source_id) as sources, "
+        "sum(rows_loaded) as rows_loaded, sum(rows_quarantined) as rows_quarantined "
+        f"from {r.table('bronze', 'ingest_manifest')} group by run_id order by run_id desc"
+    )
+
+
+def manifest_of(r: Reader, run_id: str) -> list[Row]:
+    if not r.has_table("bronze", "ingest_manifest"):
+        return []
+    return r.rows(
+        f"select * from {r.table('bronze', 'ingest_manifest')} where run_id = ? order by source_id, dataset", [run_id]
+    )
