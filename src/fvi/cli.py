@@ -339,22 +339,56 @@ def export_scores(
     entity: Annotated[str, typer.Option(help="mine or country")] = "mine",
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
     out: Annotated[Path, typer.Option("--out", help="Output file.")] = Path("fvi_scores.csv"),
-    as_of: Annotated[int | None, typer.Option("--as-of", help="Only this as-of year.")] = None,
+    as_of: Annotated[int | None, typer.Option("--as-of", help="Only rows with features as of this year.")] = None,
+    persona: Annotated[str, typer.Option(help="Persona whose FVI is exported.")] = "analyst",
+    raw: Annotated[bool, typer.Option("--raw", help="Every fvi_scores row (all years, personas).")] = False,
 ) -> None:
-    """Write the FVI scores of one entity type (every as-of year, horizon and persona) to a file."""
-    from fvi.scoring.export import export_scores as _export
+    """One row per mine (or country) and horizon at its latest as-of year: FVI, band, P(operating) and interval."""
+    from fvi.ml.export_mines import export_country_scores, export_mine_scores
+    from fvi.scoring.export import export_scores as export_raw
     from fvi.warehouse import WarehouseUnavailable
 
     if entity not in ("mine", "country"):
         raise typer.BadParameter("--entity must be mine or country")
     if fmt not in ("csv", "parquet"):
         raise typer.BadParameter("--format must be csv or parquet")
+    settings = _settings()
     try:
-        n = _export(_settings(), entity, fmt, out, as_of=as_of)
+        if raw:
+            n = export_raw(settings, entity, fmt, out, as_of=as_of)
+        elif entity == "mine":
+            n = export_mine_scores(settings, out, fmt, as_of=as_of, persona=persona)
+        else:
+            n = export_country_scores(settings, out, fmt, as_of=as_of, persona=persona)
     except (WarehouseUnavailable, LookupError) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     console.print(f"{n} rows -> {out}")
+
+
+@app.command()
+def backtest(
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for backtest.md/json and calibration.png.")] = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap draws for the AUC-difference interval.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 20240501,
+) -> None:
+    """Back-test the model, the FVI and two baselines against observed outcomes (AUC, Brier, calibration)."""
+    from fvi.ml.backtest import BacktestConfig, run_backtest
+    from fvi.warehouse import WarehouseUnavailable, open_live
+
+    settings = _settings()
+    try:
+        wh = open_live(settings, read_only=False)
+    except WarehouseUnavailable as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    target = out or settings.home_abs / "backtest"
+    try:
+        summary = run_backtest(wh, target, config=BacktestConfig(n_boot=n_boot, seed=seed))
+    finally:
+        wh.close()
+    sys.stdout.write((target / "backtest.md").read_text())
+    console.print(f"[green]back-test written to[/] {target} ({len(summary)} keys)")
 
 
 @export_app.command("warehouse")

@@ -2,11 +2,10 @@
 
 One row per mine and horizon (H5, H10, H20) at the latest as-of year of that mine's data: a GEM
 mine (``entity_type`` mine) at its newest tracker release, a US mine (``us_mine``) at its newest
-EIA year. The two sources describe some mines twice, so rows share one key: ``mine_id`` is the
-GEM Mine ID when the EIA mine is linked to a GEM mine (via ``fct_us_mine__yearly.gem_mine_id``)
-and ``MSHA<id>`` otherwise. When both sources hold a mine, the row with the later as-of year wins
-and, on equal years, the GEM row (the global spine); ``entity_type``/``entity_id`` say which
-scores the row carries. ``p_operating`` comes from ``gold.fvi_predictions`` (target operating) for
+EIA year, keyed by ``msha_id``. ``mine_id`` is the scored entity: the GEM Mine ID for GEM rows,
+``MSHA<id>`` for EIA rows. A US mine that GEM also lists appears twice, once per source (each at
+its own latest year, GEM with its ``msha_id``, EIA with its ``gem_mine_id``), so a check keyed by
+GEM Mine ID or by MSHA ID finds the record scored on that source's data. ``p_operating`` comes from ``gold.fvi_predictions`` (target operating) for
 the same entity, as-of year and horizon, its interval from ``gold.fvi_predictions_bayes`` (5th-95th
 percentile of P(viable); H5 only for mines today); both are NULL where no model has predicted.
 Countries carry ``p_decline`` (target decline) and the Bayesian band turned into one for decline.
@@ -208,7 +207,7 @@ def mine_score_frame(
     scores = scores.merge(links, left_on="msha_eia", right_on="msha_id", how="left").drop(columns="msha_id")
     scores["gem_mine_id"] = scores["entity_id"].where(~is_us.to_numpy(), scores["eia_gem_mine_id"])
     scores = scores.merge(dim, on="gem_mine_id", how="left")
-    scores["mine_id"] = scores["gem_mine_id"].fillna("MSHA" + scores["msha_eia"].astype(str))
+    scores["mine_id"] = scores["entity_id"]
     # One source per mine: the later as-of year, then GEM before EIA, then the smallest MSHA id.
     scores["_rank"] = scores["entity_type"].map({t: i for i, t in enumerate(MINE_ENTITIES)})
     heads = scores.sort_values(

@@ -283,15 +283,17 @@ def test_export_mines_one_row_per_mine_and_horizon(export_home: Path, tmp_path: 
     out = tmp_path / "exp" / f"mines.{fmt}"
     n = export_mine_scores(get_settings(), out, fmt)
     frame = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
-    assert n == len(frame) == 12 and not list(out.parent.glob(".*.part"))
+    assert n == len(frame) == 15 and not list(out.parent.glob(".*.part"))
     assert list(frame.columns[: len(MINE_COLUMNS)]) == MINE_COLUMNS
     assert {"pillar_01", "pillar_02", "model_version", "run_id"} <= set(frame.columns)
     assert not frame.duplicated(["mine_id", "horizon"]).any()
     assert frame.groupby("mine_id")["horizon"].apply(list).to_dict() == {
-        "M1": ["H5", "H10", "H20"], "M2": ["H5", "H10", "H20"], "MSHA20": ["H5", "H10", "H20"],
-        "MSHA30": ["H5", "H10", "H20"]}
+        "M1": ["H5", "H10", "H20"], "M2": ["H5", "H10", "H20"], "MSHA10": ["H5", "H10", "H20"],
+        "MSHA20": ["H5", "H10", "H20"], "MSHA30": ["H5", "H10", "H20"]}
     rows = frame.set_index(["mine_id", "horizon"])
-    m1 = rows.loc[("M1", "H5")]  # GEM 2024 beats its linked EIA mine 10 (2016); msha from dim_mine
+    m10 = rows.loc[("MSHA10", "H5")]  # the EIA record of GEM mine M1 stays, with its GEM id
+    assert (m10["entity_type"], m10["gem_mine_id"], int(m10["msha_id"])) == ("us_mine", "M1", 10)
+    m1 = rows.loc[("M1", "H5")]  # the GEM record, msha from dim_mine
     assert (m1["entity_type"], m1["as_of_year"], int(m1["msha_id"]), m1["fvi"]) == ("mine", 2024, 10, 60.0)
     assert (m1["p_operating"], m1["p_operating_lo"], m1["p_operating_hi"]) == (0.7, 0.6, 0.85)
     assert str(m1["model_version"]) == "10" and m1["method"] == "classifier"
@@ -308,9 +310,9 @@ def test_export_mines_as_of_and_countries(export_home: Path, tmp_path: Path) -> 
     n = export_mine_scores(settings, tmp_path / "m2015.csv", "csv", as_of=2015)
     frame = pd.read_csv(tmp_path / "m2015.csv")
     assert n == 9 and set(frame["as_of_year"]) == {2015}
-    # 2015: no GEM rows, so EIA mine 10 stands for M1 (its GEM id), 20 and 30 stay MSHA-keyed
-    assert sorted(frame["mine_id"].unique()) == ["M1", "MSHA20", "MSHA30"]
-    m1 = frame[frame["mine_id"] == "M1"].iloc[0]
+    # 2015: no GEM rows; EIA mine 10 carries its GEM id
+    assert sorted(frame["mine_id"].unique()) == ["MSHA10", "MSHA20", "MSHA30"]
+    m1 = frame[frame["mine_id"] == "MSHA10"].iloc[0]
     assert m1["entity_id"] == "MSHA10" and m1["gem_mine_id"] == "M1" and m1["msha_id"] == 10
     assert frame.loc[(frame["mine_id"] == "MSHA20") & (frame["horizon"] == "H10"), "p_operating"].item() == 0.9
     assert export_mine_scores(settings, tmp_path / "none.csv", "csv", as_of=1999) == 0
