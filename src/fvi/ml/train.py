@@ -1,0 +1,1124 @@
+"""Train the outcome models, check them against time, track them in MLflow and export them to ONNX.
+
+Five models (registered names in MLflow and in the JSON registry):
+
+* ``fvi_mine_h5``: LightGBM P(a US mine producing in t still produces in t+5), features at t.
+* ``fvi_mine_hazard``: discrete-time hazard of the first stop (:mod:`fvi.ml.hazard`), giving
+  S(5), S(10) and S(20) for every mine (the US labels end eight years out).
+* ``fvi_country_h5`` / ``_h10`` / ``_h20``: LightGBM P(coal production falls >= 25 % by t+H).
+
+Cross-validation is by as-of year. A fold validates on as-of year v and trains on earlier as-of
+years whose outcome year is <= v, so no label that lay in the future at v is used ("strict").
+Where that leaves no usable fold (the mine H5 labels cover as-of 2008-2011 and all resolve after
+2012; the country H20 labels cover as-of 2000-2003), the fallback is 5-fold cross-validation
+grouped by entity ("grouped_entity"): no entity is in both training and validation, but training
+labels resolve after some validation as-of years, so common shocks leak. The scheme is recorded
+with every metric and in ``fvi_backtest_oof``; the hazard model's S(5) is the strictly time-correct
+check of the H5 question.
+
+Calibration (isotonic or sigmoid, chosen by Brier on the latest fold, see
+:func:`fvi.ml.model_registry.fit_calibration`) is fit on out-of-fold predictions; the hazard model
+calibrates its yearly hazards before compounding. The final model of each target is refit on all
+labelled rows with the same parameters. Optuna (TPE, seeded, bounded) only runs with ``tune=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fvi.ml import features as F
+from fvi.ml.explain import explanations_frame, shap_summary_png
+from fvi.ml.hazard import K_FEATURE, hazard_matrix, person_period, survival_at, survival_from_hazards
+from fvi.ml.model_registry import (
+    CHAMPION,
+    Calibration,
+    ModelRegistry,
+    choose_alias,
+    fit_calibration,
+    load_bundle,
+    version_dir,
+)
+from fvi.ml.onnx_export import export_model, float32_exact
+from fvi.outcomes import assert_no_leakage
+from fvi.settings import Settings
+from fvi.warehouse import Warehouse
+
+MINE_H5 = "fvi_mine_h5"
+MINE_HAZARD = "fvi_mine_hazard"
+COUNTRY_HORIZONS = (5, 10, 20)
+MINE_HORIZONS = (5, 10, 20)
+HAZARD_FEATURE_HORIZON = "H10"
+"""Pillar/FVI horizon the hazard model reads (one model serves H5-H20; H10 sits in the middle)."""
+COUNTRY_FIRST_AS_OF = 2000
+"""Country features exist from the first scored year (registry ``as_of_from``)."""
+MIN_TRAIN_ROWS = 50
+GROUPED_SPLITS = 5
+PARITY_ROWS = 2000
+SHAP_PLOT_ROWS = 400
+DEFAULT_SEED = 42
+
+BASE_PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "num_threads": 2,
+    "verbose": -1,
+    "deterministic": True,
+    "force_row_wise": True,
+}
+NUM_ROUNDS = 200
+N_JOBS = 2
+"""LightGBM threads at most (2-core machines)."""
+SINGLE_THREAD_ROWS = 20_000
+
+PREDICTION_COLUMNS = [
+    "entity_type",
+    "entity_id",
+    "as_of_year",
+    "horizon",
+    "target",
+    "p",
+    "p_raw",
+    "model_name",
+    "model_version",
+    "method",
+    "mlflow_run_id",
+]
+OOF_COLUMNS = [
+    "entity_type",
+    "entity_id",
+    "as_of_year",
+    "horizon",
+    "label",
+    "p_model",
+    "fold",
+    "model_name",
+    "model_version",
+    "target",
+    "cv_scheme",
+]
+
+Say = Callable[[str], Any]
+
+
+def country_model_name(horizon: int) -> str:
+    return f"fvi_country_h{horizon}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Folds and metrics
+
+
+@dataclass
+class Fold:
+    fold: int
+    val_year: int | None
+    train: np.ndarray
+    val: np.ndarray
+
+
+def time_folds(
+    as_of: np.ndarray, outcome_year: np.ndarray, y: np.ndarray, *, min_train: int = MIN_TRAIN_ROWS
+) -> list[Fold]:
+    """One fold per as-of year v: validate on v, train on as-of < v with outcome year <= v.
+
+    A fold needs ``min_train`` training rows with both classes; earlier years that do not reach
+    that are skipped.
+    """
+    as_of, outcome_year, y = np.asarray(as_of), np.asarray(outcome_year), np.asarray(y)
+    folds: list[Fold] = []
+    for v in sorted(np.unique(as_of).tolist()):
+        train = (as_of < v) & (outcome_year <= v)
+        val = as_of == v
+        if train.sum() >= min_train and len(np.unique(y[train])) == 2 and val.any():
+            folds.append(Fold(len(folds), int(v), train, val))
+    return folds
+
+
+def grouped_folds(groups: np.ndarray, *, n_splits: int = GROUPED_SPLITS, seed: int = DEFAULT_SEED) -> list[Fold]:
+    """Folds with no entity on both sides (the fallback where strict time folds are impossible)."""
+    groups = np.asarray(groups)
+    uniq = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    assign = dict(zip(uniq.tolist(), rng.permutation(len(uniq)) % n_splits, strict=True))
+    fold_of = np.array([assign[g] for g in groups.tolist()])
+    return [Fold(k, None, fold_of != k, fold_of == k) for k in range(min(n_splits, len(uniq)))]
+
+
+def choose_folds(
+    as_of: np.ndarray, outcome_year: np.ndarray, groups: np.ndarray, y: np.ndarray, *, seed: int = DEFAULT_SEED
+) -> tuple[list[Fold], str]:
+    """Strict time folds when possible, else folds grouped by entity; returns (folds, scheme)."""
+    folds = time_folds(as_of, outcome_year, y)
+    if folds:
+        return folds, "strict"
+    return grouped_folds(groups, seed=seed), "grouped_entity"
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """AUC (NaN with one class), Brier, log loss, rows and positive rate."""
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    y = np.asarray(y, dtype="int64")
+    p = np.clip(np.asarray(p, dtype="float64"), 1e-7, 1 - 1e-7)
+    out = {"n": float(len(y)), "positive_rate": float(y.mean()) if len(y) else math.nan}
+    if len(y) == 0:
+        return {**out, "auc": math.nan, "brier": math.nan, "logloss": math.nan}
+    out["auc"] = float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else math.nan
+    out["brier"] = float(np.mean((p - y) ** 2))
+    out["logloss"] = float(log_loss(y, p, labels=[0, 1]))
+    return out
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if v is not None and not math.isnan(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+# ---------------------------------------------------------------------------------------------
+# LightGBM
+
+
+def threads_for(n_rows: int, n_jobs: int = N_JOBS) -> int:
+    """LightGBM threads: one below ``SINGLE_THREAD_ROWS`` rows (a second thread only adds overhead)."""
+    return 1 if n_rows < SINGLE_THREAD_ROWS else max(1, min(n_jobs, N_JOBS))
+
+
+def fit_booster(x: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds: int, seed: int) -> Any:
+    """Fit on the float32 values the ONNX graph sees; thresholds made float32-exact (same decisions both ways)."""
+    _omp_passive()
+    import lightgbm as lgb
+
+    p = {**params, "seed": seed, "num_threads": threads_for(len(x), int(params.get("num_threads", N_JOBS)))}
+    data = lgb.Dataset(_matrix(x), label=np.asarray(y), free_raw_data=True)
+    return float32_exact(lgb.train(p, data, num_boost_round=rounds))
+
+
+def _omp_passive() -> None:
+    """Idle OpenMP threads sleep instead of spinning (must be set before LightGBM loads libgomp).
+
+    On a shared 2-core machine spinning threads starve each other: 200 rounds on 30k rows took
+    41 s with two spinning threads and 3.6 s with passive waiting.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def _matrix(x: pd.DataFrame) -> np.ndarray:
+    """The float32 values the ONNX graph will see, as float64 for LightGBM (same splits both ways)."""
+    return x.to_numpy(dtype="float32").astype("float64")
+
+
+def predict_raw(booster: Any, x: pd.DataFrame) -> np.ndarray:
+    return np.asarray(booster.predict(_matrix(x)), dtype="float64")
+
+
+def cv_classifier(
+    x: pd.DataFrame, y: np.ndarray, folds: list[Fold], params: dict[str, Any], rounds: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """(out-of-fold P, fold id per row (-1 when never validated), per-fold metrics)."""
+    oof = np.full(len(y), np.nan)
+    fold_id = np.full(len(y), -1, dtype="int64")
+    rows = []
+    for f in folds:
+        booster = fit_booster(x[f.train], y[f.train], params, rounds, seed)
+        p = predict_raw(booster, x[f.val])
+        oof[f.val], fold_id[f.val] = p, f.fold
+        metrics = binary_metrics(y[f.val], p)
+        rows.append({"fold": f.fold, "val_year": f.val_year, "n_train": int(f.train.sum()), **metrics})
+    return oof, fold_id, rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Optuna
+
+
+def tune_params(
+    objective: Callable[[dict[str, Any], int], float], *, n_trials: int, seed: int, timeout: float | None
+) -> tuple[dict[str, Any], int, float]:
+    """TPE search (seeded) over a bounded space; ``objective(params, rounds)`` is a CV log loss to minimise."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def trial_fn(trial: Any) -> float:
+        params = {
+            **BASE_PARAMS,
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 4, 63),
+            "min_data_in_leaf": trial.suggest_int("min_data_in_leaf", 5, 100),
+            "feature_fraction": trial.suggest_float("feature_fraction", 0.5, 1.0),
+            "bagging_fraction": trial.suggest_float("bagging_fraction", 0.5, 1.0),
+            "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 10.0, log=True),
+        }
+        rounds = trial.suggest_int("num_rounds", 50, 400, step=25)
+        value = objective(params, rounds)
+        return value if math.isfinite(value) else 1e9
+
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(trial_fn, n_trials=n_trials, timeout=timeout, gc_after_trial=False)
+    best = dict(study.best_params)
+    rounds = int(best.pop("num_rounds"))
+    return {**BASE_PARAMS, **best}, rounds, float(study.best_value)
+
+
+# ---------------------------------------------------------------------------------------------
+# One trained target
+
+
+@dataclass
+class TrainedTarget:
+    """Everything one target's training produced (the booster, its checks, its outputs)."""
+
+    name: str
+    kind: str  # classifier | hazard
+    entity: str  # mine | country
+    target: str  # operating | decline
+    horizon: int | None
+    feature_horizon: str
+    feature_order: list[str]
+    booster: Any
+    calibration: Calibration
+    params: dict[str, Any]
+    rounds: int
+    cv_scheme: str
+    folds: list[dict[str, Any]]
+    cv: dict[str, float]
+    oof: pd.DataFrame
+    n_train: int
+    label_years: tuple[int, int]
+    k_max: int | None = None
+    tuned: dict[str, Any] | None = None
+    version: str | None = None
+    alias: str | None = None
+    run_id: str | None = None
+    onnx_path: Path | None = None
+    parity: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output(self) -> str:
+        if self.kind == "hazard":
+            return "log_odds_yearly_stop_hazard"
+        return f"log_odds_{self.target}"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "alias": self.alias,
+            "kind": self.kind,
+            "target": self.target,
+            "horizon": self.horizon,
+            "cv_scheme": self.cv_scheme,
+            "cv": self.cv,
+            "folds": self.folds,
+            "calibration": self.calibration.method,
+            "calibration_brier": self.calibration.brier,
+            "n_train": self.n_train,
+            "label_years": list(self.label_years),
+            "k_max": self.k_max,
+            "rounds": self.rounds,
+            "tuned": self.tuned,
+            "onnx_path": str(self.onnx_path) if self.onnx_path else None,
+            "onnx_parity_max_abs": self.parity,
+            "mlflow_run_id": self.run_id,
+            **self.extra,
+        }
+
+
+def _label_frame(features: pd.DataFrame, labels: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """Labels joined to the features of their as-of year (rows without features dropped)."""
+    merged = labels.merge(features, on=on, how="inner", suffixes=("_label", ""))
+    assert_no_leakage(features=merged[[c for c in features.columns if c in merged.columns]], labels=merged)
+    return merged.reset_index(drop=True)
+
+
+def _classifier(
+    name: str,
+    *,
+    entity: str,
+    target: str,
+    horizon: int,
+    feature_horizon: str,
+    data: pd.DataFrame,
+    label_col: str,
+    feature_order: list[str],
+    entity_col: str,
+    seed: int,
+    tune: bool,
+    n_trials: int,
+    timeout: float | None,
+    num_rounds: int = NUM_ROUNDS,
+) -> TrainedTarget:
+    x = data[feature_order]
+    y = data[label_col].to_numpy(dtype="int64")
+    folds, scheme = choose_folds(
+        data["as_of_year"].to_numpy(), data["outcome_year"].to_numpy(), data[entity_col].to_numpy(), y, seed=seed
+    )
+    params, rounds, tuned = dict(BASE_PARAMS), num_rounds, None
+    if tune:
+
+        def objective(p: dict[str, Any], r: int) -> float:
+            _, _, rows = cv_classifier(x, y, folds, p, r, seed)
+            return _mean([row["logloss"] for row in rows])
+
+        params, rounds, best = tune_params(objective, n_trials=n_trials, seed=seed, timeout=timeout)
+        tuned = {"best_cv_logloss": best, "n_trials": n_trials}
+    oof, fold_id, rows = cv_classifier(x, y, folds, params, rounds, seed)
+    seen = fold_id >= 0
+    last = max((f.fold for f in folds), default=-1)
+    calibration = fit_calibration(oof[seen], y[seen], fold_id[seen] == last)
+    pooled = binary_metrics(y[seen], oof[seen]) if seen.any() else {}
+    cv = {
+        "auc_mean": _mean([r["auc"] for r in rows]),
+        "brier_mean": _mean([r["brier"] for r in rows]),
+        "logloss_mean": _mean([r["logloss"] for r in rows]),
+        "auc_oof": pooled.get("auc", math.nan),
+        "brier_oof": pooled.get("brier", math.nan),
+        "n_folds": float(len(folds)),
+    }
+    booster = fit_booster(x, y, params, rounds, seed)
+    oof_frame = pd.DataFrame(
+        {
+            "entity_type": data["entity_type"].to_numpy(),
+            "entity_id": data["entity_id"].to_numpy(),
+            "as_of_year": data["as_of_year"].to_numpy(dtype="int64"),
+            "horizon": horizon,
+            "label": y,
+            "p_model": oof,
+            "fold": fold_id,
+        }
+    )[seen]
+    return TrainedTarget(
+        name=name,
+        kind="classifier",
+        entity=entity,
+        target=target,
+        horizon=horizon,
+        feature_horizon=feature_horizon,
+        feature_order=feature_order,
+        booster=booster,
+        calibration=calibration,
+        params=params,
+        rounds=rounds,
+        cv_scheme=scheme,
+        folds=rows,
+        cv=cv,
+        oof=oof_frame.reset_index(drop=True),
+        n_train=len(y),
+        label_years=(int(data["as_of_year"].min()), int(data["as_of_year"].max())),
+        tuned=tuned,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Hazard
+
+
+def _hazard_fold_years(pp: pd.DataFrame) -> list[int]:
+    years = sorted(pp["as_of_year"].unique().tolist())
+    out = []
+    for v in years:
+        train = pp["outcome_year"] <= v
+        if train.sum() >= MIN_TRAIN_ROWS and pp.loc[train, "event"].nunique() == 2 and (pp["as_of_year"] == v).any():
+            out.append(int(v))
+    return out
+
+
+def _hazard(
+    *,
+    pp: pd.DataFrame,
+    label_rows: pd.DataFrame,
+    feature_order: list[str],
+    seed: int,
+    tune: bool,
+    n_trials: int,
+    timeout: float | None,
+    num_rounds: int = NUM_ROUNDS,
+) -> TrainedTarget:
+    """Yearly-hazard model on person-period rows; strict time CV on hazards and on S(H) vs the labels."""
+    order = [*feature_order, K_FEATURE]
+    x = pp[order]
+    y = pp["event"].to_numpy(dtype="int64")
+    years = _hazard_fold_years(pp)
+    folds = [
+        Fold(i, v, (pp["outcome_year"] <= v).to_numpy(), (pp["as_of_year"] == v).to_numpy())
+        for i, v in enumerate(years)
+    ]
+
+    def run_cv(params: dict[str, Any], rounds: int, with_survival: bool) -> tuple[np.ndarray, list[dict], list]:
+        oof = np.full(len(y), np.nan)
+        rows, surv = [], []
+        for f in folds:
+            booster = fit_booster(x[f.train], y[f.train], params, rounds, seed)
+            oof[f.val] = predict_raw(booster, x[f.val])
+            row = {
+                "fold": f.fold,
+                "val_year": f.val_year,
+                "n_train": int(f.train.sum()),
+                **binary_metrics(y[f.val], oof[f.val]),
+            }
+            if with_survival:
+                k_max = int(pp.loc[f.train, "k"].max())
+                lab = label_rows[label_rows["as_of_year"] == f.val_year]
+                hs = sorted(lab["horizon"].unique().tolist())
+
+                def fold_hazard(fr: pd.DataFrame, b: Any = booster) -> np.ndarray:
+                    return predict_raw(b, fr[order])
+
+                s = survival_at(fold_hazard, lab[feature_order], hs, k_max)
+                p_s = np.full(len(lab), np.nan)
+                for h in hs:
+                    sel = (lab["horizon"] == h).to_numpy()
+                    p_s[sel] = s[h][sel]
+                frame = lab[["entity_type", "entity_id", "as_of_year", "horizon", "viable"]].assign(
+                    p_model=p_s, fold=f.fold, k_max_fold=k_max
+                )
+                surv.append(frame)
+                at5 = frame[frame["horizon"] == 5]
+                m5 = binary_metrics(at5["viable"].to_numpy(), at5["p_model"].to_numpy())
+                row.update({"s5_auc": m5["auc"], "s5_brier": m5["brier"], "s5_n": m5["n"], "k_max_train": k_max})
+            rows.append(row)
+        return oof, rows, surv
+
+    params, rounds, tuned = dict(BASE_PARAMS), num_rounds, None
+    if tune:
+
+        def objective(p: dict[str, Any], r: int) -> float:
+            _, rows, _ = run_cv(p, r, with_survival=False)
+            return _mean([row["logloss"] for row in rows])
+
+        params, rounds, best = tune_params(objective, n_trials=n_trials, seed=seed, timeout=timeout)
+        tuned = {"best_cv_logloss": best, "n_trials": n_trials}
+    oof, rows, surv = run_cv(params, rounds, with_survival=True)
+    seen = ~np.isnan(oof)
+    fold_of = np.full(len(y), -1)
+    for f in folds:
+        fold_of[f.val] = f.fold
+    calibration = fit_calibration(oof[seen], y[seen], fold_of[seen] == (folds[-1].fold if folds else -1))
+    oof_s = pd.concat(surv, ignore_index=True) if surv else pd.DataFrame()
+    at5 = oof_s[oof_s["horizon"] == 5] if len(oof_s) else oof_s
+    s5 = binary_metrics(at5["viable"].to_numpy(), at5["p_model"].to_numpy()) if len(at5) else {}
+    cv = {
+        "auc_mean": _mean([r["auc"] for r in rows]),
+        "brier_mean": _mean([r["brier"] for r in rows]),
+        "logloss_mean": _mean([r["logloss"] for r in rows]),
+        "s5_auc_oof": s5.get("auc", math.nan),
+        "s5_brier_oof": s5.get("brier", math.nan),
+        "s5_auc_mean": _mean([r.get("s5_auc", math.nan) for r in rows]),
+        "n_folds": float(len(folds)),
+    }
+    booster = fit_booster(x, y, params, rounds, seed)
+    oof_frame = (
+        oof_s.rename(columns={"viable": "label"})[
+            ["entity_type", "entity_id", "as_of_year", "horizon", "label", "p_model", "fold"]
+        ]
+        if len(oof_s)
+        else pd.DataFrame(columns=["entity_type", "entity_id", "as_of_year", "horizon", "label", "p_model", "fold"])
+    )
+    return TrainedTarget(
+        name=MINE_HAZARD,
+        kind="hazard",
+        entity="mine",
+        target="operating",
+        horizon=None,
+        feature_horizon=HAZARD_FEATURE_HORIZON,
+        feature_order=order,
+        booster=booster,
+        calibration=calibration,
+        params=params,
+        rounds=rounds,
+        cv_scheme="strict",
+        folds=rows,
+        cv=cv,
+        oof=oof_frame,
+        n_train=len(y),
+        label_years=(int(pp["as_of_year"].min()), int(pp["as_of_year"].max())),
+        k_max=int(pp["k"].max()),
+        tuned=tuned,
+        extra={"n_person_period": len(pp), "events": int(y.sum())},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# MLflow
+
+
+def _mlflow_env() -> None:
+    """Before any mlflow import: no telemetry, no progress bars in logs."""
+    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+
+
+def default_tracking_uri(settings: Settings) -> str:
+    if settings.mlflow_tracking_uri:
+        return settings.mlflow_tracking_uri
+    db = settings.home_abs / "mlflow" / "mlflow.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{db}"
+
+
+def mlflow_client(tracking_uri: str) -> Any:
+    _mlflow_env()
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+class _ClientPrewarm:
+    """Import MLflow and open its store on a side thread while the models train.
+
+    Importing MLflow and creating a fresh SQLite store takes 5-15 s here, most of it Python work
+    that overlaps with LightGBM's native training. If the side thread fails, :meth:`client`
+    retries on the caller's thread so the error surfaces there.
+    """
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self._client: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="fvi-mlflow-init", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            client = mlflow_client(self.uri)
+            client.get_experiment_by_name("fvi_probe")  # creates / migrates the store
+            self._client = client
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            self._error = exc
+
+    def client(self) -> Any:
+        self._thread.join()
+        if self._client is None:
+            return mlflow_client(self.uri)
+        return self._client
+
+
+def _experiment_id(client: Any, name: str, artifact_root: Path | None) -> str:
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        return str(exp.experiment_id)
+    location = (artifact_root / name).as_uri() if artifact_root is not None else None
+    return str(client.create_experiment(name, artifact_location=location))
+
+
+def _champion_auc(client: Any, name: str) -> tuple[bool, float | None]:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        return False, None
+    raw = (mv.tags or {}).get("cv_auc")
+    try:
+        return True, float(raw) if raw is not None else math.nan
+    except ValueError:
+        return True, math.nan
+
+
+def _flat_metrics(t: TrainedTarget) -> list[tuple[str, float, int]]:
+    out: list[tuple[str, float, int]] = []
+    for k, v in t.cv.items():
+        if v is not None and math.isfinite(v):
+            out.append((f"cv_{k}", float(v), 0))
+    for row in t.folds:
+        for k in ("auc", "brier", "logloss", "s5_auc", "s5_brier"):
+            fv = row.get(k)
+            if fv is not None and math.isfinite(fv):
+                out.append((f"fold_{k}", float(fv), int(row["fold"])))
+    for k, v in t.calibration.brier.items():
+        out.append((f"calibration_brier_{k}", float(v), 0))
+    return out
+
+
+def headline_auc(t: TrainedTarget) -> float:
+    """The CV AUC the alias rule compares: mean fold AUC (the hazard's is on yearly stop events)."""
+    return float(t.cv.get("auc_mean", math.nan))
+
+
+# ---------------------------------------------------------------------------------------------
+# Orchestration
+
+
+@dataclass
+class _Paths:
+    models_dir: Path
+    tracking_uri: str | None
+    artifact_root: Path | None
+
+
+def _register(
+    t: TrainedTarget,
+    paths: _Paths,
+    registry: ModelRegistry,
+    *,
+    client: Any | None,
+    parity_rows: pd.DataFrame,
+    shap_rows: pd.DataFrame,
+    seed: int,
+    say: Say,
+) -> None:
+    """Log the run, register a version, export ONNX beside it, set the alias (MLflow and JSON)."""
+    auc = headline_auc(t)
+    run_id = None
+    if client is not None:
+        from mlflow.entities import Metric, Param
+
+        exp = _experiment_id(client, t.name, paths.artifact_root)
+        run = client.create_run(exp, run_name=f"{t.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+        run_id = run.info.run_id
+        now = int(time.time() * 1000)
+        params = {
+            **{f"lgb_{k}": v for k, v in t.params.items()},
+            "num_rounds": t.rounds,
+            "cv_scheme": t.cv_scheme,
+            "n_train": t.n_train,
+            "n_features": len(t.feature_order),
+            "seed": seed,
+            "feature_horizon": t.feature_horizon,
+            "calibration": t.calibration.method,
+            "label_as_of_years": f"{t.label_years[0]}-{t.label_years[1]}",
+            "tuned": bool(t.tuned),
+            "k_max": t.k_max,
+        }
+        client.log_batch(
+            run_id,
+            metrics=[Metric(k, v, now, step) for k, v, step in _flat_metrics(t)],
+            params=[Param(k, str(v)[:500]) for k, v in params.items()],
+        )
+        try:
+            client.create_registered_model(t.name)
+        except Exception:  # noqa: BLE001 - already registered
+            pass
+        mv = client.create_model_version(t.name, source=f"{run.info.artifact_uri}/model", run_id=run_id)
+        version = str(mv.version)
+        has_champion, champion_auc = _champion_auc(client, t.name)
+    else:
+        existing = [int(r["version"]) for r in registry.list_versions(t.name)] if t.name in registry.names() else []
+        version = str(max(existing, default=0) + 1)
+        champ = registry.aliases(t.name).get(CHAMPION)
+        has_champion = champ is not None
+        champion_auc = registry.version(t.name, champ).get("cv_auc") if champ else None
+    alias = choose_alias(auc, champion_auc, has_champion=has_champion)
+
+    out_dir = version_dir(paths.models_dir, t.name, version)
+    meta = {
+        "name": t.name,
+        "version": version,
+        "kind": t.kind,
+        "entity": t.entity,
+        "target": t.target,
+        "horizon_years": t.horizon,
+        "feature_horizon": t.feature_horizon,
+        "feature_order": t.feature_order,
+        "k_feature": K_FEATURE if t.kind == "hazard" else None,
+        "k_max": t.k_max,
+        "output": t.output,
+        "calibration": t.calibration.to_json(),
+        "cv_scheme": t.cv_scheme,
+        "cv": t.cv,
+        "cv_auc": auc,
+        "params": t.params,
+        "num_rounds": t.rounds,
+        "mlflow_run_id": run_id,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    check = parity_rows.reindex(columns=t.feature_order)
+    onnx_path = export_model(t.booster, out_dir, meta, check_rows=check.to_numpy(dtype="float32"))
+    written = json.loads((out_dir / "meta.json").read_text(encoding="utf-8"))
+    t.version, t.alias, t.run_id, t.onnx_path = version, alias, run_id, onnx_path
+    t.parity = written["parity_max_abs"]
+
+    registry.record(
+        t.name,
+        version,
+        {
+            "cv_auc": auc,
+            "cv": t.cv,
+            "cv_scheme": t.cv_scheme,
+            "kind": t.kind,
+            "target": t.target,
+            "horizon_years": t.horizon,
+            "onnx_path": str(onnx_path),
+            "onnx_sha256": written["onnx_sha256"],
+            "meta_path": str(out_dir / "meta.json"),
+            "feature_order": t.feature_order,
+            "calibration": t.calibration.method,
+            "mlflow_run_id": run_id,
+            "created_at": meta["created_at"],
+        },
+    )
+    registry.set_alias(t.name, alias, version, reason=f"train: cv_auc={auc:.4f} vs champion={champion_auc}")
+
+    if client is not None and run_id is not None:
+        with tempfile.TemporaryDirectory(prefix="fvi-ml-") as tmp:
+            tmp_p = Path(tmp)
+            (tmp_p / "features.json").write_text(json.dumps(t.feature_order, indent=1))
+            (tmp_p / "calibration.json").write_text(json.dumps(t.calibration.to_json(), indent=1))
+            (tmp_p / "cv_folds.json").write_text(json.dumps(t.folds, indent=1, default=str))
+            for p in ("features.json", "calibration.json", "cv_folds.json"):
+                client.log_artifact(run_id, str(tmp_p / p))
+            if len(shap_rows):
+                png = shap_summary_png(
+                    t.booster,
+                    shap_rows,
+                    t.feature_order,
+                    tmp_p / "shap_summary.png",
+                    seed=seed,
+                    max_rows=SHAP_PLOT_ROWS,
+                )
+                client.log_artifact(run_id, str(png))
+        client.log_artifacts(run_id, str(out_dir), "model")
+        for k, v in {
+            "cv_auc": repr(float(auc)),
+            "cv_scheme": t.cv_scheme,
+            "onnx_sha256": written["onnx_sha256"],
+            "onnx_path": str(onnx_path),
+        }.items():
+            client.set_model_version_tag(t.name, version, k, v)
+        client.set_registered_model_alias(t.name, alias, version)
+        client.set_terminated(run_id)
+    say(f"{t.name}: v{version} ({alias}) cv_auc={auc:.3f} scheme={t.cv_scheme} parity={t.parity:.1e}")
+
+
+@dataclass
+class _Serving:
+    """The version that serves (champion): its booster, order, calibration and identity."""
+
+    name: str
+    version: str
+    booster: Any
+    feature_order: list[str]
+    calibration: Calibration
+    k_max: int | None
+    run_id: str | None
+
+
+def _serving(t: TrainedTarget, models_dir: Path) -> _Serving:
+    """The new version if it is champion, else the champion from disk (the new one if that fails to load)."""
+    if t.alias != CHAMPION:
+        try:
+            b = load_bundle(models_dir, t.name, CHAMPION)
+            return _Serving(
+                t.name,
+                b.version,
+                b.booster,
+                b.feature_order,
+                b.calibration,
+                b.meta.get("k_max"),
+                b.meta.get("mlflow_run_id"),
+            )
+        except Exception:  # noqa: BLE001 - a broken older champion must not stop a training run
+            pass
+    return _Serving(t.name, str(t.version), t.booster, t.feature_order, t.calibration, t.k_max, t.run_id)
+
+
+def _prediction_rows(
+    keys: pd.DataFrame, p: np.ndarray, p_raw: np.ndarray, *, horizon: int, target: str, s: _Serving, method: str
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "entity_type": keys["entity_type"].to_numpy(),
+            "entity_id": keys["entity_id"].to_numpy(),
+            "as_of_year": keys["as_of_year"].to_numpy(dtype="int64"),
+            "horizon": f"H{horizon}",
+            "target": target,
+            "p": p,
+            "p_raw": p_raw,
+            "model_name": s.name,
+            "model_version": s.version,
+            "method": method,
+            "mlflow_run_id": s.run_id,
+        }
+    )
+
+
+def _latest_per_entity(frame: pd.DataFrame) -> pd.DataFrame:
+    latest = frame.groupby(["entity_type", "entity_id"])["as_of_year"].transform("max")
+    return frame[frame["as_of_year"] == latest].reset_index(drop=True)
+
+
+def train_all(
+    settings: Settings,
+    wh: Warehouse,
+    *,
+    tune: bool = False,
+    n_trials: int = 20,
+    seed: int = DEFAULT_SEED,
+    as_of_max: int | None = None,
+    timeout: float | None = None,
+    models_dir: Path | None = None,
+    tracking_uri: str | None = None,
+    track: bool = True,
+    explain: bool = True,
+    num_rounds: int = NUM_ROUNDS,
+    say: Say = print,
+) -> dict[str, Any]:
+    """Train, check, track and export every model; return summaries and the gold frames to write.
+
+    ``wh`` is only read. ``as_of_max`` trains as if in that year: only labels whose outcome year is
+    <= ``as_of_max``. ``models_dir`` (default FVI_HOME/models) receives the ONNX exports and
+    ``registry.json``; ``tracking_uri`` (default ``settings.mlflow_tracking_uri``, else SQLite under
+    FVI_HOME/mlflow) the MLflow runs and registered versions; ``track=False`` skips MLflow (versions
+    are numbered by the JSON registry). Returns ``{"models", "seconds", "tables", "trained"}``;
+    pass it to :func:`write_ml_tables`.
+    """
+    t_all = time.perf_counter()
+    _omp_passive()
+    seconds: dict[str, float] = {}
+    models_dir = Path(models_dir) if models_dir is not None else settings.home_abs / "models"
+    uri = tracking_uri or (default_tracking_uri(settings) if track else None)
+    artifact_root = None
+    if uri and uri.startswith("sqlite:///") and not settings.mlflow_tracking_uri:
+        artifact_root = Path(uri.removeprefix("sqlite:///")).parent / "artifacts"
+    paths = _Paths(models_dir, uri, artifact_root)
+    prewarm = _ClientPrewarm(uri) if (track and uri) else None
+
+    t0 = time.perf_counter()
+    gold = wh.schema("gold")
+    cells = F.load_cells(wh, (*F.MINE_TYPES, "country"))
+    us_panel = wh.query(f"select * from {gold}.fct_us_mine__yearly")
+    country_panel = wh.query(f"select * from {gold}.fct_country__yearly")
+    mine_feats = {
+        h: F.mine_features(wh, horizon=h, cells=cells, us_panel=us_panel) for h in ("H5", HAZARD_FEATURE_HORIZON)
+    }
+    country_feats = {
+        h: F.country_features(wh, horizon=f"H{h}", cells=cells, panel=country_panel) for h in COUNTRY_HORIZONS
+    }
+    us_labels = wh.query(f"select msha_id, as_of_year, horizon, outcome_year, viable from {gold}.fvi_outcome_us_mine")
+    c_labels = wh.query(f"select iso3, as_of_year, horizon, outcome_year, decline from {gold}.fvi_outcome_country")
+    if as_of_max is not None:
+        us_labels = us_labels[us_labels["outcome_year"] <= as_of_max]
+        c_labels = c_labels[c_labels["outcome_year"] <= as_of_max]
+    us_labels = us_labels.assign(entity_type="us_mine", entity_id="MSHA" + us_labels["msha_id"].astype(str))
+    c_labels = c_labels[c_labels["as_of_year"] >= COUNTRY_FIRST_AS_OF].assign(
+        entity_type="country", entity_id=c_labels["iso3"]
+    )
+    seconds["features"] = round(time.perf_counter() - t0, 2)
+
+    mine_order = F.mine_feature_names()
+    country_order = F.country_feature_names()
+    trained: list[TrainedTarget] = []
+
+    t0 = time.perf_counter()
+    h5 = _label_frame(mine_feats["H5"], us_labels[us_labels["horizon"] == 5], on=F.KEYS)
+    if len(h5):
+        trained.append(
+            _classifier(
+                MINE_H5,
+                entity="mine",
+                target="operating",
+                horizon=5,
+                feature_horizon="H5",
+                data=h5,
+                label_col="viable",
+                feature_order=mine_order,
+                entity_col="entity_id",
+                seed=seed,
+                tune=tune,
+                n_trials=n_trials,
+                timeout=timeout,
+                num_rounds=num_rounds,
+            )
+        )
+    seconds["mine_h5"] = round(time.perf_counter() - t0, 2)
+
+    t0 = time.perf_counter()
+    fh = mine_feats[HAZARD_FEATURE_HORIZON]
+    pp = person_period(us_labels, id_col="entity_id")
+    pp = pp.assign(entity_type="us_mine").merge(fh, on=F.KEYS, how="inner")
+    pp[K_FEATURE] = pp["k"].astype("float64")
+    label_rows = _label_frame(fh, us_labels, on=F.KEYS)
+    if len(pp) and pp["event"].nunique() == 2:
+        trained.append(
+            _hazard(
+                pp=pp,
+                label_rows=label_rows,
+                feature_order=mine_order,
+                seed=seed,
+                tune=tune,
+                n_trials=n_trials,
+                timeout=timeout,
+                num_rounds=num_rounds,
+            )
+        )
+    seconds["mine_hazard"] = round(time.perf_counter() - t0, 2)
+
+    t0 = time.perf_counter()
+    for h in COUNTRY_HORIZONS:
+        data = _label_frame(country_feats[h], c_labels[c_labels["horizon"] == h], on=F.KEYS)
+        if len(data) and data["decline"].nunique() == 2:
+            trained.append(
+                _classifier(
+                    country_model_name(h),
+                    entity="country",
+                    target="decline",
+                    horizon=h,
+                    feature_horizon=f"H{h}",
+                    data=data,
+                    label_col="decline",
+                    feature_order=country_order,
+                    entity_col="entity_id",
+                    seed=seed,
+                    tune=tune,
+                    n_trials=n_trials,
+                    timeout=timeout,
+                )
+            )
+    seconds["country"] = round(time.perf_counter() - t0, 2)
+
+    # -- track, register, export
+    t0 = time.perf_counter()
+    client = prewarm.client() if prewarm is not None else None
+    seconds["mlflow_wait"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    registry = ModelRegistry(models_dir)
+    mine_latest = {h: _latest_per_entity(f) for h, f in mine_feats.items()}
+    for t in trained:
+        if t.entity == "mine":
+            base = mine_latest[t.feature_horizon]
+            rows = base.assign(**{K_FEATURE: float(t.k_max or 1)}) if t.kind == "hazard" else base
+            parity_rows = rows.sample(min(PARITY_ROWS, len(rows)), random_state=seed)
+        else:
+            rows = country_feats[int(t.horizon or 5)]
+            parity_rows = rows
+        _register(
+            t,
+            paths,
+            registry,
+            client=client,
+            parity_rows=parity_rows,
+            shap_rows=parity_rows if explain else parity_rows.iloc[:0],
+            seed=seed,
+            say=say,
+        )
+    seconds["register_export"] = round(time.perf_counter() - t0, 2)
+
+    # -- predictions, out-of-fold table, explanations (from the serving champion)
+    t0 = time.perf_counter()
+    preds, oofs, expl = [], [], []
+    for t in trained:
+        s = _serving(t, models_dir)
+        oofs.append(
+            t.oof.assign(model_name=t.name, model_version=str(t.version), target=t.target, cv_scheme=t.cv_scheme)
+        )
+        if t.kind == "classifier":
+            feats = mine_feats["H5"] if t.entity == "mine" else country_feats[int(t.horizon or 5)]
+            x = feats.reindex(columns=s.feature_order)
+            raw = predict_raw(s.booster, x)
+            preds.append(
+                _prediction_rows(
+                    feats,
+                    s.calibration.apply(raw),
+                    raw,
+                    horizon=int(t.horizon or 5),
+                    target=t.target,
+                    s=s,
+                    method="classifier",
+                )
+            )
+            if explain:
+                latest = _latest_per_entity(feats) if t.entity == "mine" else feats
+                expl.append(
+                    explanations_frame(
+                        s.booster,
+                        latest,
+                        s.feature_order,
+                        latest,
+                        horizon=f"H{t.horizon}",
+                        model_name=s.name,
+                        model_version=s.version,
+                        output=t.output,
+                    )
+                )
+        else:
+            feats = mine_feats[HAZARD_FEATURE_HORIZON]
+            order = s.feature_order
+            k_max = int(s.k_max or t.k_max or 1)
+
+            def hz(fr: pd.DataFrame, b: Any = s.booster, o: list[str] = order) -> np.ndarray:
+                return predict_raw(b, fr.reindex(columns=o))
+
+            hazards = hazard_matrix(hz, feats, max(MINE_HORIZONS), k_max)
+            raw_curve = survival_from_hazards(hazards)
+            cal_curve = survival_from_hazards(s.calibration.apply(hazards))
+            raw_s = {h: raw_curve[:, h - 1] for h in MINE_HORIZONS}
+            cal_s = {h: cal_curve[:, h - 1] for h in MINE_HORIZONS}
+            for h in MINE_HORIZONS:
+                preds.append(
+                    _prediction_rows(feats, cal_s[h], raw_s[h], horizon=h, target="operating", s=s, method="hazard")
+                )
+            if explain:
+                latest = _latest_per_entity(feats).assign(**{K_FEATURE: float(k_max)})
+                once = explanations_frame(
+                    s.booster,
+                    latest,
+                    order,
+                    latest,
+                    horizon="H10",
+                    model_name=s.name,
+                    model_version=s.version,
+                    output=t.output,
+                )
+                expl += [once, once.assign(horizon="H20")]  # one yearly hazard at k_max explains both
+    tables = {
+        "fvi_predictions": _conform(preds, PREDICTION_COLUMNS),
+        "fvi_backtest_oof": _conform(oofs, OOF_COLUMNS),
+        "fvi_explanations": _conform(expl, None),
+    }
+    seconds["predict_explain"] = round(time.perf_counter() - t0, 2)
+    seconds["total"] = round(time.perf_counter() - t_all, 2)
+    summary = {t.name: t.summary() for t in trained}
+    say(f"trained {len(trained)} models in {seconds['total']} s")
+    return {
+        "models": summary,
+        "seconds": seconds,
+        "tables": tables,
+        "trained": {t.name: t for t in trained},
+        "models_dir": str(models_dir),
+        "tracking_uri": uri,
+    }
+
+
+def _conform(frames: list[pd.DataFrame], columns: list[str] | None) -> pd.DataFrame:
+    from fvi.ml.explain import EXPLANATION_COLUMNS
+
+    cols = columns or EXPLANATION_COLUMNS
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    out = pd.concat(frames, ignore_index=True)[cols]
+    for c in ("as_of_year", "label", "fold"):
+        if c in out.columns:
+            out[c] = out[c].astype("int64")
+    if columns is OOF_COLUMNS:
+        out["horizon"] = out["horizon"].astype("int64")
+    out["model_version"] = out["model_version"].astype(str)
+    return out
+
+
+def write_ml_tables(wh: Warehouse, result: dict[str, Any]) -> dict[str, int]:
+    """Write fvi_predictions, fvi_backtest_oof and fvi_explanations to gold; rows per table."""
+    rows = {}
+    for name, frame in result["tables"].items():
+        wh.write_table("gold", name, frame)
+        rows[name] = len(frame)
+    return rows
