@@ -13,6 +13,7 @@ Extension points for the routers that come next (predict, explain, models, jobs)
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError
@@ -94,6 +95,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in hooks:
             hook(state)
+        if api.warm_whatif:
+            threading.Thread(target=state.warm, name="fvi-whatif-warm", daemon=True).start()
         log.info("fvi api: serving %s (%s warehouse, %s cache)", API_PREFIX, state.warehouse.kind, state.cache.backend)
         try:
             yield

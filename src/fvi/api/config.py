@@ -35,6 +35,9 @@ class ApiSettings(BaseSettings):
     tracing: bool = Field(
         default=True, description="OpenTelemetry spans (exported only with OTEL_EXPORTER_OTLP_ENDPOINT)."
     )
+    warm_whatif: bool = Field(
+        default=True, description="Build the what-if scorer in the background at start-up (first call fast)."
+    )
     service_name: str = Field(default="fvi-api", description="service.name on traces.")
 
     @field_validator("cors_origins", mode="before")

@@ -49,6 +49,60 @@ def clean(value: Any) -> Any:
     return value
 
 
+class DuckDBSnapshot(Warehouse):
+    """One DuckDB build, read-only, ATTACHed to a private in-memory database.
+
+    ``duckdb.connect(path)`` returns the instance already open for that path in this process, so
+    after an ``os.replace`` it would keep serving the old file; a fresh in-memory database that
+    attaches the path opens the file that is there now.
+    """
+
+    kind = "duckdb"
+    CATALOG = "fvi"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        import duckdb
+
+        self.path = str(path)
+        self.con = duckdb.connect(":memory:")
+        try:
+            quoted = self.path.replace("'", "''")
+            self.con.execute(f"attach '{quoted}' as {self.CATALOG} (read_only)")
+            self.con.execute(f"use {self.CATALOG}")
+        except Exception:
+            self.con.close()
+            raise
+
+    def cursor(self) -> Any:
+        """A connection for one thread (cursors do not inherit ``use``, so set it again)."""
+        cur = self.con.cursor()
+        cur.execute(f"use {self.CATALOG}")
+        return cur
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, params or []).df()
+        finally:
+            cur.close()
+
+    def tables(self, layer: str) -> list[str]:
+        rows = self.con.execute(
+            "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? order by 1",
+            [self.CATALOG, self.schema(layer)],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def write_table(self, layer: str, name: str, frame: pd.DataFrame) -> None:
+        raise PermissionError("the API reads the warehouse; it never writes")
+
+    def close(self) -> None:
+        try:
+            self.con.close()
+        except Exception:  # noqa: BLE001 - closing must never fail a swap
+            pass
+
+
 class _Handle:
     """One open warehouse (one build); closed when retired and no reader holds it."""
 
@@ -91,11 +145,7 @@ class Reader(Warehouse):
         key = ("tables", layer)
         cached = self.memo(key)
         if cached is None:
-            rows = self.rows(
-                "select table_name from information_schema.tables where table_schema = ? order by 1",
-                [self.schema(layer)],
-            )
-            cached = [r["table_name"] for r in rows]
+            cached = self._guard(lambda: self._h.wh.tables(layer))
             # PostgreSQL tables may appear without a version change (another job writes them): short memo.
             self.remember(key, cached, ttl=None if self.kind == "duckdb" else 30.0)
         return list(cached)
@@ -152,7 +202,7 @@ class Reader(Warehouse):
 
     def _cursor(self) -> Any:
         if self._cur is None:
-            self._cur = self._h.wh.con.cursor()  # type: ignore[attr-defined]
+            self._cur = self._h.wh.cursor()  # type: ignore[attr-defined]
         return self._cur
 
     def _fetch(self, sql: str, params: list[Any]) -> list[Row]:
@@ -213,7 +263,7 @@ class LiveWarehouse:
         import duckdb
 
         try:
-            return open_live(self.settings, read_only=True)
+            return DuckDBSnapshot(self.settings.duckdb_path)
         except duckdb.Error as exc:  # locked by a writer, or not a DuckDB file
             log.warning("warehouse: cannot open %s: %s", self.settings.duckdb_path, exc)
             raise WarehouseUnavailable("the warehouse file cannot be opened right now") from exc

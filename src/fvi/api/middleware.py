@@ -23,9 +23,17 @@ TRACE_HEADER = b"x-trace-id"
 
 
 def route_template(scope: Scope) -> str:
-    """``/v1/mines/{mine_id}``, not ``/v1/mines/M0740``: bounded label values."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
+    """``/v1/mines/{mine_id}``, not ``/v1/mines/M0740``: bounded label values.
+
+    FastAPI >= 0.16x keeps included routes with their own (relative) path and records the full
+    template in its effective route context; older versions copy routes with the full path.
+    """
+    fastapi_scope = scope.get("fastapi")
+    if isinstance(fastapi_scope, dict):
+        path = getattr(fastapi_scope.get("effective_route_context"), "path_format", None)
+        if isinstance(path, str) and path:
+            return path
+    path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) else UNMATCHED_ROUTE
 
 

@@ -18,6 +18,9 @@ LOCATION_KEYS = {
 }
 NOT_IMPUTED = {"observed", "excluded", None}
 NOUN = {"mine": "mine", "us_mine": "US mine", "country": "country"}
+# US mines are the EIA mine spine (gold.fct_us_mine__yearly): their values come from this source
+# even where the registry names the GEM source of the metric.
+US_MINE_SOURCE = "eia_mines"
 
 
 def summary(row: Row) -> dict[str, Any]:
@@ -119,7 +122,8 @@ def _sources_for(entity_type: str) -> set[str]:
     from fvi.registry.metrics import load_metrics
 
     wanted = {"country"} if entity_type == "country" else {"mine", "country"}
-    return {s for m in load_metrics().values() if m.entity in wanted for s in m.sources}
+    used = {s for m in load_metrics().values() if m.entity in wanted for s in m.sources}
+    return used | {US_MINE_SOURCE} if entity_type == "us_mine" else used
 
 
 def _provenance(r: Reader, entity_type: str, scores: list[Row], registry_hash: str) -> dict[str, Any]:

@@ -62,12 +62,8 @@ def order_by(sort: str, allowed: Iterable[str]) -> str:
 def score_columns(r: Reader) -> list[str]:
     cols = r.memo("score_columns")
     if cols is None:
-        rows = r.rows(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-            "order by ordinal_position",
-            [r.schema("gold"), "fvi_scores"],
-        )
-        cols = r.remember("score_columns", [row["column_name"] for row in rows])
+        frame = r.query(f"select * from {r.table('gold', 'fvi_scores')} limit 0")
+        cols = r.remember("score_columns", [str(c) for c in frame.columns])
     return list(cols)
 
 

@@ -157,6 +157,15 @@ class AppState:
             self._whatif = (reader.version, built)
             return built
 
+    def warm(self) -> None:
+        """Build the what-if scorer now (called in a background thread at start-up); failures only log."""
+        try:
+            with self.warehouse.reader() as reader:
+                self.whatif(reader)
+            log.info("what-if: scorer ready")
+        except Exception as exc:  # noqa: BLE001 - a cold start is not an outage; the route answers 503 itself
+            log.warning("what-if: scorer not warmed (%s)", exc)
+
     def close(self) -> None:
         self.warehouse.close()
         self.cache.close()

@@ -15,15 +15,18 @@ router = APIRouter(prefix="/weights", tags=["weights"])
 log = logging.getLogger(__name__)
 
 HISTORY = "fvi_weights_history"
-HISTORY_FIELDS = ("run_id", "horizon", "pillar", "weight", "data_weight", "expert_weight", "mi", "computed_at")
+HISTORY_FIELDS = ("run_id", "level", "horizon", "pillar", "weight", "data_weight", "expert_weight", "mi", "computed_at")
 
 
 @router.get("", summary="Current dynamic weights, their history, persona presets")
 def weights(reader: OptionalReaderDep, page: PageDep) -> dict[str, Any]:
-    """``dynamic.horizons`` is {horizon: {pillar: weight, data_weight, expert_weight}} of the latest run."""
+    """``dynamic.levels`` is {level: {horizon: {pillar: weight, data_weight, expert_weight}}} of the latest run.
+
+    ``level`` says which outcomes the weights were learnt from (country decline, mine closure).
+    """
     out: dict[str, Any] = {
         "personas": persona_items(),
-        "dynamic": {"available": False, "note": None, "horizons": {}},
+        "dynamic": {"available": False, "note": None, "levels": {}},
         "history": {"items": [], "total": 0, **page.meta},
     }
     if reader is None:
@@ -40,18 +43,19 @@ def weights(reader: OptionalReaderDep, page: PageDep) -> dict[str, Any]:
         log.warning("weights: history table unreadable: %s", exc)
         out["dynamic"]["note"] = "gold.fvi_weights_history has an unexpected layout"
         return out
-    horizons: dict[str, dict[str, Any]] = {}
+    levels: dict[str, dict[str, dict[str, Any]]] = {}
     for rec in current.to_dict("records"):
-        horizons.setdefault(str(rec["horizon"]), {})[str(rec["pillar"])] = {
+        level = levels.setdefault(str(rec.get("level") or "default"), {})
+        level.setdefault(str(rec["horizon"]), {})[str(rec["pillar"])] = {
             k: clean(rec.get(k)) for k in ("weight", "data_weight", "expert_weight")
         }
     runs = sorted({str(r) for r in current["run_id"]}) if len(current) else []
     out["dynamic"] = {
-        "available": bool(horizons),
-        "note": None if horizons else "the weights history is empty",
+        "available": bool(levels),
+        "note": None if levels else "the weights history is empty",
         "run_ids": runs,
         "computed_at": clean(current["computed_at"].max()) if len(current) else None,
-        "horizons": horizons,
+        "levels": levels,
     }
     table = reader.table("gold", HISTORY)
     total = int(reader.scalar(f"select count(*) as n from {table}") or 0)

@@ -1,0 +1,196 @@
+"""Mines, US mines, countries and rankings against the tiny warehouse (ranks known by hand)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.unit.api.conftest import RUN, replace_warehouse
+
+from fvi.warehouse import DuckDBWarehouse
+
+
+def ids(resp) -> list[str]:
+    assert resp.status_code == 200, resp.text
+    return [i["id"] for i in resp.json()["items"]]
+
+
+def test_mines_default_latest_year_h10_analyst_ranked(client: TestClient) -> None:
+    r = client.get("/v1/mines")
+    body = r.json()
+    assert ids(r) == ["M3", "M1", "M4", "M2"] and body["total"] == 4
+    first = body["items"][0]
+    assert first["as_of_year"] == 2024 and first["horizon"] == "H10" and first["persona"] == "analyst"
+    assert first["fvi"] == 80.0 and first["rank"] == 1 and first["capacity_mtpa"] == 30.0
+    assert first["fvi_p05"] == 70.0 and first["fvi_p95"] == 90.0 and first["name"] == "Gamma Mine"
+
+
+def test_mines_pagination_counts_every_match(client: TestClient) -> None:
+    page1 = client.get("/v1/mines?limit=2&offset=0").json()
+    page2 = client.get("/v1/mines?limit=2&offset=2").json()
+    past = client.get("/v1/mines?limit=2&offset=10").json()
+    assert [i["id"] for i in page1["items"] + page2["items"]] == ["M3", "M1", "M4", "M2"]
+    assert page1["total"] == page2["total"] == past["total"] == 4 and past["items"] == []
+    assert (page1["limit"], page2["offset"]) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("rank", ["M3", "M1", "M4", "M2"]),
+        ("-rank", ["M2", "M4", "M1", "M3"]),
+        ("-fvi", ["M3", "M1", "M4", "M2"]),
+        ("fvi", ["M2", "M4", "M1", "M3"]),
+        ("name", ["M1", "M2", "M4", "M3"]),
+        ("-capacity", ["M3", "M1", "M2", "M4"]),  # no capacity: last either way
+        ("capacity", ["M2", "M1", "M3", "M4"]),
+    ],
+)
+def test_mines_sorting(client: TestClient, sort: str, expected: list[str]) -> None:
+    assert ids(client.get(f"/v1/mines?sort={sort}")) == expected
+
+
+def test_mines_sort_outside_whitelist_is_422(client: TestClient) -> None:
+    r = client.get("/v1/mines?sort=entity_id;drop table x")
+    assert r.status_code == 422 and r.json()["detail"].startswith("invalid request: query.sort")
+
+
+def test_mines_filters(client: TestClient) -> None:
+    assert ids(client.get("/v1/mines?q=COAL")) == ["M1"]
+    assert ids(client.get("/v1/mines?q=%25")) == []  # a LIKE wildcard is just a character here
+    assert ids(client.get("/v1/mines?country=zaf")) == ["M1", "M2"]
+    assert ids(client.get("/v1/mines?status=Operating")) == ["M3", "M1"]
+    assert ids(client.get("/v1/mines?country=AUS&status=proposed")) == ["M4"]
+    assert client.get("/v1/mines?country=ZA").status_code == 422
+
+
+def test_mines_horizon_persona_year(client: TestClient) -> None:
+    item = client.get("/v1/mines?horizon=H5&persona=investor&as_of_year=2023&limit=1").json()["items"][0]
+    assert (item["id"], item["fvi"], item["as_of_year"]) == ("M3", 80.0 + 1.0 + 0.5 - 1, 2023)
+    r = client.get("/v1/mines?persona=pirate")
+    assert r.status_code == 422 and "query.persona" in r.json()["detail"] and "analyst" in r.json()["detail"]
+    assert client.get("/v1/mines?horizon=H7").status_code == 422
+
+
+def test_us_mines_list_uses_their_own_latest_year(client: TestClient) -> None:
+    body = client.get("/v1/mines?entity_type=us_mine").json()
+    assert [(i["id"], i["as_of_year"]) for i in body["items"]] == [("MSHA42", 2016)]
+
+
+def test_mine_profile(client: TestClient) -> None:
+    r = client.get("/v1/mines/M1")
+    assert r.status_code == 200, r.text
+    p = r.json()
+    assert p["entity_type"] == "mine" and p["name"] == "Alpha Coal Mine" and p["as_of_year"] == 2024
+    assert p["years_scored"] == [2023, 2024]
+    assert p["identity"]["owners"] == "A Ltd" and p["location"]["latitude"] == -26.1
+    assert set(p["scores"]) == {"H5", "H10", "H20"} and set(p["scores"]["H10"]) == {"analyst", "investor"}
+    block = p["scores"]["H10"]["analyst"]
+    assert block["fvi"] == 60.0 and block["band"] == {"p05": 50.0, "p50": 60.0, "p95": 70.0}
+    assert block["ranks"]["rank"] == 2 and block["ranks"]["rank_in_country"] == 1
+    assert block["pillars"] == {"01": 65.0, "02": 55.0}
+    assert p["pillar_names"]["01"]  # names from the registry
+    assert p["prediction"]["available"] is False and "fvi_predictions" in p["prediction"]["note"]
+    dq = p["data_quality"]
+    assert dq["imputed_share"] == 0.25 and dq["counts"] == {"carry_forward": 1, "excluded": 1, "observed": 1}
+    flags = {m["metric_id"]: (m["imputed"], m["missing"]) for m in dq["metrics"]}
+    assert flags == {
+        "mine_capacity_mtpa": (False, False),
+        "mine_production_mt": (True, False),
+        "mine_workforce_size": (False, True),
+    }
+    prov = p["provenance"]
+    assert prov["run_id"] == RUN and prov["registry_hash"] == "r" * 64 and prov["registry_hash_current"]
+    # the releases of the latest run at or before the scores' run, only sources the mine's metrics use
+    assert {(s["source_id"], s["release"]) for s in prov["sources"]} == {("gem_mines", "2024-04"), ("owid", "2024-04")}
+    assert all("path" not in s for s in prov["sources"])
+    assert p["related"]["country"] == "/v1/countries/ZAF"
+
+
+def test_mine_profile_filters_and_years(client: TestClient) -> None:
+    p = client.get("/v1/mines/M3?horizon=H20&persona=investor&as_of_year=2023").json()
+    assert list(p["scores"]) == ["H20"] and list(p["scores"]["H20"]) == ["investor"]
+    assert p["as_of_year"] == 2023 and p["related"]["us_mine"] == "/v1/mines/MSHA42"
+    r = client.get("/v1/mines/M3?as_of_year=1999")
+    assert r.status_code == 404 and "M3" in r.json()["detail"] and "1999" in r.json()["detail"]
+    assert client.get("/v1/mines/M3?persona=pirate").status_code == 422
+
+
+def test_missing_pillar_is_null_not_nan(client: TestClient) -> None:
+    block = client.get("/v1/mines/M4").json()["scores"]["H10"]["analyst"]
+    assert block["pillars"]["02"] is None and block["pillar_coverage"] == 0.5
+
+
+def test_us_mine_profile(client: TestClient) -> None:
+    for mine_id in ("MSHA42", "msha42"):
+        p = client.get(f"/v1/mines/{mine_id}").json()
+        assert p["entity_type"] == "us_mine" and p["id"] == "MSHA42" and p["name"] == "Eagle Mine"
+        assert p["as_of_year"] == 2016 and p["location"]["state"] == "Wyoming"
+        assert p["related"] == {"gem_mine": "/v1/mines/M3", "country": "/v1/countries/USA"}
+        assert p["scores"]["H10"]["analyst"]["fvi"] == 50.0  # 58 at 2016, minus 8 years
+        assert "eia_mines" in {s["source_id"] for s in p["provenance"]["sources"]}
+
+
+def test_unknown_mine_is_404_naming_it(client: TestClient) -> None:
+    for mine_id in ("M999", "MSHA999"):
+        r = client.get(f"/v1/mines/{mine_id}")
+        assert r.status_code == 404 and mine_id in r.json()["detail"]
+    assert client.get("/v1/mines/bad%20id").status_code == 422
+
+
+def test_countries(client: TestClient) -> None:
+    assert ids(client.get("/v1/countries")) == ["AUS", "USA", "ZAF"]
+    assert ids(client.get("/v1/countries?q=united")) == ["USA"]
+    assert ids(client.get("/v1/countries?sort=-name")) == ["USA", "ZAF", "AUS"]
+    item = client.get("/v1/countries?limit=1").json()["items"][0]
+    assert item["is_coal_producer"] is True and item["fvi"] == 65.0
+
+
+def test_country_profile(client: TestClient) -> None:
+    p = client.get("/v1/countries/zaf").json()
+    assert p["entity_type"] == "country" and p["id"] == "ZAF" and p["name"] == "South Africa"
+    assert p["scores"]["H10"]["analyst"]["fvi"] == 45.0
+    assert {m["status"]: m["mines"] for m in p["related"]["mines"]} == {"closed": 1, "operating": 1}
+    assert p["data_quality"]["metrics"][0]["metric_id"] == "country_gdp_usd"
+    assert client.get("/v1/countries/XXX").status_code == 404
+    assert client.get("/v1/countries/XXXX").status_code == 422
+
+
+def test_rankings_scopes(client: TestClient) -> None:
+    body = client.get("/v1/rankings?entity_type=mine&country=ZAF").json()
+    assert [(i["id"], i["rank_in_country"]) for i in body["items"]] == [("M1", 1), ("M2", 2)]
+    assert "country" in body["note"]
+    body = client.get("/v1/rankings?status=operating").json()
+    assert [(i["id"], i["rank_in_status"]) for i in body["items"]] == [("M3", 1), ("M1", 2)]
+    body = client.get("/v1/rankings?entity_type=country&limit=2").json()
+    assert [(i["id"], i["rank"]) for i in body["items"]] == [("AUS", 1), ("USA", 2)] and body["total"] == 3
+    assert client.get("/v1/rankings?entity_type=plant").status_code == 422
+
+
+def test_predictions_when_the_model_tables_exist(warehouse, make_client) -> None:
+    import pandas as pd
+
+    def models(wh: DuckDBWarehouse) -> None:
+        key = {"entity_type": ["mine", "mine", "mine"], "entity_id": ["M1"] * 3, "as_of_year": [2024] * 3}
+        preds = pd.DataFrame(
+            {
+                **key,
+                "horizon": [5, 5, 10],
+                "target": ["operating"] * 3,
+                "p": [0.8, 0.6, 0.7],
+                "model_name": ["lgbm_mine_h5", "hazard_mine", "hazard_mine"],
+                "model_version": ["3", "1", "1"],
+                "method": ["classifier", "hazard", "hazard"],
+            }
+        )
+        wh.write_table("gold", "fvi_predictions", preds)
+        bayes = pd.DataFrame(
+            {**{k: v[:1] for k, v in key.items()}, "horizon": ["H5"], "p_mean": [0.75], "p_lo": [0.6], "p_hi": [0.9]}
+        )
+        wh.write_table("gold", "fvi_predictions_bayes", bayes)
+
+    replace_warehouse(warehouse, models)
+    pred = make_client().get("/v1/mines/M1").json()["prediction"]
+    assert pred["available"] is True and len(pred["all"]) == 3
+    h5 = pred["horizons"]["H5"]
+    assert (h5["p"], h5["model_name"], h5["p_lo"], h5["p_hi"]) == (0.8, "lgbm_mine_h5", 0.6, 0.9)
+    assert pred["horizons"]["H10"]["p_lo"] is None and "H10" in pred["note"]

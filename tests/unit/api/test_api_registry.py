@@ -1,0 +1,116 @@
+"""Registry-backed routes (metrics, pillars, personas, sources), data quality, runs and weights."""
+
+from __future__ import annotations
+
+import pandas as pd
+from fastapi.testclient import TestClient
+from tests.unit.api.conftest import RUN, RUN_OLD, replace_warehouse
+
+from fvi.registry import load_sources
+from fvi.registry.metrics import load_metrics, load_pillars
+from fvi.scoring.config import load_personas
+from fvi.warehouse import DuckDBWarehouse
+from fvi.weights import HISTORY_COLUMNS
+
+
+def test_metrics_carry_the_registry(client: TestClient) -> None:
+    body = client.get("/v1/metrics?limit=500").json()
+    assert body["total"] == len(load_metrics()) == len(body["items"])
+    m = next(i for i in body["items"] if i["id"] == "mine_capacity_mtpa")
+    assert {"pillar", "pillar_name", "unit", "polarity", "goalposts", "horizon_weights", "missing_data"} <= set(m)
+    assert m["sources"][0]["licence"]["name"]
+    only = client.get("/v1/metrics?entity=country&pillar=01&limit=500").json()["items"]
+    assert only and all(i["entity"] == "country" and i["pillar"] == "01" for i in only)
+    page = client.get("/v1/metrics?limit=2&offset=1").json()
+    assert [i["id"] for i in page["items"]] == [i["id"] for i in body["items"][1:3]]
+
+
+def test_pillars_personas_sources(client: TestClient) -> None:
+    pillars = client.get("/v1/pillars").json()
+    assert pillars["total"] == len(load_pillars())
+    first = pillars["items"][0]
+    assert first["metrics"] and set(first["persona_weights"]) == set(load_personas())
+    personas = client.get("/v1/personas").json()["items"]
+    assert [p["id"] for p in personas] == list(load_personas())
+    assert abs(sum(personas[0]["weights"].values()) - 1) < 1e-9
+    sources = client.get("/v1/sources?limit=500").json()
+    assert sources["total"] == len(load_sources()) and sources["note"] is None
+    gem = next(s for s in sources["items"] if s["id"] == "gem_mines")
+    assert gem["licence"]["name"] and [r["release"] for r in gem["releases"]] == ["2024-04"]
+
+
+def test_data_quality(client: TestClient) -> None:
+    body = client.get("/v1/data-quality").json()
+    assert body["total"] == 3 and [i["metric_id"] for i in body["items"]][0] == "country_gdp_usd"
+    worst = client.get("/v1/data-quality?sort=null_rate&entity=mine").json()
+    assert [i["metric_id"] for i in worst["items"]] == ["mine_workforce_size", "mine_capacity_mtpa"]
+    assert client.get("/v1/data-quality?sort=sql").status_code == 422
+
+
+def test_data_quality_absent_mart_is_an_empty_page_with_a_note(warehouse, make_client) -> None:
+    def drop(wh: DuckDBWarehouse) -> None:
+        wh.con.execute("drop table marts.vw_metric_dq")
+
+    replace_warehouse(warehouse, drop)
+    body = make_client().get("/v1/data-quality").json()
+    assert body["items"] == [] and body["total"] == 0 and "vw_metric_dq" in body["note"]
+
+
+def test_runs(client: TestClient) -> None:
+    body = client.get("/v1/runs").json()
+    assert [r["run_id"] for r in body["items"]] == ["broken", RUN, RUN_OLD] and body["total"] == 3
+    run = body["items"][1]
+    assert run["has_report"] and run["built"] is True and run["seconds_total"] == 1.5
+    assert run["manifest"]["sources"] == 3
+    assert body["items"][2]["has_report"] is False and body["items"][0]["has_report"] is False
+    one = client.get(f"/v1/runs/{RUN}").json()
+    assert one["report"]["input"]["data_dir"] == "data"  # server paths reduced to names
+    assert one["outputs"] == ["audit.json"] and len(one["manifest"]) == 3
+    assert all(m["path"].endswith(".xlsx") and "/" not in m["path"] for m in one["manifest"])
+    only_manifest = client.get(f"/v1/runs/{RUN_OLD}").json()
+    assert only_manifest["report"] is None and only_manifest["manifest"]
+    r = client.get("/v1/runs/20990101T000000Z_nope")
+    assert r.status_code == 404 and "20990101T000000Z_nope" in r.json()["detail"]
+    assert client.get("/v1/runs/..%2F..%2Fetc").status_code in (404, 422)
+    assert client.get("/v1/runs?limit=1&offset=1").json()["items"][0]["run_id"] == RUN
+
+
+def test_weights_without_history(client: TestClient) -> None:
+    body = client.get("/v1/weights").json()
+    assert [p["id"] for p in body["personas"]] == list(load_personas())
+    assert body["dynamic"]["available"] is False and "fvi_weights_history" in body["dynamic"]["note"]
+    assert body["history"]["items"] == []
+
+
+def test_weights_with_history(warehouse, make_client) -> None:
+    rows = []
+    for run, when, w in (("r1", "2026-01-01", 0.3), ("r2", "2026-02-01", 0.6)):
+        for h in ("H5", "H10"):
+            for pillar, share in (("01", w), ("02", 1 - w)):
+                rows.append(
+                    {
+                        "run_id": run,
+                        "level": "country",
+                        "horizon": h,
+                        "pillar": pillar,
+                        "mi": 0.1,
+                        "n_metrics": 2,
+                        "top_metric": "m",
+                        "data_weight": share,
+                        "expert_weight": 0.5,
+                        "weight": share,
+                        "blend": 0.5,
+                        "estimator": "plugin",
+                        "engine": "local",
+                        "n_rows": 100,
+                        "computed_at": pd.Timestamp(when),
+                    }
+                )
+    frame = pd.DataFrame(rows)[HISTORY_COLUMNS]
+    replace_warehouse(warehouse, lambda wh: wh.write_table("gold", "fvi_weights_history", frame))
+    body = make_client().get("/v1/weights?limit=3").json()
+    dyn = body["dynamic"]
+    assert dyn["available"] and dyn["run_ids"] == ["r2"] and dyn["computed_at"].startswith("2026-02-01")
+    assert dyn["levels"]["country"]["H10"]["01"] == {"weight": 0.6, "data_weight": 0.6, "expert_weight": 0.5}
+    assert body["history"]["total"] == 8 and len(body["history"]["items"]) == 3
+    assert body["history"]["items"][0]["run_id"] == "r2"
