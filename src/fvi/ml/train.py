@@ -1036,7 +1036,7 @@ def train_all(
                 )
             )
             if explain:
-                latest = _latest_per_entity(feats) if t.entity == "mine" else feats
+                latest = _latest_per_entity(feats)
                 expl.append(
                     explanations_frame(
                         s.booster,
