@@ -248,10 +248,13 @@ class LiveWarehouse:
         return f"duckdb:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
 
     def _pg_version(self, wh: Warehouse) -> str:
+        """The newest run in the manifest; a lost connection raises (the caller reconnects)."""
+        import psycopg
+
         try:
             frame = wh.query(f"select max(run_id) as v from {wh.schema('bronze')}.ingest_manifest")
             v = frame.iloc[0, 0] if len(frame) else None
-        except Exception:  # noqa: BLE001 - no manifest yet: one version until there is one
+        except psycopg.errors.UndefinedTable:  # no manifest yet: one version until there is one
             v = None
         return f"postgres:{str(v) if v else 'none'}"
 
@@ -287,22 +290,34 @@ class LiveWarehouse:
                     h = _Handle(self._open(), v)
                     self._swap(h)
             else:
-                now = time.monotonic()
-                if h is None or h.broken:
-                    wh = self._open()  # raises WarehouseUnavailable when the server is down
-                    h = _Handle(wh, self._pg_version(wh))
-                    self._swap(h)
-                    self._pg_checked = now
-                elif now - self._pg_checked >= self.version_check_seconds:
-                    self._pg_checked = now
-                    v = self._pg_version(h.wh)
-                    if v != h.version:
-                        h.version = v
-                        with h.memo_lock:
-                            h.memo.clear()
+                h = self._acquire_pg(h)
             assert h is not None
             h.users += 1
             return h
+
+    def _acquire_pg(self, h: _Handle | None) -> _Handle:
+        """(Re)connect when needed and look for a newer run every ``version_check_seconds``; lock held."""
+        import psycopg
+
+        now = time.monotonic()
+        try:
+            if h is None or h.broken:
+                wh = self._open()  # raises WarehouseUnavailable when the server is down
+                h = _Handle(wh, self._pg_version(wh))
+                self._swap(h)
+                self._pg_checked = now
+            elif now - self._pg_checked >= self.version_check_seconds:
+                self._pg_checked = now
+                v = self._pg_version(h.wh)
+                if v != h.version:
+                    h.version = v
+                    with h.memo_lock:
+                        h.memo.clear()
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if h is not None:
+                h.broken = True
+            raise WarehouseUnavailable("PostgreSQL connection lost") from exc
+        return h
 
     def release(self, h: _Handle) -> None:
         with self._lock:

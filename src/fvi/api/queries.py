@@ -29,7 +29,11 @@ RANK_COLUMNS = (
 )  # fmt: skip
 # Joined dimension columns per entity type (alias d); a missing dimension table gives NULLs.
 DIM = {
-    "mine": ("dim_mine", "gem_mine_id", {"capacity_mtpa": "double", "latitude": "double", "longitude": "double"}),
+    "mine": (
+        "dim_mine",
+        "gem_mine_id",
+        {"capacity_mtpa": "double precision", "latitude": "double precision", "longitude": "double precision"},
+    ),
     "country": (
         "dim_country",
         "iso3",

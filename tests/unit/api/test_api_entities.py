@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.unit.api.conftest import RUN, replace_warehouse
+from tests.unit.api.tiny_warehouse import RUN, replace_warehouse
 
 from fvi.warehouse import DuckDBWarehouse
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from tests.unit.api.conftest import replace_warehouse
+from tests.unit.api.tiny_warehouse import replace_warehouse
 
 from fvi.api.state import Check
 from fvi.obs.metrics import count_prediction

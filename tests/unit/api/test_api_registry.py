@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from fastapi.testclient import TestClient
-from tests.unit.api.conftest import RUN, RUN_OLD, replace_warehouse
+from tests.unit.api.tiny_warehouse import RUN, RUN_OLD, replace_warehouse
 
 from fvi.registry import load_sources
 from fvi.registry.metrics import load_metrics, load_pillars
