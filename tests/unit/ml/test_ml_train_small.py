@@ -114,3 +114,39 @@ def test_shap_rows_add_up_to_the_model_output(trained):
     assert changed["p_raw"] == pytest.approx(
         float(bundle.predict({**values, "prod_log_change_1y": -3.0})[1][0]), abs=1e-5
     )
+
+
+def test_tuning_is_seeded_and_stays_in_bounds():
+    calls: list[tuple[dict, int]] = []
+
+    def objective(params, rounds):
+        calls.append((params, rounds))
+        return (params["learning_rate"] - 0.05) ** 2 + rounds / 1e4
+
+    first = T.tune_params(objective, n_trials=6, seed=11, timeout=None)
+    second = T.tune_params(objective, n_trials=6, seed=11, timeout=None)
+    assert first == second
+    for params, rounds in calls:
+        assert 0.01 <= params["learning_rate"] <= 0.2 and 4 <= params["num_leaves"] <= 63
+        assert 50 <= rounds <= 400 and params["num_threads"] == T.N_JOBS
+
+
+def test_tuned_training_and_as_of_max(tmp_path):
+    world = build_world(tmp_path / "world.duckdb", n_us=90, n_countries=16)
+    with DuckDBWarehouse(world, read_only=True) as wh:
+        out = T.train_all(
+            Settings(home=tmp_path / "home"),
+            wh,
+            track=False,
+            explain=False,
+            tune=True,
+            n_trials=2,
+            as_of_max=2014,
+            num_rounds=20,
+            say=lambda _m: None,
+        )
+    oof = out["tables"]["fvi_backtest_oof"]
+    assert (oof["as_of_year"] + oof["horizon"] <= 2014).all()  # trained as if in 2014
+    assert out["models"][T.MINE_H5]["label_years"] == [2008, 2009]  # H5 labels of 2010+ resolve after 2014
+    hazard = out["models"][T.MINE_HAZARD]
+    assert hazard["tuned"]["n_trials"] == 2 and hazard["k_max"] <= 2014 - 2008
