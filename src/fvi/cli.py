@@ -18,6 +18,15 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Write warehouse tables or scores to files for your own tools.")
 app.add_typer(export_app, name="export")
+
+
+def _register_keys() -> None:
+    from fvi.api.keys import keys_app
+
+    app.add_typer(keys_app, name="keys")
+
+
+_register_keys()
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[
@@ -63,14 +72,16 @@ def _print_outcomes(report) -> None:  # noqa: ANN001
         console.print("[bold yellow]SYNTHETIC demo data: nothing in this warehouse is real.[/]")
 
 
-def _ingest_and_build(data_dir: Path | None, build: bool) -> None:
+def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False) -> None:
     from fvi.dbt import DbtFailed
     from fvi.pipeline import run_pipeline
 
     settings = _settings()
     try:
         with _progress() as progress:
-            report = run_pipeline(settings, data_dir=data_dir, build=build, progress=progress, say=console.print)
+            report = run_pipeline(
+                settings, data_dir=data_dir, build=build, progress=progress, say=console.print, tune=tune
+            )
     except DbtFailed as exc:
         console.print(f"[red]warehouse build failed; the previous warehouse is untouched.[/]\n{exc}")
         raise typer.Exit(1) from None
@@ -87,11 +98,17 @@ def _ingest_and_build(data_dir: Path | None, build: bool) -> None:
 def run(
     data_dir: DataDirOpt = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Do not start the API afterwards.")] = False,
+    tune: Annotated[bool, typer.Option("--tune", help="Optuna search before training (slower).")] = False,
+    host: Annotated[str, typer.Option(help="Address the API listens on afterwards.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the API listens on afterwards.")] = 8000,
 ) -> None:
-    """The main job: ingest every source, build the warehouse, score, audit, measure uncertainty (aside, then swap)."""
-    _ingest_and_build(data_dir, build=True)
+    """The main job: ingest, build, score, train, back-test (aside, then swap), then serve the API."""
+    _ingest_and_build(data_dir, build=True, tune=tune)
     if not no_serve:
-        console.print("[dim]The API service is not part of this release yet; nothing to serve.[/]")
+        from fvi.api.server import serve as _serve
+
+        console.print(f"[green]serving[/] http://{host}:{port} (docs at /docs; Ctrl-C stops)")
+        _serve(host, port)
 
 
 @app.command()
@@ -305,6 +322,68 @@ def what_if(
         console.print(f"[red]{exc.args[0] if exc.args else exc}[/]")
         raise typer.Exit(2) from None
     console.print_json(data=result)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API over an already-built FVI_HOME (``fvi run`` builds one)."""
+    from fvi.api.server import serve as _serve
+
+    _serve(host, port, workers)
+
+
+@app.command()
+def train(
+    tune: Annotated[bool, typer.Option("--tune", help="Optuna search (seeded, bounded) before training.")] = False,
+    n_trials: Annotated[int, typer.Option(help="Optuna trials with --tune.")] = 20,
+    bayes: Annotated[bool, typer.Option("--bayes", help="Also fit the PyMC hierarchical model.")] = False,
+    as_of_max: Annotated[
+        int | None, typer.Option("--as-of-max", help="Train as if in this year (labels with outcome year <= it).")
+    ] = None,
+) -> None:
+    """Train the LightGBM models (MLflow, ONNX, SHAP) on the live warehouse; optionally the Bayesian model."""
+    from fvi.ml.train import train_all, write_ml_tables
+    from fvi.pipeline import new_run_id, run_dir
+    from fvi.warehouse import WarehouseUnavailable, open_live
+
+    settings = _settings()
+    try:
+        wh = open_live(settings, read_only=False)
+    except WarehouseUnavailable as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    try:
+        result = train_all(settings, wh, tune=tune, n_trials=n_trials, as_of_max=as_of_max, say=console.print)
+        rows = write_ml_tables(wh, result)
+        summary: dict = {"models": result.get("models"), "rows": rows, "seconds": result.get("seconds")}
+        if bayes:
+            from fvi.ml.bayes import run_bayes
+
+            run_id = new_run_id()
+            summary["bayes"] = run_bayes(wh, run_dir(settings, run_id) / "bayes", run_id=run_id)
+    finally:
+        wh.close()
+    console.print_json(data=summary, default=str)
+
+
+@app.command()
+def features() -> None:
+    """Regenerate the Feast feature repository from the registry, apply it and materialise the online store."""
+    from fvi.features import build_feature_store
+    from fvi.warehouse import WarehouseUnavailable, live
+
+    settings = _settings()
+    try:
+        with live(settings) as wh:
+            summary = build_feature_store(settings, wh, online_store_url=settings.online_store_url)
+    except WarehouseUnavailable as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    console.print_json(data=summary, default=str)
 
 
 @app.command()

@@ -307,6 +307,8 @@ def run_pipeline(
     progress: Any | None = None,
     say: Say = print,
     score: bool = True,
+    ml: bool = True,
+    tune: bool = False,
 ) -> RunReport:
     """Ingest → dbt build → score → swap. Returns the report; the live warehouse changes only on success."""
     from fvi.warehouse import Staging
@@ -358,7 +360,7 @@ def run_pipeline(
             report.seconds["build"] = round(time.perf_counter() - t0, 2)
             report.built = True
             if score:
-                report.steps.update(post_build_steps(settings, staging, run_id, progress, say))
+                report.steps.update(post_build_steps(settings, staging, run_id, progress, say, ml=ml, tune=tune))
                 report.seconds.update({k: v["seconds"] for k, v in report.steps.items() if "seconds" in v})
         staging.commit()
     except BaseException as exc:
@@ -372,8 +374,8 @@ def run_pipeline(
     return report
 
 
-def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: Any | None, say: Say
-                     ) -> dict[str, dict[str, Any]]:
+def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: Any | None, say: Say, *,
+                     ml: bool = True, tune: bool = False) -> dict[str, dict[str, Any]]:
     """Steps that read gold and write gold-level results into the staging warehouse (before the swap)."""
     from fvi.cache import make_cache
     from fvi.outcomes import write_outcomes
@@ -398,10 +400,39 @@ def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: An
                                               master=settings.spark_master, cache=cache)
         finally:
             cache.close()
+        if ml:
+            steps.update(ml_steps(settings, wh, run_id, tune=tune, say=say))
     finally:
         wh.close()
         if progress is not None:
             progress.update(task, completed=1, total=1)
+    return steps
+
+
+def ml_steps(settings: Settings, wh: Any, run_id: str, *, tune: bool = False, say: Say = print
+             ) -> dict[str, dict[str, Any]]:
+    """Train and export the models, the Bayesian intervals, the back-test and the feature store."""
+    from fvi.features import build_feature_store
+    from fvi.ml.backtest import run_backtest
+    from fvi.ml.bayes import run_bayes
+    from fvi.ml.train import train_all, write_ml_tables
+
+    steps: dict[str, dict[str, Any]] = {}
+    out = run_dir(settings, run_id)
+    t0 = time.perf_counter()
+    result = train_all(settings, wh, tune=tune, say=say)
+    rows = write_ml_tables(wh, result)
+    steps["train"] = {"models": result.get("models"), "rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
+    t0 = time.perf_counter()
+    bayes = run_bayes(wh, out / "bayes", run_id=run_id)
+    steps["bayes"] = {"summary": bayes, "seconds": round(time.perf_counter() - t0, 2)}
+    t0 = time.perf_counter()
+    backtest = run_backtest(wh, out / "backtest", run_id=run_id)
+    steps["backtest"] = {"summary": backtest, "seconds": round(time.perf_counter() - t0, 2)}
+    t0 = time.perf_counter()
+    features = build_feature_store(settings, wh, online_store_url=settings.online_store_url)
+    steps["features"] = {"summary": features, "seconds": round(time.perf_counter() - t0, 2)}
+    say(f"models trained, back-test and feature store written under {out}")
     return steps
 
 
@@ -418,7 +449,8 @@ def dbt_vars(run_id: str, plan: InputPlan) -> dict[str, Any]:
     }
 
 
-def build_only(settings: Settings, *, progress: Any | None = None, score: bool = True, say: Say = print) -> str:
+def build_only(settings: Settings, *, progress: Any | None = None, score: bool = True, ml: bool = True,
+               say: Say = print) -> str:
     """Rebuild silver/gold/marts from the live bronze, aside, then swap."""
     from fvi.dbt import run_dbt
     from fvi.warehouse import PostgresWarehouse, Staging, copy_file, live
@@ -444,7 +476,7 @@ def build_only(settings: Settings, *, progress: Any | None = None, score: bool =
         plan = InputPlan("rebuild", Path("."), synthetic=synthetic)
         run_dbt(settings, ["build"], env=staging.dbt_env(), dbt_vars=dbt_vars(run_id, plan))
         if score:
-            post_build_steps(settings, staging, run_id, progress, say)
+            post_build_steps(settings, staging, run_id, progress, say, ml=ml)
         staging.commit()
     except BaseException:
         staging.discard()

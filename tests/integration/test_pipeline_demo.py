@@ -22,3 +22,8 @@ def test_offline_run_without_data_uses_synthetic_demo(tmp_path):
             assert flags == [True]
             assert wh.query("select bool_and(is_synthetic) from bronze.ingest_manifest").iloc[0, 0]
             assert 100 <= len(wh.query("select * from gold.dim_mine")) <= 2000
+            # the whole chain runs offline on the synthetic world: scores, labels, models, back-test
+            assert wh.query("select bool_and(is_synthetic) from gold.fvi_scores").iloc[0, 0]
+            assert wh.query("select count(*) from gold.fvi_outcome_gem_transition").iloc[0, 0] > 0
+            assert wh.query("select count(*) from gold.fvi_predictions").iloc[0, 0] > 0
+            assert wh.query("select count(*) from gold.fvi_backtest").iloc[0, 0] > 0
