@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -26,6 +27,7 @@ from fvi.api import errors
 from fvi.api.config import ApiSettings
 from fvi.api.deps import RateLimited
 from fvi.api.middleware import RequestContextMiddleware
+from fvi.api.models import error_responses
 from fvi.api.routers import (
     admin,
     countries,
@@ -75,6 +77,44 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _registry_openapi(app: FastAPI) -> None:
+    """Enumerate registry ids (personas, metrics, pillars) in the OpenAPI schema: the registry is the truth."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        from fvi.registry.metrics import load_metrics, load_pillars
+        from fvi.scoring.config import load_personas
+
+        spec = original()
+        personas = list(load_personas())
+        for item in spec.get("paths", {}).values():
+            for op in item.values():
+                for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                    if param.get("name") == "persona":
+                        _enum(param.get("schema", {}), personas)
+        body = spec.get("components", {}).get("schemas", {}).get("WhatIfRequest", {}).get("properties", {})
+        _enum(body.get("persona", {}), personas)
+        pillars = list(load_pillars())
+        keys = [*pillars, *(f"pillar_{p}" for p in pillars)]
+        for name, ids in (("weights", keys), ("metric_values", list(load_metrics()))):
+            for variant in body.get(name, {}).get("anyOf", [body.get(name, {})]):
+                if variant.get("type") == "object":
+                    variant["propertyNames"] = {"enum": ids}
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _enum(schema: dict[str, Any], values: list[str]) -> None:
+    """Put ``enum`` on the string branch of a (possibly nullable) parameter schema."""
+    for variant in schema.get("anyOf", [schema]):
+        if variant.get("type") == "string":
+            variant["enum"] = values
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -117,8 +157,9 @@ def create_app(
     )
     app.state.fvi = state
     errors.install(app)
+    _registry_openapi(app)
 
-    v1 = APIRouter(prefix=API_PREFIX, dependencies=[RateLimited])
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[RateLimited], responses=error_responses(422, 429, 500, 503))
     for r in [*(ROUTERS if routers is None else routers), *extra_routers]:
         v1.include_router(r)
     app.include_router(v1)

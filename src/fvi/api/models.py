@@ -198,6 +198,29 @@ class WhatIfResult(BaseModel):
     registry_hash: str | None = None
 
 
+class ErrorOut(BaseModel):
+    """Every error: ``detail`` says what went wrong and names the id or field."""
+
+    detail: str
+    errors: list[dict[str, Any]] | None = Field(default=None, description="Per-field errors (422 only).")
+    trace_id: str | None = Field(default=None, description="Quote it when reporting a 500.")
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the error codes a route can answer."""
+    text = {
+        401: "No API key, or not a valid one.",
+        403: "The API key lacks the scope.",
+        404: "The id named in the path does not exist.",
+        413: "Request body too large.",
+        422: "Malformed request; ``detail`` names the field.",
+        429: "Rate limit exceeded; see Retry-After.",
+        500: "Internal error; ``trace_id`` identifies it in the logs.",
+        503: "The warehouse (or what-if scorer) is unavailable; see Retry-After.",
+    }
+    return {code: {"model": ErrorOut, "description": text[code]} for code in codes}
+
+
 class CheckOut(BaseModel):
     ok: bool
     detail: str

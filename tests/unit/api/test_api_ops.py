@@ -168,6 +168,11 @@ def test_openapi_and_docs(client: TestClient) -> None:
         "/v1/weights", "/v1/score/what-if", "/v1/admin/cache/flush", "/health", "/ready",
     }  # fmt: skip
     assert expected <= paths
+    persona = next(p for p in spec["paths"]["/v1/mines"]["get"]["parameters"] if p["name"] == "persona")
+    assert persona["schema"]["enum"][0] == "analyst"  # registry ids, enumerated
+    body = spec["components"]["schemas"]["WhatIfRequest"]["properties"]
+    assert "mine_capacity_mtpa" in body["metric_values"]["anyOf"][0]["propertyNames"]["enum"]
+    assert "404" in spec["paths"]["/v1/mines/{mine_id}"]["get"]["responses"]
     assert client.get("/docs").status_code == 200
 
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Path, Query
 from fvi.api import profiles, queries
 from fvi.api.deps import Horizon, PageDep, PersonaDep, ReaderDep, StateDep, cached, check_persona
 from fvi.api.errors import NotFound
-from fvi.api.models import EntityProfile, MineSummary, Page
+from fvi.api.models import EntityProfile, MineSummary, Page, error_responses
 
-router = APIRouter(prefix="/mines", tags=["mines"])
+router = APIRouter(prefix="/mines", tags=["mines"], responses=error_responses(404))
 
 MineSort = Literal["rank", "-rank", "fvi", "-fvi", "name", "-name", "capacity", "-capacity"]
 ISO3 = Query(pattern=r"^[A-Za-z]{3}$", description="ISO 3166-1 alpha-3 country code.")

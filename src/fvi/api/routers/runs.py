@@ -12,9 +12,9 @@ from fastapi import APIRouter, Path
 from fvi.api import queries
 from fvi.api.deps import OptionalReaderDep, PageDep, StateDep
 from fvi.api.errors import NotFound
-from fvi.api.models import Page
+from fvi.api.models import Page, error_responses
 
-router = APIRouter(prefix="/runs", tags=["runs"])
+router = APIRouter(prefix="/runs", tags=["runs"], responses=error_responses(404))
 log = logging.getLogger(__name__)
 
 RUN_ID = r"^[0-9A-Za-z_\-]{1,80}$"

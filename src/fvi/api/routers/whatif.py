@@ -8,11 +8,11 @@ from fastapi import APIRouter
 
 from fvi.api.deps import ComputeRateLimited, ReaderDep, StateDep, check_persona
 from fvi.api.errors import InvalidField, NotFound, Unavailable
-from fvi.api.models import WhatIfRequest, WhatIfResult
+from fvi.api.models import WhatIfRequest, WhatIfResult, error_responses
 from fvi.api.state import WhatIfUnavailable
 from fvi.obs.telemetry import span
 
-router = APIRouter(prefix="/score", tags=["what-if"])
+router = APIRouter(prefix="/score", tags=["what-if"], responses=error_responses(404, 413))
 
 # Which request field a scoring error is about, from the words the scoring engine uses.
 _FIELD_HINTS = (
