@@ -26,6 +26,22 @@ _lock = threading.Lock()
 _provider: TracerProvider | None = None
 
 
+def make_provider(service_name: str, endpoint: str | None) -> TracerProvider:
+    """A provider that records spans; with ``endpoint`` it also batches them to OTLP/HTTP.
+
+    The exporter reads the standard ``OTEL_EXPORTER_OTLP_*`` variables itself (``/v1/traces`` is
+    appended to the endpoint, headers and timeouts come from the environment).
+    """
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        log.info("tracing: exporting spans over OTLP/HTTP to %s", endpoint)
+    return provider
+
+
 def setup_tracing(service_name: str = "fvi-api") -> TracerProvider:
     """The process's SDK TracerProvider, created once; reuses one someone else installed first."""
     global _provider
@@ -36,14 +52,7 @@ def setup_tracing(service_name: str = "fvi-api") -> TracerProvider:
         if isinstance(existing, TracerProvider):
             _provider = existing
             return existing
-        provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        if endpoint:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-            from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-            log.info("tracing: exporting spans over OTLP/HTTP to %s", endpoint)
+        provider = make_provider(service_name, os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
         trace.set_tracer_provider(provider)
         _provider = provider
         return provider

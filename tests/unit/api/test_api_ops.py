@@ -181,3 +181,37 @@ def test_query_validation_names_the_parameter(client: TestClient, url: str) -> N
     r = client.get(url)
     name = url.split("?")[1].split("=")[0]
     assert r.status_code == 422 and f"query.{name}:" in r.json()["detail"]
+
+
+def test_spans_for_warehouse_and_cache_under_the_request_trace(client: TestClient) -> None:
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from fvi.obs.telemetry import setup_tracing
+
+    exporter = InMemorySpanExporter()
+    setup_tracing().add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        r = client.get("/v1/countries/AUS")
+        trace_id = int(r.headers["x-trace-id"], 16)
+        names = {s.name for s in exporter.get_finished_spans() if s.context.trace_id == trace_id}
+        assert {"warehouse.query", "cache.get", "cache.set"} <= names
+        assert any(n.startswith("GET /v1/countries") for n in names)  # the server span, by template
+    finally:
+        exporter.shutdown()
+
+
+def test_otlp_exporter_only_with_an_endpoint() -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    from fvi.obs.telemetry import make_provider
+
+    def processors(provider) -> list:
+        return list(provider._active_span_processor._span_processors)  # noqa: SLF001 - no public accessor
+
+    assert processors(make_provider("t", None)) == []
+    with_endpoint = make_provider("t", "http://127.0.0.1:4318")
+    (batch,) = processors(with_endpoint)
+    inner = getattr(batch, "_batch_processor", batch)
+    assert isinstance(inner._exporter, OTLPSpanExporter)  # noqa: SLF001
+    with_endpoint.shutdown()
