@@ -22,7 +22,7 @@ rows where nothing is masked they equal ``fvi_scores`` exactly (tested).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -361,16 +361,41 @@ def country_history(panel: pd.DataFrame) -> pd.DataFrame:
 # Assembled feature frames
 
 
-def _keys(wh: Warehouse, entity_types: Iterable[str], horizon: str) -> pd.DataFrame:
-    """Scored entity-years (analyst persona rows of ``fvi_scores``) with their country."""
+def _keys(wh: Warehouse, entity_types: Iterable[str], horizons: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """Scored entity-years per horizon (analyst persona rows of ``fvi_scores``) with their country."""
     gold = wh.schema("gold")
     types = ", ".join(f"'{t}'" for t in entity_types)
+    hs = list(dict.fromkeys(horizons))
+    wanted = ", ".join(f"'{h}'" for h in hs)
     keys = wh.query(
-        f"select entity_type, entity_id, as_of_year, country_iso3 from {gold}.fvi_scores "
-        f"where persona = '{FEATURE_PERSONA}' and horizon = '{horizon}' and entity_type in ({types})"
+        f"select horizon, entity_type, entity_id, as_of_year, country_iso3 from {gold}.fvi_scores "
+        f"where persona = '{FEATURE_PERSONA}' and horizon in ({wanted}) and entity_type in ({types})"
     )
     keys["as_of_year"] = keys["as_of_year"].astype("int64")
-    return keys.sort_values(KEYS, kind="stable").reset_index(drop=True)
+    keys = keys.sort_values(KEYS, kind="stable")
+    return {h: keys[keys["horizon"] == h].drop(columns="horizon").reset_index(drop=True) for h in hs}
+
+
+def _union(keys: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(list(keys.values()), ignore_index=True).drop_duplicates(KEYS).reset_index(drop=True)
+
+
+def _per_horizon(
+    base: pd.DataFrame,
+    keys: dict[str, pd.DataFrame],
+    composites: Callable[[pd.DataFrame, str], pd.DataFrame],
+    names: list[str],
+) -> dict[str, pd.DataFrame]:
+    """Horizon-free columns (``base``, on the union of keys) joined with each horizon's composites."""
+    out = {}
+    for h, k in keys.items():
+        frame = k.merge(base.drop(columns="country_iso3"), on=KEYS, how="left")
+        comp = composites(k, h).drop(columns=KEYS)
+        frame = pd.concat([frame, comp.reset_index(drop=True)], axis=1)
+        frame = frame.reindex(columns=[*KEYS, "country_iso3", "data_year", *names])
+        assert_no_leakage(features=frame)
+        out[h] = frame
+    return out
 
 
 def _cell_features(cells: pd.DataFrame, keys: pd.DataFrame, metric_ids: list[str], log_ids: Iterable[str]) -> dict:
@@ -411,33 +436,44 @@ def mine_features(
     Columns: KEYS, country_iso3, data_year (latest data year any feature rests on, <= as_of_year)
     and :func:`mine_feature_names`. Pillars and FVI are at ``horizon`` (analyst persona weights).
     ``cells`` (from :func:`load_cells`, mines and countries) and ``us_panel`` may be passed in to
-    share one read between horizons or to test with perturbed data.
+    share one read or to test with perturbed data.
     """
+    return mine_features_at(wh, [horizon], spec=spec, cells=cells, us_panel=us_panel)[horizon]
+
+
+def mine_features_at(
+    wh: Warehouse,
+    horizons: Iterable[str],
+    *,
+    spec: ScoringSpec | None = None,
+    cells: pd.DataFrame | None = None,
+    us_panel: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """:func:`mine_features` for several horizons, computing what does not depend on the horizon once."""
     spec = spec or _spec()
     if cells is None:
         cells = load_cells(wh, (*MINE_TYPES, "country"), spec)
-    keys = _keys(wh, MINE_TYPES, horizon)
+    keys = _keys(wh, MINE_TYPES, horizons)
+    union = _union(keys)
     country_keys = _country_keys(cells)
     mcells = cells[cells["entity_type"].isin(MINE_TYPES)]
     ccells = cells[cells["entity_type"].eq("country")]
-    ids = spec.entities["mine"].metric_ids
-    cols = _cell_features(mcells, keys, ids, LOG_RAW_MINE)
-    comp = recompute_composites(mcells, keys, horizon, spec=spec, country_cells=ccells, country_keys=country_keys)
-    out = pd.concat([keys, pd.DataFrame(cols), comp.drop(columns=KEYS)], axis=1)
-
+    cols = _cell_features(mcells, union, spec.entities["mine"].metric_ids, LOG_RAW_MINE)
+    base = pd.concat([union, pd.DataFrame(cols)], axis=1)
     if us_panel is None:
         us_panel = wh.query(f"select * from {wh.schema('gold')}.fct_us_mine__yearly")
     hist = us_mine_history(us_panel)
     hist["entity_id"] = "MSHA" + hist["msha_id"].astype(str)
     hist = hist.rename(columns={"year": "as_of_year"}).drop(columns=["msha_id"]).assign(entity_type="us_mine")
-    out = out.merge(hist, on=KEYS, how="left")
-    out = _add_gem_static(wh, out)
-    out["data_year"] = _data_year(mcells, out).astype("float64")
-    out["data_year"] = out["data_year"].fillna(out["as_of_year"].astype("float64"))
-    ordered = [*KEYS, "country_iso3", "data_year", *mine_feature_names(spec)]
-    out = out.reindex(columns=ordered)
-    assert_no_leakage(features=out)
-    return out
+    base = base.merge(hist, on=KEYS, how="left")
+    base = _add_gem_static(wh, base)
+    base["data_year"] = _data_year(mcells, base)
+    base["data_year"] = base["data_year"].fillna(base["as_of_year"].astype("float64"))
+
+    def composites(k: pd.DataFrame, h: str) -> pd.DataFrame:
+        return recompute_composites(mcells, k, h, spec=spec, country_cells=ccells, country_keys=country_keys)
+
+    return _per_horizon(base, keys, composites, mine_feature_names(spec))
 
 
 def _add_gem_static(wh: Warehouse, frame: pd.DataFrame) -> pd.DataFrame:
@@ -473,22 +509,34 @@ def country_features(
     panel: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per (country, iso3, as_of_year): the fixed country feature list at ``horizon``."""
+    return country_features_at(wh, [horizon], spec=spec, cells=cells, panel=panel)[horizon]
+
+
+def country_features_at(
+    wh: Warehouse,
+    horizons: Iterable[str],
+    *,
+    spec: ScoringSpec | None = None,
+    cells: pd.DataFrame | None = None,
+    panel: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """:func:`country_features` for several horizons, computing what does not depend on the horizon once."""
     spec = spec or _spec()
     if cells is None:
         cells = load_cells(wh, ("country",), spec)
     ccells = cells[cells["entity_type"].eq("country")]
-    keys = _keys(wh, ("country",), horizon)
-    ids = spec.entities["country"].metric_ids
-    cols = _cell_features(ccells, keys, ids, LOG_RAW_COUNTRY)
-    comp = recompute_composites(ccells, keys, horizon, spec=spec)
-    out = pd.concat([keys, pd.DataFrame(cols), comp.drop(columns=KEYS)], axis=1)
+    keys = _keys(wh, ("country",), horizons)
+    union = _union(keys)
+    cols = _cell_features(ccells, union, spec.entities["country"].metric_ids, LOG_RAW_COUNTRY)
+    base = pd.concat([union, pd.DataFrame(cols)], axis=1)
     if panel is None:
         panel = wh.query(f"select * from {wh.schema('gold')}.fct_country__yearly")
     hist = country_history(panel).rename(columns={"iso3": "entity_id", "year": "as_of_year"})
-    out = out.merge(hist, on=["entity_id", "as_of_year"], how="left")
-    out["data_year"] = _data_year(ccells, out)
-    out["data_year"] = out["data_year"].fillna(out["as_of_year"].astype("float64"))
-    ordered = [*KEYS, "country_iso3", "data_year", *country_feature_names(spec)]
-    out = out.reindex(columns=ordered)
-    assert_no_leakage(features=out)
-    return out
+    base = base.merge(hist, on=["entity_id", "as_of_year"], how="left")
+    base["data_year"] = _data_year(ccells, base)
+    base["data_year"] = base["data_year"].fillna(base["as_of_year"].astype("float64"))
+
+    def composites(k: pd.DataFrame, h: str) -> pd.DataFrame:
+        return recompute_composites(ccells, k, h, spec=spec)
+
+    return _per_horizon(base, keys, composites, country_feature_names(spec))

@@ -41,7 +41,7 @@ import pandas as pd
 
 from fvi.ml import features as F
 from fvi.ml.explain import explanations_frame, shap_summary_png
-from fvi.ml.hazard import K_FEATURE, hazard_matrix, person_period, survival_at, survival_from_hazards
+from fvi.ml.hazard import K_FEATURE, hazard_matrix, person_period, survival_from_hazards
 from fvi.ml.model_registry import (
     CHAMPION,
     Calibration,
@@ -483,11 +483,11 @@ def _hazard(
                 def fold_hazard(fr: pd.DataFrame, b: Any = booster) -> np.ndarray:
                     return predict_raw(b, fr[order])
 
-                s = survival_at(fold_hazard, lab[feature_order], hs, k_max)
-                p_s = np.full(len(lab), np.nan)
-                for h in hs:
-                    sel = (lab["horizon"] == h).to_numpy()
-                    p_s[sel] = s[h][sel]
+                # one survival curve per mine (label rows repeat the mine's features once per horizon)
+                mines = lab.drop_duplicates("entity_id").reset_index(drop=True)
+                curve = survival_from_hazards(hazard_matrix(fold_hazard, mines[feature_order], max(hs), k_max))
+                row_of = pd.Series(np.arange(len(mines)), index=mines["entity_id"])
+                p_s = curve[row_of.reindex(lab["entity_id"]).to_numpy(), lab["horizon"].to_numpy(dtype="int64") - 1]
                 frame = lab[["entity_type", "entity_id", "as_of_year", "horizon", "viable"]].assign(
                     p_model=p_s, fold=f.fold, k_max_fold=k_max
                 )
@@ -897,11 +897,12 @@ def train_all(
     cells = F.load_cells(wh, (*F.MINE_TYPES, "country"))
     us_panel = wh.query(f"select * from {gold}.fct_us_mine__yearly")
     country_panel = wh.query(f"select * from {gold}.fct_country__yearly")
-    mine_feats = {
-        h: F.mine_features(wh, horizon=h, cells=cells, us_panel=us_panel) for h in ("H5", HAZARD_FEATURE_HORIZON)
-    }
+    mine_feats = F.mine_features_at(wh, ("H5", HAZARD_FEATURE_HORIZON), cells=cells, us_panel=us_panel)
     country_feats = {
-        h: F.country_features(wh, horizon=f"H{h}", cells=cells, panel=country_panel) for h in COUNTRY_HORIZONS
+        int(h[1:]): f
+        for h, f in F.country_features_at(
+            wh, [f"H{h}" for h in COUNTRY_HORIZONS], cells=cells, panel=country_panel
+        ).items()
     }
     us_labels = wh.query(f"select msha_id, as_of_year, horizon, outcome_year, viable from {gold}.fvi_outcome_us_mine")
     c_labels = wh.query(f"select iso3, as_of_year, horizon, outcome_year, decline from {gold}.fvi_outcome_country")
