@@ -74,6 +74,17 @@ MINE_HISTORY = (
     "producing_share_3y",
     "productivity_t_per_hour",
 )
+US_ONLY_FEATURES = (
+    "is_producing",
+    "prod_log_change_1y",
+    "prod_log_change_3y",
+    "emp_log_change_1y",
+    "years_producing",
+    "years_since_first_seen",
+    "producing_share_3y",
+    "productivity_t_per_hour",
+)
+"""Mine features only the yearly EIA history gives; GEM mines never have them (NaN)."""
 COUNTRY_HISTORY = (
     "prod_log_change_1y",
     "prod_log_change_5y",
@@ -354,6 +365,20 @@ def country_history(panel: pd.DataFrame) -> pd.DataFrame:
             "coal_elec_share_change_5y": share - share.groupby(by).shift(5),
         }
     )
+    return out
+
+
+def gem_like(features: pd.DataFrame) -> pd.DataFrame:
+    """The same mine rows as a GEM mine would show them: the EIA-only history features missing.
+
+    The mine models learn from US mines, which always have these; added to the training rows as
+    extra copies, the masked rows teach the trees where a missing history should go, instead of
+    LightGBM's default for a feature never missing in training (NaN read as 0, i.e. "produced
+    nothing", which would mark every GEM mine as closing).
+    """
+    out = features.copy()
+    cols = [c for c in US_ONLY_FEATURES if c in out.columns]
+    out[cols] = np.nan
     return out
 
 

@@ -20,6 +20,11 @@ Calibration (isotonic or sigmoid, chosen by Brier on the latest fold, see
 :func:`fvi.ml.model_registry.fit_calibration`) is fit on out-of-fold predictions; the hazard model
 calibrates its yearly hazards before compounding. The final model of each target is refit on all
 labelled rows with the same parameters. Optuna (TPE, seeded, bounded) only runs with ``tune=True``.
+
+The mine models learn from US mines only but also score GEM mines, which lack the EIA history
+features. Every US training row is therefore also added as a GEM-like copy with that history
+missing (:func:`fvi.ml.features.gem_like`), so the trees learn where a missing history goes;
+each fold reports ``auc_augmented``, the AUC on GEM-like validation rows.
 """
 
 from __future__ import annotations
@@ -202,10 +207,23 @@ def threads_for(n_rows: int, n_jobs: int = N_JOBS) -> int:
     return 1 if n_rows < SINGLE_THREAD_ROWS else max(1, min(n_jobs, N_JOBS))
 
 
-def fit_booster(x: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds: int, seed: int) -> Any:
-    """Fit on the float32 values the ONNX graph sees; thresholds made float32-exact (same decisions both ways)."""
+Augment = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def fit_booster(
+    x: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds: int, seed: int, augment: Augment | None = None
+) -> Any:
+    """Fit on the float32 values the ONNX graph sees; thresholds made float32-exact (same decisions both ways).
+
+    ``augment`` adds a transformed copy of every row with the same label (the mine models add
+    GEM-like copies, :func:`fvi.ml.features.gem_like`).
+    """
     _omp_passive()
     import lightgbm as lgb
+
+    if augment is not None:
+        x = pd.concat([x, augment(x)], ignore_index=True)
+        y = np.concatenate([np.asarray(y), np.asarray(y)])
 
     p = {**params, "seed": seed, "num_threads": threads_for(len(x), int(params.get("num_threads", N_JOBS)))}
     data = lgb.Dataset(_matrix(x), label=np.asarray(y), free_raw_data=True)
@@ -231,17 +249,29 @@ def predict_raw(booster: Any, x: pd.DataFrame) -> np.ndarray:
 
 
 def cv_classifier(
-    x: pd.DataFrame, y: np.ndarray, folds: list[Fold], params: dict[str, Any], rounds: int, seed: int
+    x: pd.DataFrame,
+    y: np.ndarray,
+    folds: list[Fold],
+    params: dict[str, Any],
+    rounds: int,
+    seed: int,
+    augment: Augment | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
-    """(out-of-fold P, fold id per row (-1 when never validated), per-fold metrics)."""
+    """(out-of-fold P, fold id per row (-1 when never validated), per-fold metrics).
+
+    With ``augment`` the training rows get their augmented copies, and each fold also reports the
+    AUC on augmented validation rows (``auc_augmented``: how well the model ranks with GEM-like inputs).
+    """
     oof = np.full(len(y), np.nan)
     fold_id = np.full(len(y), -1, dtype="int64")
     rows = []
     for f in folds:
-        booster = fit_booster(x[f.train], y[f.train], params, rounds, seed)
+        booster = fit_booster(x[f.train], y[f.train], params, rounds, seed, augment)
         p = predict_raw(booster, x[f.val])
         oof[f.val], fold_id[f.val] = p, f.fold
-        metrics = binary_metrics(y[f.val], p)
+        metrics: dict[str, Any] = binary_metrics(y[f.val], p)
+        if augment is not None:
+            metrics["auc_augmented"] = binary_metrics(y[f.val], predict_raw(booster, augment(x[f.val])))["auc"]
         rows.append({"fold": f.fold, "val_year": f.val_year, "n_train": int(f.train.sum()), **metrics})
     return oof, fold_id, rows
 
@@ -366,6 +396,7 @@ def _classifier(
     n_trials: int,
     timeout: float | None,
     num_rounds: int = NUM_ROUNDS,
+    augment: Augment | None = None,
 ) -> TrainedTarget:
     x = data[feature_order]
     y = data[label_col].to_numpy(dtype="int64")
@@ -376,12 +407,12 @@ def _classifier(
     if tune:
 
         def objective(p: dict[str, Any], r: int) -> float:
-            _, _, rows = cv_classifier(x, y, folds, p, r, seed)
+            _, _, rows = cv_classifier(x, y, folds, p, r, seed, augment)
             return _mean([row["logloss"] for row in rows])
 
         params, rounds, best = tune_params(objective, n_trials=n_trials, seed=seed, timeout=timeout)
         tuned = {"best_cv_logloss": best, "n_trials": n_trials}
-    oof, fold_id, rows = cv_classifier(x, y, folds, params, rounds, seed)
+    oof, fold_id, rows = cv_classifier(x, y, folds, params, rounds, seed, augment)
     seen = fold_id >= 0
     last = max((f.fold for f in folds), default=-1)
     calibration = fit_calibration(oof[seen], y[seen], fold_id[seen] == last)
@@ -394,7 +425,9 @@ def _classifier(
         "brier_oof": pooled.get("brier", math.nan),
         "n_folds": float(len(folds)),
     }
-    booster = fit_booster(x, y, params, rounds, seed)
+    if augment is not None:
+        cv["auc_augmented_mean"] = _mean([r["auc_augmented"] for r in rows])
+    booster = fit_booster(x, y, params, rounds, seed, augment)
     oof_frame = pd.DataFrame(
         {
             "entity_type": data["entity_type"].to_numpy(),
@@ -467,13 +500,14 @@ def _hazard(
         oof = np.full(len(y), np.nan)
         rows, surv = [], []
         for f in folds:
-            booster = fit_booster(x[f.train], y[f.train], params, rounds, seed)
+            booster = fit_booster(x[f.train], y[f.train], params, rounds, seed, F.gem_like)
             oof[f.val] = predict_raw(booster, x[f.val])
             row = {
                 "fold": f.fold,
                 "val_year": f.val_year,
                 "n_train": int(f.train.sum()),
                 **binary_metrics(y[f.val], oof[f.val]),
+                "auc_augmented": binary_metrics(y[f.val], predict_raw(booster, F.gem_like(x[f.val])))["auc"],
             }
             if with_survival:
                 k_max = int(pp.loc[f.train, "k"].max())
@@ -523,9 +557,10 @@ def _hazard(
         "s5_auc_oof": s5.get("auc", math.nan),
         "s5_brier_oof": s5.get("brier", math.nan),
         "s5_auc_mean": _mean([r.get("s5_auc", math.nan) for r in rows]),
+        "auc_augmented_mean": _mean([r["auc_augmented"] for r in rows]),
         "n_folds": float(len(folds)),
     }
-    booster = fit_booster(x, y, params, rounds, seed)
+    booster = fit_booster(x, y, params, rounds, seed, F.gem_like)
     oof_frame = (
         oof_s.rename(columns={"viable": "label"})[
             ["entity_type", "entity_id", "as_of_year", "horizon", "label", "p_model", "fold"]
@@ -640,7 +675,7 @@ def _flat_metrics(t: TrainedTarget) -> list[tuple[str, float, int]]:
         if v is not None and math.isfinite(v):
             out.append((f"cv_{k}", float(v), 0))
     for row in t.folds:
-        for k in ("auc", "brier", "logloss", "s5_auc", "s5_brier"):
+        for k in ("auc", "brier", "logloss", "s5_auc", "s5_brier", "auc_augmented"):
             fv = row.get(k)
             if fv is not None and math.isfinite(fv):
                 out.append((f"fold_{k}", float(fv), int(row["fold"])))
@@ -938,6 +973,7 @@ def train_all(
                 n_trials=n_trials,
                 timeout=timeout,
                 num_rounds=num_rounds,
+                augment=F.gem_like,
             )
         )
     seconds["mine_h5"] = round(time.perf_counter() - t0, 2)
