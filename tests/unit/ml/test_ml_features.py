@@ -155,3 +155,13 @@ def test_country_peak_and_trend():
     assert h.loc[2004, "years_since_peak"] == 3
     assert h.loc[2005, "years_since_peak"] == 0
     assert np.isnan(h.loc[2003, "prod_share_of_peak"])
+
+
+def test_gem_like_rows_lose_only_the_eia_history(world):
+    with DuckDBWarehouse(world, read_only=True) as wh:
+        us = F.mine_features(wh, horizon="H5").query("entity_type == 'us_mine'")
+    masked = F.gem_like(us)
+    assert masked[list(F.US_ONLY_FEATURES)].isna().all().all()
+    rest = [c for c in us.columns if c not in F.US_ONLY_FEATURES]
+    pd.testing.assert_frame_equal(masked[rest], us[rest])
+    assert us["productivity_t_per_hour"].notna().any()  # the original is untouched
