@@ -64,6 +64,7 @@ class DuckDBSnapshot(Warehouse):
         import duckdb
 
         self.path = str(path)
+        self._lock = threading.Lock()
         self.con = duckdb.connect(":memory:")
         try:
             quoted = self.path.replace("'", "''")
@@ -74,8 +75,13 @@ class DuckDBSnapshot(Warehouse):
             raise
 
     def cursor(self) -> Any:
-        """A connection for one thread (cursors do not inherit ``use``, so set it again)."""
-        cur = self.con.cursor()
+        """A connection for one thread (cursors do not inherit ``use``, so set it again).
+
+        The parent connection refuses concurrent calls, so it is only touched under a lock, and
+        only to make cursors.
+        """
+        with self._lock:
+            cur = self.con.cursor()
         cur.execute(f"use {self.CATALOG}")
         return cur
 
@@ -87,10 +93,15 @@ class DuckDBSnapshot(Warehouse):
             cur.close()
 
     def tables(self, layer: str) -> list[str]:
-        rows = self.con.execute(
-            "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? order by 1",
-            [self.CATALOG, self.schema(layer)],
-        ).fetchall()
+        cur = self.cursor()
+        try:
+            rows = cur.execute(
+                "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
+                "order by 1",
+                [self.CATALOG, self.schema(layer)],
+            ).fetchall()
+        finally:
+            cur.close()
         return [r[0] for r in rows]
 
     def write_table(self, layer: str, name: str, frame: pd.DataFrame) -> None:

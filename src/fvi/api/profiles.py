@@ -153,13 +153,18 @@ def entity_profile(
     """The full page of one entity; NotFound names the id (and the year, when it has no scores then)."""
     noun = NOUN[entity_type]
     ident = queries.identity(r, entity_type, entity_id)
-    years = queries.score_years(r, entity_type, entity_id)
+    history = queries.entity_score_rows(r, entity_type, entity_id)
+    years = sorted({int(row["as_of_year"]) for row in history})
     if ident is None and not years:
         raise NotFound(f"{noun} {entity_id!r} not found")
     if as_of_year is not None and as_of_year not in years:
         raise NotFound(f"{noun} {entity_id!r} has no scores for {as_of_year}; years scored: {years or 'none'}")
     year = as_of_year if as_of_year is not None else (years[-1] if years else None)
-    scores = queries.entity_scores(r, entity_type, entity_id, year, horizon, persona) if year is not None else []
+    scores = [
+        row
+        for row in history
+        if row["as_of_year"] == year and horizon in (None, row["horizon"]) and persona in (None, row["persona"])
+    ]
     pillars = queries.pillar_ids(r)
     identity = dict(ident or {})
     keys = LOCATION_KEYS.get(entity_type, ())

@@ -215,3 +215,21 @@ def test_otlp_exporter_only_with_an_endpoint() -> None:
     inner = getattr(batch, "_batch_processor", batch)
     assert isinstance(inner._exporter, OTLPSpanExporter)  # noqa: SLF001
     with_endpoint.shutdown()
+
+
+def test_concurrent_reads_survive_swaps(warehouse: Path, client: TestClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def hammer(n: int) -> list[int]:
+        return [client.get(f"/v1/mines?limit=1&offset={n * 100 + i}").status_code for i in range(15)]
+
+    def rename(wh) -> None:
+        wh.con.execute("update gold.dim_mine set owners = 'new owner'")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(hammer, n) for n in range(6)]
+        replace_warehouse(warehouse, rename)
+        replace_warehouse(warehouse, rename)
+        codes = [c for f in futures for c in f.result()]
+    assert set(codes) == {200} and len(codes) == 90
+    assert client.get("/v1/mines/M1").json()["identity"]["owners"] == "new owner"
