@@ -17,6 +17,8 @@ LOCATION_KEYS = {
     "us_mine": ("state", "mine_state_published", "mine_county", "region", "is_region_inferred"),
 }
 NOT_IMPUTED = {"observed", "excluded", None}
+# Model targets whose probability is of a bad outcome; the Bayesian intervals are of P(viable).
+BAD_TARGETS = frozenset({"decline", "stopped", "abandoned", "closed"})
 NOUN = {"mine": "mine", "us_mine": "US mine", "country": "country"}
 # US mines are the EIA mine spine (gold.fct_us_mine__yearly): their values come from this source
 # even where the registry names the GEM source of the metric.
@@ -76,8 +78,11 @@ def _prediction(r: Reader, entity_type: str, entity_id: str, year: int) -> dict[
         best.setdefault(queries.horizon_label(row.get("horizon")), row)
     intervals = {queries.horizon_label(b.get("horizon")): b for b in bayes}
     horizons: dict[str, dict[str, Any]] = {}
+    flipped = False
     for h, row in best.items():
         band = intervals.get(h, {})
+        if band and _is_bad(row.get("target")) != _is_bad(band.get("target", "viable")):
+            band, flipped = _flip(band), True
         horizons[h] = {
             "horizon": h,
             "target": row.get("target"),
@@ -91,8 +96,25 @@ def _prediction(r: Reader, entity_type: str, entity_id: str, year: int) -> dict[
             "interval_model": band.get("model"),
         }
     missing = sorted(set(best) - set(intervals))
-    band_note = f"no credible interval for {', '.join(missing)}" if missing else None
-    return {"available": True, "note": band_note, "horizons": horizons, "all": preds}
+    notes = [f"no credible interval for {', '.join(missing)}"] if missing else []
+    if flipped:
+        notes.append("the Bayesian model gives P(viable); its interval is shown as 1 - P to match the target")
+    return {"available": True, "note": "; ".join(notes) or None, "horizons": horizons, "all": preds}
+
+
+def _is_bad(target: Any) -> bool:
+    """Targets that name a bad outcome (the probability falls as viability rises)."""
+    return str(target).lower() in BAD_TARGETS
+
+
+def _flip(band: Row) -> Row:
+    """An interval of P(viable) turned into one of P(bad outcome): (1 - hi, 1 - lo)."""
+
+    def minus(v: Any) -> Any:
+        return None if v is None else 1.0 - float(v)
+
+    lo, hi = minus(band.get("p_hi")), minus(band.get("p_lo"))
+    return {**band, "p_mean": minus(band.get("p_mean")), "p_lo": lo, "p_hi": hi}
 
 
 def _quality(r: Reader, entity_type: str, entity_id: str, year: int, scores: list[Row]) -> dict[str, Any]:

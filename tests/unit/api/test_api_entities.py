@@ -182,9 +182,20 @@ def test_predictions_when_the_model_tables_exist(warehouse, make_client) -> None
                 "method": ["classifier", "hazard", "hazard"],
             }
         )
-        wh.write_table("gold", "fvi_predictions", preds)
+        country = {"entity_type": ["country"], "entity_id": ["ZAF"], "as_of_year": [2024], "horizon": ["H10"]}
+        decline = {"target": ["decline"], "p": [0.3], "model_name": ["c"], "model_version": ["1"]}
+        decline |= {"method": ["classifier"]}
+        wh.write_table("gold", "fvi_predictions", pd.concat([preds, pd.DataFrame(country | decline)]))
         bayes = pd.DataFrame(
-            {**{k: v[:1] for k, v in key.items()}, "horizon": ["H5"], "p_mean": [0.75], "p_lo": [0.6], "p_hi": [0.9]}
+            {
+                "entity_type": ["mine", "country"],
+                "entity_id": ["M1", "ZAF"],
+                "as_of_year": [2024, 2024],
+                "horizon": ["H5", "H10"],
+                "p_mean": [0.75, 0.8],
+                "p_lo": [0.6, 0.7],
+                "p_hi": [0.9, 0.95],
+            }
         )
         wh.write_table("gold", "fvi_predictions_bayes", bayes)
 
@@ -194,3 +205,7 @@ def test_predictions_when_the_model_tables_exist(warehouse, make_client) -> None
     h5 = pred["horizons"]["H5"]
     assert (h5["p"], h5["model_name"], h5["p_lo"], h5["p_hi"]) == (0.8, "lgbm_mine_h5", 0.6, 0.9)
     assert pred["horizons"]["H10"]["p_lo"] is None and "H10" in pred["note"]
+    country = make_client().get("/v1/countries/ZAF").json()["prediction"]
+    band = country["horizons"]["H10"]  # P(decline) with the Bayesian P(viable) band turned round
+    assert band["p"] == 0.3 and band["p_mean"] == pytest.approx(0.2)
+    assert (band["p_lo"], band["p_hi"]) == (pytest.approx(0.05), pytest.approx(0.3)) and "1 - P" in country["note"]
