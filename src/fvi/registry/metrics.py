@@ -112,6 +112,7 @@ class Metric(BaseModel):
     transform: Literal["none", "log", "log1p", "per_capita", "per_gdp", "boolean"] = "none"
     confidence_source: str | None = None
     us_mine_column: str | None = None
+    known_from_column: str | None = None
     note: str | None = None
 
 

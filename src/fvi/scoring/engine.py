@@ -74,6 +74,22 @@ def _lookback(spec: ScoringSpec, entity_type: str) -> int:
     return max(years, default=0)
 
 
+def _known(m: Metric, expr: str, condition: str) -> str:
+    """``expr``, or NULL where ``condition`` says the value was not yet known (only for ``known_from_column``)."""
+    return f"case when {condition} then {expr} end" if m.known_from_column else expr
+
+
+def _static(m: Metric, table_alias: str, year: str) -> str:
+    """A dim_mine attribute is a snapshot of the GEM release that listed the mine: unknown before that release.
+
+    (Being listed by GEM in 2024 is itself news from the future for a mine scored as of 2010.)
+    """
+    expr = f"{table_alias}.{m.gold.column}"
+    if m.gold.table != "dim_mine":
+        return expr
+    return f"case when {year} >= cast(substr(d.first_seen_release, 1, 4) as integer) then {expr} end"
+
+
 def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(country, GEM mine, US mine) frames from the gold tables, metric columns named by metric id.
 
@@ -83,7 +99,7 @@ def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame,
     gold = wh.schema("gold")
     first = spec.defaults.scoring.as_of_from
     cm = [m for m in spec.metrics.values() if m.entity == "country"]
-    cols = ", ".join(f"c.{m.gold.column} as {m.id}" for m in cm)
+    cols = ", ".join(f"{_known(m, 'c.' + m.gold.column, f'c.year >= c.{m.known_from_column}')} as {m.id}" for m in cm)
     countries = wh.query(
         f"select c.iso3 as entity_id, d.country_name as entity_name, c.iso3 as country_iso3, c.year, {cols} "
         f"from {gold}.fct_country__yearly c left join {gold}.dim_country d on d.iso3 = c.iso3 "
@@ -94,7 +110,7 @@ def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame,
     unknown = sorted({m.gold.table for m in mm} - set(alias))
     if unknown:
         raise ValueError(f"mine metrics read from unsupported gold tables {unknown}")
-    mcols = ", ".join(f"{alias[m.gold.table]}.{m.gold.column} as {m.id}" for m in mm)
+    mcols = ", ".join(f"{_static(m, alias[m.gold.table], 'f.year')} as {m.id}" for m in mm)
     mines = wh.query(
         f"select f.gem_mine_id as entity_id, d.mine_name as entity_name, d.country_iso3, d.status, f.year, {mcols} "
         f"from {gold}.fct_mine__yearly f join {gold}.dim_mine d on d.gem_mine_id = f.gem_mine_id "
@@ -104,7 +120,7 @@ def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame,
     def us_col(m: Metric) -> str:
         if m.us_mine_column:
             return f"u.{m.us_mine_column}"
-        return f"d.{m.gold.column}" if m.gold.table == "dim_mine" else "cast(null as double)"
+        return _static(m, "d", "u.year") if m.gold.table == "dim_mine" else "cast(null as double)"
 
     ucols = ", ".join(f"{us_col(m)} as {m.id}" for m in mm)
     us_mines = wh.query(
