@@ -8,6 +8,8 @@ STAMP := $(VENV)/.fvi-installed
 UV_VERSION := 0.13.9
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export MLFLOW_DISABLE_TELEMETRY := true
+# LightGBM/OpenMP threads spin-wait by default; on a shared 2-core box that makes fits ~20x slower
+export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: setup run test test-unit lint typecheck bench services clean
 
@@ -42,6 +44,7 @@ bench: setup services
 	$(BIN)/python bench/bench_ingest_build.py
 	$(BIN)/fvi run --no-serve $(RUN_ARGS)
 	$(BIN)/python bench/bench_scoring.py
+	$(BIN)/python bench/bench_onnx.py
 
 lock:
 	$(BIN)/python -m uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11

@@ -18,6 +18,8 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Write warehouse tables or scores to files for your own tools.")
 app.add_typer(export_app, name="export")
+models_app = typer.Typer(help="Model versions: list them with their metrics and aliases, promote one.")
+app.add_typer(models_app, name="models")
 
 
 def _register_keys() -> None:
@@ -368,6 +370,32 @@ def train(
     finally:
         wh.close()
     console.print_json(data=summary, default=str)
+
+
+@models_app.command("list")
+def models_list(name: Annotated[str | None, typer.Option(help="Only this model.")] = None) -> None:
+    """Every registered version with CV metrics, aliases and ONNX file."""
+    from fvi.ml.model_registry import ModelRegistry
+
+    console.print_json(data=ModelRegistry(_settings().home_abs / "models").list_versions(name), default=str)
+
+
+@models_app.command("promote")
+def models_promote(
+    name: Annotated[str, typer.Argument(help="Model name, e.g. fvi_mine_h5.")],
+    version: Annotated[str, typer.Argument(help="Version number to make champion.")],
+) -> None:
+    """Make a version the champion (refused if its ONNX file is missing or corrupt; the old one keeps serving)."""
+    from fvi.ml.model_registry import ModelRegistryError, promote
+    from fvi.ml.train import default_tracking_uri
+
+    settings = _settings()
+    try:
+        result = promote(settings.home_abs / "models", name, version, tracking_uri=default_tracking_uri(settings))
+    except ModelRegistryError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    console.print_json(data=result, default=str)
 
 
 @app.command()
