@@ -52,7 +52,12 @@ def test_mine_end_to_end(api: TestClient, shared_build) -> None:
     assert p["provenance"]["run_id"] == report["run_id"]
     assert {s["source_id"] for s in p["provenance"]["sources"]} >= {"gem_mines"}
     assert all(s["licence_name"] for s in p["provenance"]["sources"])
-    assert isinstance(p["prediction"]["available"], bool) and (p["prediction"]["available"] or p["prediction"]["note"])
+    pred = p["prediction"]
+    assert pred["available"] or pred["note"]
+    for h, model in pred["horizons"].items():  # when the build trained models
+        assert h in HORIZONS and 0.0 <= model["p"] <= 1.0 and model["model_version"]
+        if model["p_lo"] is not None:
+            assert 0.0 <= model["p_lo"] <= model["p_hi"] <= 1.0
     same_country = ok(api, f"/v1/rankings?country={top['country_iso3']}&limit=3")
     assert same_country["items"][0]["rank_in_country"] == 1
     searched = ok(api, f"/v1/mines?q={top['name'][:6].lower()}&country={top['country_iso3']}")
