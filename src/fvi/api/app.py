@@ -23,7 +23,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from fvi.api import errors
+from fvi.api import errors, serving
 from fvi.api.config import ApiSettings
 from fvi.api.deps import RateLimited
 from fvi.api.middleware import RequestContextMiddleware
@@ -32,11 +32,15 @@ from fvi.api.routers import (
     admin,
     countries,
     data_quality,
+    explain,
     health,
+    jobs,
     metrics,
     mines,
+    model_versions,
     personas,
     pillars,
+    predict,
     rankings,
     runs,
     sources,
@@ -66,8 +70,12 @@ ROUTERS: list[APIRouter] = [
     weights.router,
     whatif.router,
     admin.router,
+    predict.router,
+    jobs.router,
+    explain.router,
+    model_versions.router,
 ]
-STARTUP_HOOKS: list[StartupHook] = []
+STARTUP_HOOKS: list[StartupHook] = [serving.start]
 
 
 def _version() -> str:
