@@ -19,7 +19,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from tests.unit.api.conftest import api_settings
-from tests.unit.api.serving_world import serving_tables, write_models
 from tests.unit.api.test_api_whatif import tiny_whatif
 from tests.unit.api.tiny_warehouse import write_runs, write_warehouse
 
@@ -55,7 +54,7 @@ CHECKS = [no_internal_error, status_code_conformance, content_type_conformance, 
 
 def test_generated_requests_never_get_a_server_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     s = Settings(home=tmp_path / "home")
-    write_warehouse(s.duckdb_path, serving_tables(write_models(s.home_abs / "models")))  # models: predict routes answer
+    write_warehouse(s.duckdb_path)
     write_runs(s.home_abs)
     monkeypatch.setattr(app_module, "STARTUP_HOOKS", [])
     routers = [m.router for m in ROUTERS]
