@@ -210,26 +210,17 @@ def _live_scorer():  # noqa: ANN202
 def _rescore(uncertainty: bool, params=None) -> None:  # noqa: ANN001
     from fvi.pipeline import new_run_id, run_dir
     from fvi.scoring.run import score_warehouse
-    from fvi.warehouse import WarehouseUnavailable, open_live
+    from fvi.warehouse import WarehouseUnavailable, updating
 
     settings = _settings()
     run_id = new_run_id()
     try:
-        wh = open_live(settings, read_only=False)
+        with updating(settings, run_id) as wh:
+            outcome = score_warehouse(wh, run_id=run_id, out_dir=run_dir(settings, run_id), params=params,
+                                      uncertainty=uncertainty, say=console.print)
     except WarehouseUnavailable as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
-    try:
-        outcome = score_warehouse(
-            wh,
-            run_id=run_id,
-            out_dir=run_dir(settings, run_id),
-            params=params,
-            uncertainty=uncertainty,
-            say=console.print,
-        )
-    finally:
-        wh.close()
     console.print_json(data=outcome.summary)
 
 
@@ -350,25 +341,22 @@ def train(
     """Train the LightGBM models (MLflow, ONNX, SHAP) on the live warehouse; optionally the Bayesian model."""
     from fvi.ml.train import train_all, write_ml_tables
     from fvi.pipeline import new_run_id, run_dir
-    from fvi.warehouse import WarehouseUnavailable, open_live
+    from fvi.warehouse import WarehouseUnavailable, updating
 
     settings = _settings()
+    run_id = new_run_id()
     try:
-        wh = open_live(settings, read_only=False)
+        with updating(settings, run_id) as wh:
+            result = train_all(settings, wh, tune=tune, n_trials=n_trials, as_of_max=as_of_max, say=console.print)
+            rows = write_ml_tables(wh, result)
+            summary: dict = {"models": result.get("models"), "rows": rows, "seconds": result.get("seconds")}
+            if bayes:
+                from fvi.ml.bayes import run_bayes
+
+                summary["bayes"] = run_bayes(wh, run_dir(settings, run_id) / "bayes", run_id=run_id)
     except WarehouseUnavailable as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
-    try:
-        result = train_all(settings, wh, tune=tune, n_trials=n_trials, as_of_max=as_of_max, say=console.print)
-        rows = write_ml_tables(wh, result)
-        summary: dict = {"models": result.get("models"), "rows": rows, "seconds": result.get("seconds")}
-        if bayes:
-            from fvi.ml.bayes import run_bayes
-
-            run_id = new_run_id()
-            summary["bayes"] = run_bayes(wh, run_dir(settings, run_id) / "bayes", run_id=run_id)
-    finally:
-        wh.close()
     console.print_json(data=summary, default=str)
 
 
@@ -421,23 +409,22 @@ def weights(
     """Learn pillar weights from observed outcomes (information gain), append to the history, publish."""
     from fvi.cache import make_cache
     from fvi.pipeline import new_run_id
-    from fvi.warehouse import WarehouseUnavailable, open_live
+    from fvi.warehouse import WarehouseUnavailable, updating
     from fvi.weights.job import run_weight_job
 
     if engine not in ("local", "spark"):
         raise typer.BadParameter("--engine must be local or spark")
     settings = _settings()
+    cache = make_cache(settings.cache_url, "fvi")
+    run_id = new_run_id()
     try:
-        wh = open_live(settings, read_only=False)
+        with updating(settings, run_id) as wh:
+            summary = run_weight_job(wh, run_id, engine=engine, master=settings.spark_master, cache=cache)
     except WarehouseUnavailable as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
-    cache = make_cache(settings.cache_url, "fvi")
-    try:
-        summary = run_weight_job(wh, new_run_id(), engine=engine, master=settings.spark_master, cache=cache)
     finally:
         cache.close()
-        wh.close()
     console.print_json(data=summary)
 
 
@@ -481,19 +468,17 @@ def backtest(
 ) -> None:
     """Back-test the model, the FVI and two baselines against observed outcomes (AUC, Brier, calibration)."""
     from fvi.ml.backtest import BacktestConfig, run_backtest
-    from fvi.warehouse import WarehouseUnavailable, open_live
+    from fvi.pipeline import new_run_id
+    from fvi.warehouse import WarehouseUnavailable, updating
 
     settings = _settings()
+    target = out or settings.home_abs / "backtest"
     try:
-        wh = open_live(settings, read_only=False)
+        with updating(settings, new_run_id()) as wh:
+            summary = run_backtest(wh, target, config=BacktestConfig(n_boot=n_boot, seed=seed))
     except WarehouseUnavailable as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
-    target = out or settings.home_abs / "backtest"
-    try:
-        summary = run_backtest(wh, target, config=BacktestConfig(n_boot=n_boot, seed=seed))
-    finally:
-        wh.close()
     sys.stdout.write((target / "backtest.md").read_text())
     console.print(f"[green]back-test written to[/] {target} ({len(summary)} keys)")
 

@@ -336,6 +336,34 @@ def live(settings: Settings) -> Iterator[Warehouse]:
         wh.close()
 
 
+@contextlib.contextmanager
+def updating(settings: Settings, run_id: str) -> Iterator[Warehouse]:
+    """Change the live warehouse without disturbing its readers.
+
+    DuckDB: a copy is written and swapped in only if the block succeeds (a running API keeps its
+    read-only handle and moves to the new file; an error leaves the live file as it was).
+    PostgreSQL: the block writes in place; each table is replaced in one transaction.
+    """
+    if settings.is_postgres:
+        with PostgresWarehouse(str(settings.warehouse_url)) as pg:
+            yield pg
+        return
+    if not settings.duckdb_path.exists():
+        raise WarehouseUnavailable(f"no warehouse at {settings.duckdb_path}: run `fvi run` first")
+    staging = Staging(settings, run_id)
+    assert staging.path is not None
+    copy_file(settings.duckdb_path, staging.path)
+    wh = DuckDBWarehouse(staging.path)
+    try:
+        yield wh
+    except BaseException:
+        wh.close()
+        staging.discard()
+        raise
+    wh.close()
+    staging.commit()
+
+
 def export_tables(settings: Settings, layer: str, out_dir: Path, fmt: str) -> list[Path]:
     """Write every table of ``layer`` to ``out_dir/<table>.<fmt>`` (csv or parquet)."""
     if fmt not in ("csv", "parquet"):
