@@ -68,9 +68,12 @@ def test_export_real(shared_settings, tmp_path: Path) -> None:
         linked = wh.query(f"select msha_id, gem_mine_id from {g}.fct_us_mine__yearly where gem_mine_id is not null")
     assert gem_ids <= set(mines["mine_id"])  # every GEM mine, keyed by its GEM id
     us = mines[mines["entity_type"] == "us_mine"]
-    assert us["mine_id"].str.startswith("MSHA").all() and not set(us["msha_id"]) & set(linked["msha_id"])
-    assert mines.loc[mines["gem_mine_id"].isin(gem_ids), "mine_id"].eq(
-        mines.loc[mines["gem_mine_id"].isin(gem_ids), "gem_mine_id"]).all()
+    assert us["mine_id"].str.startswith("MSHA").all()
+    assert (us["mine_id"] == "MSHA" + us["msha_id"].astype(str)).all()  # EIA records keyed by MSHA ID
+    linked_us = us[us["msha_id"].isin(set(linked["msha_id"]))]
+    assert len(linked_us) and linked_us["gem_mine_id"].isin(gem_ids).all()  # ... and carry their GEM id
+    gem = mines[mines["entity_type"] == "mine"]
+    assert (gem["mine_id"] == gem["gem_mine_id"]).all()
     print(f"mine export: {mines['mine_id'].nunique()} mines, {mines['p_operating'].notna().sum()} rows with p")
     n2016 = export_mine_scores(shared_settings, tmp_path / "m2016.csv", "csv", as_of=2016)
     assert n2016 > 0 and set(pd.read_csv(tmp_path / "m2016.csv")["as_of_year"]) == {2016}

@@ -71,9 +71,12 @@ def _check_entity(settings: Settings, repo: Path, entity: str, store: Any = None
 
 def test_online_values_equal_gold_at_latest_year(shared_settings, tmp_path):
     repo = tmp_path / "feast"
+    home_feast = shared_settings.home_abs / "feast"  # the pipeline's own store; this test must not touch it
+    before = {p: p.stat().st_mtime_ns for p in home_feast.rglob("*")} if home_feast.exists() else {}
     with open_live(shared_settings) as wh:
         summary = fs.build_feature_store(shared_settings, wh, repo_dir=repo)
-    assert not (shared_settings.home_abs / "feast").exists(), "the shared home is read-only"
+    after = {p: p.stat().st_mtime_ns for p in home_feast.rglob("*")} if home_feast.exists() else {}
+    assert before == after, "the shared home is read-only"
     assert summary["online_store"] == "sqlite"
     assert summary["views"]["mine_static"]["rows_materialised"] >= 6000
     assert summary["views"]["country_yearly"]["rows_materialised"] >= 200

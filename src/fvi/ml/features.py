@@ -178,10 +178,11 @@ def date_cells(
             dates = country_snapshots.set_index(["iso3", "year"])[asof_col]
             dates = dates[~dates.index.duplicated()]
             idx = pd.MultiIndex.from_arrays([out.loc[sel, "entity_id"], out.loc[sel, "as_of_year"]])
-            found = pd.to_numeric(dates.reindex(idx), errors="coerce").to_numpy()
-            latest = pd.to_numeric(country_snapshots[asof_col], errors="coerce").max()
+            # nullable Int columns (e.g. from the synthetic world) become float so NA is NaN
+            found = pd.to_numeric(dates.reindex(idx), errors="coerce").astype("float64").to_numpy()
+            latest = float(pd.to_numeric(country_snapshots[asof_col], errors="coerce").astype("float64").max())
             found = np.where(np.isnan(found), latest, found)
-            out.loc[sel, "data_year"] = np.fmax(out.loc[sel, "data_year"].to_numpy(), found)
+            out.loc[sel, "data_year"] = np.fmax(out.loc[sel, "data_year"].astype("float64").to_numpy(), found)
 
     from_dim = gold_table.eq("dim_mine")
     gem = out["entity_type"].eq("mine") & from_dim

@@ -120,7 +120,7 @@ def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame,
     def us_col(m: Metric) -> str:
         if m.us_mine_column:
             return f"u.{m.us_mine_column}"
-        return _static(m, "d", "u.year") if m.gold.table == "dim_mine" else "cast(null as double)"
+        return _static(m, "d", "u.year") if m.gold.table == "dim_mine" else "cast(null as double precision)"
 
     ucols = ", ".join(f"{us_col(m)} as {m.id}" for m in mm)
     us_mines = wh.query(
