@@ -471,7 +471,9 @@ class Predictor:
         snap = self._snap
         rows = snap.rows
         if rows is None:
-            reason = snap.rows_error or "no feature rows loaded"
+            reason = snap.rows_error or (
+                "no feature rows loaded" if snap.models else "no models trained: run `fvi train`"
+            )
             raise ModelUnavailable(f"predictions unavailable: {reason}")
         group = GROUP_OF.get(entity_type, "")
         i = rows.index.get(group, {}).get((entity_type, entity_id))

@@ -13,12 +13,18 @@ for the tiny warehouse's entities: mines M1-M4, US mine MSHA42, countries ZAF, A
 
 from __future__ import annotations
 
+import atexit
+import functools
+import json
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from tests.unit.api.tiny_warehouse import write_runs, write_warehouse
 
 from fvi.ml.explain import explanations_frame
 from fvi.ml.features import country_feature_names, mine_feature_names
@@ -89,7 +95,7 @@ def export_version(models_dir: Path, name: str, version: int, *, seed: int, auc:
         "kind": spec["kind"],
         "target": spec["target"],
         "horizon_years": spec["horizon_years"],
-        "onnx_sha256": __import__("json").loads((out / "meta.json").read_text())["onnx_sha256"],
+        "onnx_sha256": json.loads((out / "meta.json").read_text())["onnx_sha256"],
         "feature_order": order,
         "calibration": "sigmoid",
         "created_at": "2026-02-01T00:00:00+00:00",
@@ -112,7 +118,8 @@ def feature_rows(seed: int = 7) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     mine_cols, country_cols = mine_feature_names(), country_feature_names()
     rows = []
-    for ids, cols, horizons in ((MINE_IDS, mine_cols, ("H5", "H10")), (COUNTRY_IDS, country_cols, ("H5", "H10", "H20"))):
+    groups = ((MINE_IDS, mine_cols, ("H5", "H10")), (COUNTRY_IDS, country_cols, ("H5", "H10", "H20")))
+    for ids, cols, horizons in groups:
         for entity_type, entity_id in ids:
             latest = LATEST[entity_type]
             for year in (latest - 1, latest):
@@ -141,8 +148,14 @@ def explanations(models_dir: Path, features: pd.DataFrame) -> pd.DataFrame:
         for h in horizons:
             frames.append(
                 explanations_frame(
-                    b.booster, rows, b.feature_order, rows, horizon=h, model_name=name,
-                    model_version=b.version, output=spec["output"],
+                    b.booster,
+                    rows,
+                    b.feature_order,
+                    rows,
+                    horizon=h,
+                    model_name=name,
+                    model_version=b.version,
+                    output=spec["output"],
                 )  # fmt: skip
             )
     return pd.concat(frames, ignore_index=True)
@@ -175,3 +188,23 @@ def serving_tables(models_dir: Path) -> Any:
         wh.write_table("gold", "fvi_predictions_bayes", bayes_rows())
 
     return extra
+
+
+@functools.lru_cache(maxsize=1)
+def template() -> Path:
+    """Models and warehouse built once per process (each test copies them into its own FVI_HOME)."""
+    root = Path(tempfile.mkdtemp(prefix="fvi-serving-world-"))
+    atexit.register(shutil.rmtree, root, True)
+    models = write_models(root / "models")
+    write_warehouse(root / "fvi.duckdb", serving_tables(models))
+    return root
+
+
+def make_home(home: Path) -> Path:
+    """A fresh FVI_HOME holding a copy of the template's models and warehouse (tests may change them)."""
+    root = template()
+    shutil.copytree(root / "models", home / "models")
+    (home / "warehouse").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(root / "fvi.duckdb", home / "warehouse" / "fvi.duckdb")
+    write_runs(home)
+    return home

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import StreamingResponse
+from fastapi.sse import format_sse_event
 
 from fvi.api.deps import ComputeRateLimited, StateDep, cached
 from fvi.api.errors import InvalidField, NotFound, Unavailable
@@ -128,11 +130,18 @@ def _streamable(
         raise_http(exc)
 
 
+STREAM_DOC = (
+    "Server-sent events: `started`, `computing`, then `completed` whose data is the explanation "
+    "(the body of GET /v1/explain/{entity_type}/{entity_id}), or `error` with a status and detail."
+)
+
+
 @router.get(
     "/{entity_type}/{entity_id}/stream",
-    response_class=EventSourceResponse,
     dependencies=[Depends(_streamable)],
     summary="The same explanation as server-sent events",
+    response_class=StreamingResponse,
+    responses={200: {"description": STREAM_DOC, "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
 )
 def stream_explanation(
     state: StateDep,
@@ -141,15 +150,27 @@ def stream_explanation(
     entity_id: EntityIdPath,
     horizon: HorizonQuery = "H5",
     top: TopQuery = 5,
-) -> Iterator[ServerSentEvent]:
-    """Events ``started``, ``computing``, then ``completed`` with the explanation (or ``error`` with a status)."""
+) -> StreamingResponse:
+    """Events ``started``, ``computing``, then ``completed`` with the explanation (or ``error`` with a status).
+
+    Unknown ids, horizons without a model and unloaded features are refused before the stream opens.
+    """
     eid = normalise_id(entity_type, entity_id)
-    yield ServerSentEvent(event="started", data={"entity_type": entity_type, "entity_id": eid, "horizon": horizon})
-    yield ServerSentEvent(event="computing", data={"step": "shap", "horizon": horizon})
-    try:
-        payload = explain(state, svc, entity_type, eid, horizon, top=top)
-    except (NotFound, InvalidField, Unavailable) as exc:
-        status = 404 if isinstance(exc, NotFound) else 422 if isinstance(exc, InvalidField) else 503
-        yield ServerSentEvent(event="error", data={"status": status, "detail": str(exc)})
-        return
-    yield ServerSentEvent(event="completed", data=payload)
+
+    def event(name: str, data: dict[str, Any]) -> bytes:
+        return format_sse_event(event=name, data_str=json.dumps(data, separators=(",", ":")))
+
+    def events() -> Iterator[bytes]:
+        yield event("started", {"entity_type": entity_type, "entity_id": eid, "horizon": horizon})
+        yield event("computing", {"step": "shap", "horizon": horizon})
+        try:
+            payload = explain(state, svc, entity_type, eid, horizon, top=top)
+        except (NotFound, InvalidField, Unavailable) as exc:
+            status = 404 if isinstance(exc, NotFound) else 422 if isinstance(exc, InvalidField) else 503
+            yield event("error", {"status": status, "detail": str(exc)})
+            return
+        yield event("completed", payload)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
