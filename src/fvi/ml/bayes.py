@@ -641,6 +641,9 @@ def new_run_id() -> str:
 
 
 def _predictions(fit: BayesFit, frame: pd.DataFrame, run_id: str, seed: int, config: BayesConfig) -> pd.DataFrame:
+    # a stratum (horizon) with no training label has no slopes: predict only what the model learnt
+    keep = fit.keys.apply(frame)["stratum"].isin(list(fit.strata)).to_numpy()
+    frame = frame[keep].reset_index(drop=True)
     pred = predict(fit, frame, seed=seed, interval=config.interval)
     out = pd.concat([frame[["entity_type", "entity_id", "as_of_year", "horizon"]], pred], axis=1)
     return out.assign(model=fit.name, run_id=run_id)[PREDICTION_COLUMNS]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from fvi.registry.metrics import Metric
 from fvi.scoring.aggregate import Aggregation, blend, weighted
@@ -280,26 +281,33 @@ class Scorer:
 
         Ranks (1 = most viable) and percentiles (share scoring at or below, 0-100) are taken within
         entity type x as-of year x horizon x persona, globally and (mines) per country and per status.
+        Text columns come back as pandas categoricals (the frame has ~10^6 rows; strings would
+        dominate the time).
         """
         agg: Aggregation = aggregation or self.spec.defaults.aggregation
         weights = {pid: self.spec.weight_vector(w) for pid, w in personas.items()}
         w = np.stack(list(weights.values()), axis=1)
-        cols: dict[str, list[np.ndarray]] = {}
+        nums: dict[str, list[np.ndarray]] = {}
+        cats: dict[str, list[Any]] = {}
 
         def put(name: str, value: np.ndarray) -> None:
-            cols.setdefault(name, []).append(value)
+            nums.setdefault(name, []).append(value)
+
+        def label(name: str, value: str, n: int) -> None:
+            cats.setdefault(name, []).append(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), pd.Index([value])))
 
         for et in entity_types or tuple(self.panels):
             panel = self.panels[et]
             sel = rows[et] if rows is not None and et in rows else np.arange(len(panel))
             keys = {c: panel.keys[c].to_numpy()[sel] for c in KEY_COLUMNS}
+            coded = {c: pd.factorize(keys[c]) for c in KEY_COLUMNS if c != "as_of_year"}
             share = self.imputed_share(et)[sel]
             year_code = pd.factorize(keys["as_of_year"])[0]
             group_codes = {"": year_code}
             if et != "country":
-                group_codes["_in_country"] = pd.factorize(pd.MultiIndex.from_arrays([year_code, keys["country_iso3"]]))[
-                    0
-                ]
+                group_codes["_in_country"] = pd.factorize(
+                    pd.MultiIndex.from_arrays([year_code, keys["country_iso3"]])
+                )[0]
                 group_codes["_in_status"] = pd.factorize(pd.MultiIndex.from_arrays([year_code, keys["status"]]))[0]
             for h in horizons or self.spec.horizons:
                 pillars = self.pillar_scores(et, h, "goalposts", "declared", agg)[sel]
@@ -307,12 +315,13 @@ class Scorer:
                 for k, pid in enumerate(weights):
                     ok = np.flatnonzero(~np.isnan(fvi[:, k]))
                     n = len(ok)
-                    put("entity_type", np.full(n, et, dtype=object))
-                    for c in KEY_COLUMNS:
-                        put(c, keys[c][ok])
-                    put("horizon", np.full(n, h, dtype=object))
-                    put("persona", np.full(n, pid, dtype=object))
-                    put("aggregation", np.full(n, agg, dtype=object))
+                    label("entity_type", et, n)
+                    for c, (codes, uniques) in coded.items():
+                        cats.setdefault(c, []).append(pd.Categorical.from_codes(codes[ok], pd.Index(uniques)))
+                    put("as_of_year", keys["as_of_year"][ok].astype(np.int64))
+                    label("horizon", h, n)
+                    label("persona", pid, n)
+                    label("aggregation", agg, n)
                     put("fvi", fvi[ok, k])
                     for j, p in enumerate(self.spec.pillar_ids):
                         put(pillar_column(p), pillars[ok, j])
@@ -325,7 +334,12 @@ class Scorer:
                             rank, pct = np.full(n, np.nan), np.full(n, np.nan)
                         put(f"rank{suffix}", rank)
                         put(f"percentile{suffix}", pct)
-        frame = pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
+        columns: dict[str, Any] = {}
+        order = ["entity_type", *KEY_COLUMNS, "horizon", "persona", "aggregation"]
+        for c in order:
+            columns[c] = np.concatenate(nums[c]) if c in nums else union_categoricals(cats[c])
+        columns.update({c: np.concatenate(v) for c, v in nums.items() if c not in columns})
+        frame = pd.DataFrame(columns)
         for c in ("rank", "rank_in_country", "rank_in_status"):
             frame[c] = frame[c].astype("Int64") if len(frame) else frame[c]
         return frame

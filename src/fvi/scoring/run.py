@@ -64,6 +64,9 @@ def score_warehouse(
     scores = scorer.score_frame(personas)
     seconds["score"] = round(time.perf_counter() - t, 2)
 
+    text = scores.select_dtypes("category").columns  # plain text in the warehouse (DuckDB would make ENUMs)
+    scores[text] = scores[text].astype(object)
+
     params = params or UncertaintyParams.from_defaults(spec.defaults.uncertainty, spec.horizons, personas)
     sensitivity = pd.DataFrame()
     if uncertainty:
