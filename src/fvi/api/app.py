@@ -58,6 +58,7 @@ API_PREFIX = "/v1"
 StartupHook = Callable[[AppState], None]
 
 ROUTERS: list[APIRouter] = [
+    predict.router,
     mines.router,
     countries.router,
     rankings.router,
@@ -70,7 +71,6 @@ ROUTERS: list[APIRouter] = [
     weights.router,
     whatif.router,
     admin.router,
-    predict.router,
     jobs.router,
     explain.router,
     model_versions.router,

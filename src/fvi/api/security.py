@@ -114,10 +114,10 @@ def resolve_key(request: Request) -> ApiKey | None:
     return key
 
 
-def rate_limit(name: str = "default") -> Callable[[Request], None]:
+def rate_limit(name: str = "default") -> Callable[[Request], Awaitable[None]]:
     """A dependency that spends one token of limit ``name`` for this client or answers 429."""
 
-    def dependency(request: Request) -> None:
+    async def dependency(request: Request) -> None:  # async: a sync dependency costs a thread-pool hop per request
         key = resolve_key(request)
         client = f"key:{key.id}" if key else f"ip:{client_ip(request)}"
         verdict, per_minute = request.app.state.fvi.limiter.check(name, client, key is not None)

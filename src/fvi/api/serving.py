@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from fvi.api.deps import StateDep
 from fvi.api.errors import InvalidField, NotFound, Unavailable
 from fvi.api.state import AppState, Check
 from fvi.cache import Cache, make_cache
@@ -149,8 +148,9 @@ def start(state: AppState) -> None:
         )
 
 
-def get_service(state: StateDep) -> ServingService:
-    svc: ServingService | None = state.extras.get(EXTRA)
+async def get_service(request: Request) -> ServingService:
+    """Async on purpose: a sync dependency costs a hop to the thread pool on every prediction."""
+    svc: ServingService | None = request.app.state.fvi.extras.get(EXTRA)
     if svc is None:
         raise Unavailable("the prediction service is not running in this API")
     return svc
