@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
@@ -135,6 +136,8 @@ def start(state: AppState) -> None:
     except Exception:  # noqa: BLE001 - the API serves scores without models; /ready says what is wrong
         log.exception("serving: models not loaded")
     state.extras[EXTRA] = svc
+    if cfg.warm_cache and predictor.snapshot.rows is not None:
+        threading.Thread(target=predictor.warm, name="fvi-serving-warm", daemon=True).start()
     state.metrics.registry.register(_PredictionCacheCollector(cache))
     state.add_ready_check("model", _model_check)
     snap = predictor.snapshot

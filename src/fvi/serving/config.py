@@ -30,6 +30,10 @@ class ServingSettings(BaseSettings):
     default_challenger_share: float = Field(
         default=0.1, ge=0, le=1, description="Share of entities sent to a challenger until the A/B file says otherwise."
     )
+    warm_cache: bool = Field(
+        default=False,
+        description="Compute every entity's prediction into the cache at start-up (background thread, ~1 s/10k).",
+    )
     explain_top: int = Field(default=5, ge=1, le=50, description="Drivers put into plain words per explanation.")
 
     def ab_file(self, home: Path) -> Path:

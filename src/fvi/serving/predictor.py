@@ -504,8 +504,13 @@ class Predictor:
         horizon: str,
         overrides: Mapping[str, Any] | None = None,
         variant: str | None = None,
+        *,
+        record: bool = True,
     ) -> Prediction:
-        """P(target) for one entity's latest feature row (``overrides`` set features first)."""
+        """P(target) for one entity's latest feature row (``overrides`` set features first).
+
+        ``record=False`` leaves the A/B counters alone (cache warming is not traffic).
+        """
         if self._next_check <= time.monotonic():
             self._maybe_refresh()
         rows, group, i = self._locate(entity_type, entity_id)
@@ -536,7 +541,8 @@ class Predictor:
             p, p_raw = model.score(row, int(horizon[1:]))
             self.cache.set(key, [p, p_raw], self.cache_ttl)
             cached = False
-        self.ab.record(model.name, model.version, arm)
+        if record:
+            self.ab.record(model.name, model.version, arm)
         interval = None
         if not changes:
             found = rows.intervals.get((entity_type, entity_id, horizon))
@@ -584,6 +590,30 @@ class Predictor:
         if model.k_col is not None:
             values.pop(model.feature_order[model.k_col], None)
         return model, arm, rows.years[group][i], values
+
+    def warm(self) -> dict[str, Any]:
+        """Compute every entity's prediction at every served horizon into the cache (its own arm).
+
+        Features are fixed per build, so the first request for an entity need not pay the model: with
+        a warm cache only what-ifs and expired entries miss. Returns counts and seconds.
+        """
+        t0 = time.perf_counter()
+        snap = self._snap
+        done = failed = 0
+        if snap.rows is None:
+            return {"predictions": 0, "failed": 0, "seconds": 0.0}
+        for (group, horizon), _name in sorted(snap.routes.items()):
+            for entity_type, entity_id in snap.rows.index.get(group, {}):
+                if self._snap is not snap:  # reloaded meanwhile: the new snapshot has new keys
+                    break
+                try:
+                    self.predict(entity_type, entity_id, horizon, record=False)
+                    done += 1
+                except (UnknownEntity, ModelUnavailable, InvalidOverride):
+                    failed += 1
+        out = {"predictions": done, "failed": failed, "seconds": round(time.perf_counter() - t0, 2)}
+        log.info("serving: cache warmed with %d predictions in %.1f s", done, out["seconds"])
+        return out
 
     def has_entity(self, entity_type: str, entity_id: str) -> bool:
         self._locate(entity_type, entity_id)

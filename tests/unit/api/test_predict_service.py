@@ -258,3 +258,12 @@ def test_computed_rows_equal_the_gold_table_rows(tmp_path) -> None:
         b = read.frames[key][cols].drop(columns=["entity_type", "entity_id"]).to_numpy(dtype="float64")
         assert np.array_equal(a, b, equal_nan=True), key
     assert math.isfinite(read.seconds) and os.path.exists(copy)
+
+
+def test_warming_fills_the_cache_without_counting_traffic(home) -> None:
+    p = predictor(home)
+    out = p.warm()
+    assert out["predictions"] == 5 * 3 + 3 * 3 and out["failed"] == 0  # (mines + countries) x (H5, H10, H20)
+    assert p.ab.stats() == {}
+    assert p.predict("us_mine", "MSHA42", "H20").cached and p.predict("country", "USA", "H5").cached
+    assert not p.predict("mine", "M1", "H5", {"fvi": 3.0}).cached  # what-ifs still compute
