@@ -35,6 +35,8 @@ OUTPUTS: dict[str, tuple[str, str, str]] = {
         "lowers the chance that coal production falls by 25 % or more",
     ),
 }
+NOT_DRIVERS = {"k_year"}
+"""Where on the survival curve a hazard is read (k = k_max), not something about the mine: never a driver."""
 _GENERIC = ("model output in log-odds", "pushes the model output up", "pushes the model output down")
 
 
@@ -82,16 +84,21 @@ def build(
         )
     drivers: list[dict[str, Any]] = []
     for f in features:
-        if len(drivers) >= top or f["shap"] == 0:
+        if len(drivers) >= top:
             break
-        unit = f" ({f['unit']})" if f["unit"] and f["value"] is not None else ""
+        if f["shap"] == 0 or f["feature"] in NOT_DRIVERS:
+            continue
         words = up if f["shap"] > 0 else down
+        if f["value"] is None:
+            said = f"{f['name']} missing"
+        else:
+            said = f"{f['name']} of {_fmt(f['value'])}" + (f" ({f['unit']})" if f["unit"] else "")
         drivers.append(
             {
                 "feature": f["feature"],
                 "name": f["name"],
                 "shap": f["shap"],
-                "text": f"{f['name']} of {_fmt(f['value'])}{unit} {words} ({f['shap']:+.2f} log-odds).",
+                "text": f"{said} {words} ({f['shap']:+.2f} log-odds).",
             }
         )
     logit = base_value + sum(c[2] for c in contributions)
