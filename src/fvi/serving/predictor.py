@@ -180,21 +180,54 @@ class ServingModel:
         if self.k_col is None:
             raw = float(self.session.run(self.outputs, {self.input_name: row.reshape(1, -1)})[0][0, 1])
             return self.calibrate(raw), raw
-        k = min(years, self.k_max)
+        return self.survival(row, (years,))[0]
+
+    def survival(self, row: np.ndarray, years: tuple[int, ...]) -> list[tuple[float, float]]:
+        """(calibrated, raw) S(H) for each H in ``years`` (ascending) from one pass over k = 1..min(max H, k_max).
+
+        Survival is prod(1 - h_k); the hazard of k > k_max is held at k_max, as in training.
+        """
+        k = min(years[-1], self.k_max)
         x = np.empty((k, row.shape[0]), dtype=np.float32)
         x[:] = row
         x[:, self.k_col] = self._steps[:k]
         hazards = self.session.run(self.outputs, {self.input_name: x})[0][:, 1].tolist()
-        s_raw = s_cal = 1.0
         cal = self.calibrate
-        for h in hazards:  # survival = prod(1 - h_k), the hazard of k > k_max held at k_max
-            s_raw *= 1.0 - min(max(h, 0.0), 1.0)
-            s_cal *= 1.0 - min(max(cal(h), 0.0), 1.0)
-        if years > k:
-            last = hazards[-1]
-            s_raw *= (1.0 - min(max(last, 0.0), 1.0)) ** (years - k)
-            s_cal *= (1.0 - min(max(cal(last), 0.0), 1.0)) ** (years - k)
-        return s_cal, s_raw
+        if cal.method == "none":  # the usual case for the hazard model: no second product to keep
+            return self._survival_raw(hazards, years, k)
+        out = []
+        s_raw = s_cal = 1.0
+        step = 0
+        for h_years in years:
+            while step < min(h_years, k):
+                h = hazards[step]
+                s_raw *= 1.0 - min(max(h, 0.0), 1.0)
+                s_cal *= 1.0 - min(max(cal(h), 0.0), 1.0)
+                step += 1
+            if h_years > k:
+                last = hazards[-1]
+                out.append(
+                    (
+                        s_cal * (1.0 - min(max(cal(last), 0.0), 1.0)) ** (h_years - k),
+                        s_raw * (1.0 - min(max(last, 0.0), 1.0)) ** (h_years - k),
+                    )
+                )
+            else:
+                out.append((s_cal, s_raw))
+        return out
+
+    @staticmethod
+    def _survival_raw(hazards: list[float], years: tuple[int, ...], k: int) -> list[tuple[float, float]]:
+        out = []
+        s = 1.0
+        step = 0
+        for h_years in years:
+            while step < min(h_years, k):
+                s *= 1.0 - min(max(hazards[step], 0.0), 1.0)
+                step += 1
+            v = s * (1.0 - min(max(hazards[-1], 0.0), 1.0)) ** (h_years - k) if h_years > k else s
+            out.append((v, v))
+        return out
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "kind": self.kind, "target": self.target}
@@ -216,6 +249,8 @@ class Snapshot:
     registry_mtime: int | None = None
     load_errors: dict[str, str] = field(default_factory=dict)
     rows_error: str | None = None
+    curves: dict[str, list[str]] = field(default_factory=dict)
+    """Hazard model name -> the horizons it answers (ascending): one survival curve computes them all."""
 
 
 def routes_for(models: Mapping[str, Mapping[str, ServingModel]]) -> dict[tuple[str, str], str]:
@@ -230,6 +265,17 @@ def routes_for(models: Mapping[str, Mapping[str, ServingModel]]) -> dict[tuple[s
             for h in HORIZONS:
                 routes.setdefault((m.group, h), m.name)
     return routes
+
+
+def _curves(
+    models: Mapping[str, Mapping[str, ServingModel]], routes: Mapping[tuple[str, str], str]
+) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for (_group, horizon), name in routes.items():
+        arms = models.get(name, {})
+        if any(m.k_col is not None for m in arms.values()) and horizon not in out.get(name, []):
+            out.setdefault(name, []).append(horizon)
+    return {n: sorted(hs, key=lambda h: int(h[1:])) for n, hs in out.items()}
 
 
 def _needs(models: Mapping[str, Mapping[str, ServingModel]]) -> dict[str, set[str]]:
@@ -399,9 +445,11 @@ class Predictor:
             t1 = time.perf_counter()
             rows, rows_error = self._load_rows(models, old)
             t2 = time.perf_counter()
+            routes = routes_for(models)
             snap = Snapshot(
                 models=models,
-                routes=routes_for(models),
+                routes=routes,
+                curves=_curves(models, routes),
                 rows=rows,
                 matrices=_matrices(models, rows, old),
                 registry_mtime=mtime,
@@ -524,10 +572,8 @@ class Predictor:
             canon = ";".join(f"{model.feature_order[j]}={v!r}" for j, v in changes)
         else:
             changes, canon = [], ""
-        key = hashlib.sha256(
-            f"{model.name}\x1f{model.version}\x1f{rows.build}\x1f{entity_type}\x1f{entity_id}\x1f{as_of}"
-            f"\x1f{horizon}\x1f{canon}".encode()
-        ).hexdigest()
+        prefix = f"{model.name}\x1f{model.version}\x1f{rows.build}\x1f{entity_type}\x1f{entity_id}\x1f{as_of}\x1f"
+        key = hashlib.sha256(f"{prefix}{horizon}\x1f{canon}".encode()).hexdigest()
         hit = self.cache.get(key)
         if hit is not None:
             p, p_raw = hit
@@ -538,7 +584,18 @@ class Predictor:
                 row = row.copy()
                 for j, v in changes:
                     row[j] = v
-            p, p_raw = model.score(row, int(horizon[1:]))
+            curve = self._snap.curves.get(model.name) if model.k_col is not None else None
+            if curve and horizon in curve:
+                # one survival curve answers every horizon of this model: cache them all at once
+                values = model.survival(row, tuple(int(h[1:]) for h in curve))
+                for h, (pc, pr) in zip(curve, values, strict=True):
+                    if h == horizon:
+                        p, p_raw = pc, pr
+                    else:
+                        sibling = hashlib.sha256(f"{prefix}{h}\x1f{canon}".encode()).hexdigest()
+                        self.cache.set(sibling, [pc, pr], self.cache_ttl)
+            else:
+                p, p_raw = model.score(row, int(horizon[1:]))
             self.cache.set(key, [p, p_raw], self.cache_ttl)
             cached = False
         if record:

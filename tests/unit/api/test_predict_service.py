@@ -267,3 +267,30 @@ def test_warming_fills_the_cache_without_counting_traffic(home) -> None:
     assert p.ab.stats() == {}
     assert p.predict("us_mine", "MSHA42", "H20").cached and p.predict("country", "USA", "H5").cached
     assert not p.predict("mine", "M1", "H5", {"fvi": 3.0}).cached  # what-ifs still compute
+
+
+def test_one_survival_curve_answers_every_hazard_horizon(home) -> None:
+    p = predictor(home)
+    assert p.snapshot.curves == {"fvi_mine_hazard": ["H10", "H20"]}
+    h10 = p.predict("mine", "M3", "H10")
+    h20 = p.predict("mine", "M3", "H20")  # computed with H10, cached then
+    assert not h10.cached and h20.cached and h20.p < h10.p
+    bundle = load_bundle(home / "models", "fvi_mine_hazard")
+    expected, _ = bundle.predict(_row(home, "mine", "M3", "H10"), 20)
+    assert h20.p == pytest.approx(float(expected[0]), abs=1e-9)
+    what_if = p.predict("mine", "M3", "H20", {"fvi": 80.0})
+    assert not what_if.cached and p.predict("mine", "M3", "H10", {"fvi": 80.0}).cached
+
+
+def test_uncalibrated_survival_equals_the_training_code(home) -> None:
+    from fvi.ml.hazard import survival_at
+    from fvi.serving.predictor import ServingModel
+
+    m = ServingModel.load(home / "models", "fvi_mine_hazard", CHAMPION)
+    m.calibrate = ScalarCalibration(Calibration())  # the real hazard model's calibration is "none"
+    row = _row(home, "us_mine", "MSHA42", "H10")
+    x = np.array([[row.get(f, np.nan) for f in m.feature_order]], dtype=np.float32)[0]
+    got = m.survival(x, (5, 10, 20))
+    expected = survival_at(m.bundle.predict_raw, pd.DataFrame([row]), [5, 10, 20], m.k_max)
+    for (cal, raw), h in zip(got, (5, 10, 20), strict=True):
+        assert cal == raw == pytest.approx(float(expected[h][0]), abs=1e-12)
