@@ -71,9 +71,11 @@ def test_export_real(shared_settings, tmp_path: Path) -> None:
     assert us["mine_id"].str.startswith("MSHA").all()
     assert (us["mine_id"] == "MSHA" + us["msha_id"].astype(str)).all()  # EIA records keyed by MSHA ID
     linked_us = us[us["msha_id"].isin(set(linked["msha_id"]))]
-    assert len(linked_us) and linked_us["gem_mine_id"].isin(gem_ids).all()  # ... and carry their GEM id
+    assert len(linked_us) and linked_us["linked_gem_mine_id"].isin(gem_ids).all()  # ... linked to their GEM id
     gem = mines[mines["entity_type"] == "mine"]
-    assert (gem["mine_id"] == gem["gem_mine_id"]).all()
+    assert (gem["mine_id"] == gem["gem_mine_id"]).all() and gem["msha_id"].isna().all()
+    for key in ("gem_mine_id", "msha_id"):  # each key names one row per horizon
+        assert not mines.dropna(subset=[key]).duplicated([key, "horizon"]).any()
     print(f"mine export: {mines['mine_id'].nunique()} mines, {mines['p_operating'].notna().sum()} rows with p")
     n2016 = export_mine_scores(shared_settings, tmp_path / "m2016.csv", "csv", as_of=2016)
     assert n2016 > 0 and set(pd.read_csv(tmp_path / "m2016.csv")["as_of_year"]) == {2016}

@@ -2,12 +2,13 @@
 
 One row per mine and horizon (H5, H10, H20) at the latest as-of year of that mine's data: a GEM
 mine (``entity_type`` mine) at its newest tracker release, a US mine (``us_mine``) at its newest
-EIA year, keyed by ``msha_id``. ``mine_id`` is the scored entity: the GEM Mine ID for GEM rows,
-``MSHA<id>`` for EIA rows. A US mine that GEM also lists appears twice, once per source (each at
-its own latest year, GEM with its ``msha_id``, EIA with its ``gem_mine_id``), so a check keyed by
-GEM Mine ID or by MSHA ID finds the record scored on that source's data. ``p_operating`` comes from ``gold.fvi_predictions`` (target operating) for
-the same entity, as-of year and horizon, its interval from ``gold.fvi_predictions_bayes`` (5th-95th
-percentile of P(viable); H5 only for mines today); both are NULL where no model has predicted.
+EIA year, keyed by ``msha_id``. ``mine_id`` is the scored entity: the GEM Mine ID
+for GEM rows, ``MSHA<id>`` for EIA rows. Each key is unique: ``gem_mine_id`` is set on GEM rows
+only and ``msha_id`` on EIA rows only, so a check joining on either never counts a mine twice; a
+US mine that GEM also lists has both rows, linked by ``linked_msha_id`` / ``linked_gem_mine_id``.
+``p_operating`` comes from ``gold.fvi_predictions`` (target operating) for the same entity, as-of
+year and horizon, its interval from ``gold.fvi_predictions_bayes`` (5th-95th percentile of
+P(viable); H5 only for mines today); both are NULL where no model has predicted.
 Countries carry ``p_decline`` (target decline) and the Bayesian band turned into one for decline.
 Files are written to a temporary name and swapped in, so a reader never sees half a file.
 """
@@ -37,7 +38,9 @@ COUNTRY_COLUMNS = [
     "iso3", "country_name", "as_of_year", "horizon", "persona", "fvi", "fvi_p05", "fvi_p50", "fvi_p95", "p_decline",
     "p_decline_lo", "p_decline_hi",
 ]  # fmt: skip
-TAIL_COLUMNS = ["model_name", "model_version", "method", "run_id", "registry_hash"]
+TAIL_COLUMNS = [
+    "linked_gem_mine_id", "linked_msha_id", "model_name", "model_version", "method", "run_id", "registry_hash",
+]  # fmt: skip
 BAD_TARGETS = frozenset({"decline", "stopped", "abandoned", "closed"})
 METHOD_PREFERENCE = ("classifier", "hazard")  # a horizon-specific model first, the survival curve after
 
@@ -220,8 +223,13 @@ def mine_score_frame(
     chosen = scores.merge(heads[["mine_id", "entity_type", "entity_id"]], on=["mine_id", "entity_type", "entity_id"])
     gem_row = chosen["entity_type"] == "mine"
     fallback = chosen["mine_id"].map(eia_msha).astype("Int64")
-    chosen["msha_id"] = chosen["msha_eia"].where(~gem_row, chosen["dim_msha_id"].astype("Int64").fillna(fallback))
-    chosen["msha_id"] = chosen["msha_id"].astype("Int64")
+    # keys stay unique per source: gem_mine_id only on GEM rows, msha_id only on EIA rows; the other
+    # source's id of the same mine goes to linked_* so a join on either key never doubles a mine
+    linked_msha = chosen["dim_msha_id"].astype("Int64").fillna(fallback)
+    chosen["linked_msha_id"] = linked_msha.where(gem_row).astype("Int64")
+    chosen["linked_gem_mine_id"] = chosen["gem_mine_id"].where(~gem_row)
+    chosen["gem_mine_id"] = chosen["gem_mine_id"].where(gem_row)
+    chosen["msha_id"] = chosen["msha_eia"].where(~gem_row).astype("Int64")
     chosen = chosen.rename(columns={"entity_name": "mine_name"}).assign(persona=persona)
     out = _with_model(
         chosen,

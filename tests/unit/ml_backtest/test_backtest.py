@@ -291,17 +291,21 @@ def test_export_mines_one_row_per_mine_and_horizon(export_home: Path, tmp_path: 
         "M1": ["H5", "H10", "H20"], "M2": ["H5", "H10", "H20"], "MSHA10": ["H5", "H10", "H20"],
         "MSHA20": ["H5", "H10", "H20"], "MSHA30": ["H5", "H10", "H20"]}
     rows = frame.set_index(["mine_id", "horizon"])
-    m10 = rows.loc[("MSHA10", "H5")]  # the EIA record of GEM mine M1 stays, with its GEM id
-    assert (m10["entity_type"], m10["gem_mine_id"], int(m10["msha_id"])) == ("us_mine", "M1", 10)
-    m1 = rows.loc[("M1", "H5")]  # the GEM record, msha from dim_mine
-    assert (m1["entity_type"], m1["as_of_year"], int(m1["msha_id"]), m1["fvi"]) == ("mine", 2024, 10, 60.0)
+    m10 = rows.loc[("MSHA10", "H5")]  # the EIA record of GEM mine M1 stays, linked to its GEM id
+    assert (m10["entity_type"], m10["linked_gem_mine_id"], int(m10["msha_id"])) == ("us_mine", "M1", 10)
+    assert pd.isna(m10["gem_mine_id"])  # keys unique per source
+    m1 = rows.loc[("M1", "H5")]  # the GEM record, linked to its MSHA id from dim_mine
+    assert (m1["entity_type"], m1["as_of_year"], int(m1["linked_msha_id"]), m1["fvi"]) == ("mine", 2024, 10, 60.0)
+    assert pd.isna(m1["msha_id"]) and m1["gem_mine_id"] == "M1"
+    assert not frame.dropna(subset=["msha_id"]).duplicated(["msha_id", "horizon"]).any()
+    assert not frame.dropna(subset=["gem_mine_id"]).duplicated(["gem_mine_id", "horizon"]).any()
     assert (m1["p_operating"], m1["p_operating_lo"], m1["p_operating_hi"]) == (0.7, 0.6, 0.85)
     assert str(m1["model_version"]) == "10" and m1["method"] == "classifier"
-    assert rows.loc[("M2", "H5"), "as_of_year"] == 2023 and pd.isna(rows.loc[("M2", "H5"), "msha_id"])
+    assert rows.loc[("M2", "H5"), "as_of_year"] == 2023 and pd.isna(rows.loc[("M2", "H5"), "linked_msha_id"])
     m20 = rows.loc[("MSHA20", "H10")]
     assert (m20["entity_type"], m20["as_of_year"], int(m20["msha_id"]), m20["p_operating"]) == (
         "us_mine", 2016, 20, 0.4)
-    assert pd.isna(m20["gem_mine_id"]) and pd.isna(rows.loc[("MSHA20", "H5"), "p_operating"])
+    assert pd.isna(m20["linked_gem_mine_id"]) and pd.isna(rows.loc[("MSHA20", "H5"), "p_operating"])
     assert rows.loc[("MSHA30", "H5"), "as_of_year"] == 2015  # each mine at its own latest year
 
 
@@ -313,7 +317,7 @@ def test_export_mines_as_of_and_countries(export_home: Path, tmp_path: Path) -> 
     # 2015: no GEM rows; EIA mine 10 carries its GEM id
     assert sorted(frame["mine_id"].unique()) == ["MSHA10", "MSHA20", "MSHA30"]
     m1 = frame[frame["mine_id"] == "MSHA10"].iloc[0]
-    assert m1["entity_id"] == "MSHA10" and m1["gem_mine_id"] == "M1" and m1["msha_id"] == 10
+    assert m1["entity_id"] == "MSHA10" and m1["linked_gem_mine_id"] == "M1" and m1["msha_id"] == 10
     assert frame.loc[(frame["mine_id"] == "MSHA20") & (frame["horizon"] == "H10"), "p_operating"].item() == 0.9
     assert export_mine_scores(settings, tmp_path / "none.csv", "csv", as_of=1999) == 0
     export_mine_scores(settings, tmp_path / "hz.csv", "csv", methods=("hazard", "classifier"))
