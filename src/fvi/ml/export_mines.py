@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +286,15 @@ def write_frame(frame: pd.DataFrame, out: Path, fmt: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _export(settings: Settings, out: Path, fmt: str, table: Callable[..., pd.DataFrame], **options: Any) -> int:
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"format must be csv or parquet, not {fmt!r}")
+    with live(settings) as wh:
+        frame = table(wh, **options)
+    write_frame(frame, out, fmt)
+    return len(frame)
+
+
 def export_mine_scores(
     settings: Settings,
     out: Path,
@@ -296,12 +306,8 @@ def export_mine_scores(
     methods: tuple[str, ...] = METHOD_PREFERENCE,
 ) -> int:
     """Write the mine export table to ``out``; returns the number of rows."""
-    if fmt not in ("csv", "parquet"):
-        raise ValueError(f"format must be csv or parquet, not {fmt!r}")
-    with live(settings) as wh:
-        frame = mine_score_frame(wh, as_of=as_of, persona=persona, model_name=model_name, methods=methods)
-    write_frame(frame, out, fmt)
-    return len(frame)
+    return _export(settings, out, fmt, mine_score_frame, as_of=as_of, persona=persona, model_name=model_name,
+                   methods=methods)
 
 
 def export_country_scores(
@@ -315,9 +321,5 @@ def export_country_scores(
     methods: tuple[str, ...] = METHOD_PREFERENCE,
 ) -> int:
     """Write the country export table to ``out``; returns the number of rows."""
-    if fmt not in ("csv", "parquet"):
-        raise ValueError(f"format must be csv or parquet, not {fmt!r}")
-    with live(settings) as wh:
-        frame = country_score_frame(wh, as_of=as_of, persona=persona, model_name=model_name, methods=methods)
-    write_frame(frame, out, fmt)
-    return len(frame)
+    return _export(settings, out, fmt, country_score_frame, as_of=as_of, persona=persona, model_name=model_name,
+                   methods=methods)
