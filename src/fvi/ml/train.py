@@ -1116,10 +1116,14 @@ def train_all(
                     output=t.output,
                 )
                 expl += [once, once.assign(horizon="H20")]  # one yearly hazard at k_max explains both
+    # the serving features, so the API reads them instead of recomputing them at every start-up
+    served = [_latest_per_entity(f).assign(horizon=h) for h, f in mine_feats.items()]
+    served += [_latest_per_entity(f).assign(horizon=f"H{h}") for h, f in country_feats.items()]
     tables = {
         "fvi_predictions": _conform(preds, PREDICTION_COLUMNS),
         "fvi_backtest_oof": _conform(oofs, OOF_COLUMNS),
         "fvi_explanations": _conform(expl, None),
+        "fvi_model_features": pd.concat(served, ignore_index=True),
     }
     seconds["predict_explain"] = round(time.perf_counter() - t0, 2)
     seconds["total"] = round(time.perf_counter() - t_all, 2)
@@ -1153,7 +1157,7 @@ def _conform(frames: list[pd.DataFrame], columns: list[str] | None) -> pd.DataFr
 
 
 def write_ml_tables(wh: Warehouse, result: dict[str, Any]) -> dict[str, int]:
-    """Write fvi_predictions, fvi_backtest_oof and fvi_explanations to gold; rows per table."""
+    """Write fvi_predictions, fvi_backtest_oof, fvi_explanations and fvi_model_features to gold; rows per table."""
     rows = {}
     for name, frame in result["tables"].items():
         wh.write_table("gold", name, frame)
