@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fvi.registry.vocabulary import DEFAULT_PERSONA
+
 app = typer.Typer(
     help="FVI: the Future Viability Index for coal mines and coal countries.",
     no_args_is_help=True,
@@ -237,7 +239,7 @@ def score(
 @app.command()
 def audit(
     out: Annotated[Path | None, typer.Option("--out", help="Folder for audit.json and audit.md.")] = None,
-    persona: Annotated[str, typer.Option(help="Persona shown in the markdown influence table.")] = "analyst",
+    persona: Annotated[str, typer.Option(help="Persona shown in the markdown influence table.")] = DEFAULT_PERSONA,
     horizon: Annotated[str, typer.Option(help="Horizon shown in the markdown influence table.")] = "H10",
 ) -> None:
     """Statistical audit: correlations, Cronbach's alpha, double counting, influence vs nominal weight."""
@@ -434,7 +436,7 @@ def export_scores(
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
     out: Annotated[Path, typer.Option("--out", help="Output file.")] = Path("fvi_scores.csv"),
     as_of: Annotated[int | None, typer.Option("--as-of", help="Only rows with features as of this year.")] = None,
-    persona: Annotated[str, typer.Option(help="Persona whose FVI is exported.")] = "analyst",
+    persona: Annotated[str, typer.Option(help="Persona whose FVI is exported.")] = DEFAULT_PERSONA,
     raw: Annotated[bool, typer.Option("--raw", help="Every fvi_scores row (all years, personas).")] = False,
 ) -> None:
     """One row per mine (or country) and horizon at its latest as-of year: FVI, band, P(operating) and interval."""

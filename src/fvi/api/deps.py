@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
@@ -20,10 +20,11 @@ from fvi.api.state import AppState
 from fvi.cache import Cache, cache_key
 from fvi.obs.metrics import ApiMetrics
 from fvi.obs.telemetry import span
+from fvi.registry.vocabulary import DEFAULT_PERSONA, HorizonLabel
 from fvi.warehouse import WarehouseUnavailable
 
 MAX_LIMIT = 500
-Horizon = Literal["H5", "H10", "H20"]
+Horizon = HorizonLabel
 
 
 def get_state(request: Request) -> AppState:
@@ -103,7 +104,7 @@ def check_persona(persona: str) -> str:
 
 
 def persona_query(
-    persona: Annotated[str, Query(description="Persona preset (see /v1/personas).", max_length=64)] = "analyst",
+    persona: Annotated[str, Query(description="Persona preset (see /v1/personas).", max_length=64)] = DEFAULT_PERSONA,
 ) -> str:
     return check_persona(persona)
 

@@ -6,8 +6,10 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fvi.registry.vocabulary import HorizonLabel
+
 T = TypeVar("T")
-Horizon = Literal["H5", "H10", "H20"]
+Horizon = HorizonLabel
 
 
 class Page(BaseModel, Generic[T]):

@@ -11,14 +11,13 @@ from typing import Any
 from fvi.api import queries
 from fvi.api.db import Reader, Row
 from fvi.api.errors import NotFound
+from fvi.registry.vocabulary import is_bad_target
 
 LOCATION_KEYS = {
     "mine": ("latitude", "longitude", "location_accuracy", "region", "subregion", "state_province", "coalfield"),
     "us_mine": ("state", "mine_state_published", "mine_county", "region", "is_region_inferred"),
 }
 NOT_IMPUTED = {"observed", "excluded", None}
-# Model targets whose probability is of a bad outcome; the Bayesian intervals are of P(viable).
-BAD_TARGETS = frozenset({"decline", "stopped", "abandoned", "closed"})
 NOUN = {"mine": "mine", "us_mine": "US mine", "country": "country"}
 # US mines are the EIA mine spine (gold.fct_us_mine__yearly): their values come from this source
 # even where the registry names the GEM source of the metric.
@@ -104,7 +103,7 @@ def _prediction(r: Reader, entity_type: str, entity_id: str, year: int) -> dict[
 
 def _is_bad(target: Any) -> bool:
     """Targets that name a bad outcome (the probability falls as viability rises)."""
-    return str(target).lower() in BAD_TARGETS
+    return is_bad_target(target)
 
 
 def _flip(band: Row) -> Row:

@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from fvi.api.db import Reader, Row
+from fvi.registry import vocabulary
+from fvi.registry.vocabulary import US_MINE_PREFIX
 
 EntityType = Literal["mine", "us_mine", "country"]
-US_PREFIX = "MSHA"
+US_PREFIX = US_MINE_PREFIX
 _PILLAR = re.compile(r"^pillar_(\d+)$")
 
 SUMMARY_COLUMNS = (
@@ -204,13 +206,7 @@ def mines_in_country(r: Reader, iso3: str) -> list[Row]:
     )
 
 
-def horizon_label(value: Any) -> str:
-    """'H5' from 5, '5' or 'H5' (model tables may store horizons either way)."""
-    text = str(value).strip().upper().lstrip("H")
-    try:
-        return f"H{int(float(text))}"
-    except ValueError:
-        return str(value)
+horizon_label = vocabulary.horizon_label
 
 
 def predictions(

@@ -6,7 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Horizon = Literal["H5", "H10", "H20"]
+from fvi.registry.vocabulary import HorizonLabel
+
+Horizon = HorizonLabel
 EntityType = Literal["mine", "us_mine", "country"]
 Variant = Literal["champion", "challenger"]
 MAX_OVERRIDES = 100

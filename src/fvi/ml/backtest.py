@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from fvi.registry.vocabulary import BAD_TARGETS, DEFAULT_PERSONA, us_mine_id, us_mine_ids
 from fvi.warehouse import Warehouse
 
 SIZE = "size"
@@ -47,7 +48,6 @@ FVI = "fvi"
 EQUAL = "equal_weight"
 MODEL = "model"
 BASELINE_ORDER = (FVI, SIZE, EQUAL)
-BAD_TARGETS = frozenset({"decline", "stopped", "abandoned", "closed", "closure", "stop"})
 LEVEL_LABELS = {
     "us_mine": "US mines (EIA): still producing at t + H",
     "gem_stopped": "GEM mines operating at t: not mothballed/closed/retired at the next release",
@@ -65,7 +65,7 @@ BACKTEST_COLUMNS = [
 class BacktestConfig:
     """Choices of one back-test; saved with the results so the run can be repeated."""
 
-    persona: str = "analyst"
+    persona: str = DEFAULT_PERSONA
     n_bins: int = 10
     n_boot: int = 1000
     interval: float = 0.90
@@ -414,7 +414,7 @@ def orient_oof(oof: pd.DataFrame) -> pd.DataFrame:
 def _canonical_id(entity_type: Any, entity_id: Any) -> str:
     text = str(entity_id)
     if entity_type == "us_mine" and text.isdigit():
-        return f"MSHA{text}"
+        return us_mine_id(text)
     return text
 
 
@@ -428,7 +428,7 @@ def us_mine_labels(wh: Warehouse) -> tuple[pd.DataFrame, int | None]:
         f"from {_table(wh, 'fvi_outcome_us_mine')} o left join {_table(wh, 'fct_us_mine__yearly')} f "
         "on f.msha_id = o.msha_id and f.year = o.as_of_year"
     )
-    labels["entity_id"] = "MSHA" + labels["msha_id"].astype("int64").astype(str)
+    labels["entity_id"] = us_mine_ids(labels["msha_id"]).to_numpy()
     return labels.drop(columns="msha_id"), last
 
 

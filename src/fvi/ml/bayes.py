@@ -74,6 +74,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from fvi.registry.vocabulary import DEFAULT_PERSONA, HORIZONS, us_mine_id_sql
+
 if TYPE_CHECKING:
     from fvi.warehouse import Warehouse
 
@@ -106,9 +108,9 @@ PREDICTION_COLUMNS = [
 class BayesConfig:
     """Modelling choices, kept out of the code paths so a run records exactly what it used."""
 
-    persona: str = "analyst"
+    persona: str = DEFAULT_PERSONA
     mine_horizon: int = 5
-    country_horizons: tuple[int, ...] = (5, 10, 20)
+    country_horizons: tuple[int, ...] = HORIZONS
     thin_overlapping: bool = True
     min_coverage: float = 0.5
     min_within_year_sd: float = 0.5
@@ -532,7 +534,7 @@ def mine_training_frame(wh: Warehouse, config: BayesConfig | None = None) -> pd.
                    coalesce(s.country_iso3, 'USA') as country_iso3, u.state as subgroup, 'us_mine' as label_source
             from {g}.fvi_outcome_us_mine o
             join {g}.fvi_scores s
-              on s.entity_type = 'us_mine' and s.entity_id = 'MSHA' || o.msha_id
+              on s.entity_type = 'us_mine' and s.entity_id = {us_mine_id_sql('o.msha_id')}
              and s.as_of_year = o.as_of_year and s.horizon = ? and s.persona = ?
             left join {g}.fct_us_mine__yearly u on u.msha_id = o.msha_id and u.year = o.as_of_year
             where o.horizon = {h}
@@ -580,7 +582,7 @@ def mine_prediction_frame(wh: Warehouse, config: BayesConfig | None = None) -> p
         from s
         left join {g}.dim_mine m on s.entity_type = 'mine' and m.gem_mine_id = s.entity_id
         left join {g}.fct_us_mine__yearly u
-          on s.entity_type = 'us_mine' and s.entity_id = 'MSHA' || u.msha_id and u.year = s.as_of_year
+          on s.entity_type = 'us_mine' and s.entity_id = {us_mine_id_sql('u.msha_id')} and u.year = s.as_of_year
         order by s.entity_type, s.entity_id
         """,
         [config.persona, f"H{config.mine_horizon}"],

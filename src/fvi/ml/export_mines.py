@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from fvi.registry.vocabulary import BAD_TARGETS, DEFAULT_PERSONA, METHOD_PREFERENCE, horizon_label, msha_of
 from fvi.settings import Settings
 from fvi.warehouse import Warehouse, live
 
@@ -42,13 +43,6 @@ COUNTRY_COLUMNS = [
 TAIL_COLUMNS = [
     "linked_gem_mine_id", "linked_msha_id", "model_name", "model_version", "method", "run_id", "registry_hash",
 ]  # fmt: skip
-BAD_TARGETS = frozenset({"decline", "stopped", "abandoned", "closed"})
-METHOD_PREFERENCE = ("classifier", "hazard")  # a horizon-specific model first, the survival curve after
-
-
-def horizon_label(value: Any) -> str:
-    """'H5' from 5, '5', 'h5' or 'H5': the model tables may store horizons either way."""
-    return f"H{int(float(str(value).strip().upper().lstrip('H')))}"
 
 
 def _gold(wh: Warehouse, name: str) -> str:
@@ -194,7 +188,7 @@ def mine_score_frame(
     wh: Warehouse,
     *,
     as_of: int | None = None,
-    persona: str = "analyst",
+    persona: str = DEFAULT_PERSONA,
     model_name: str | None = None,
     methods: tuple[str, ...] = METHOD_PREFERENCE,
 ) -> pd.DataFrame:
@@ -204,8 +198,7 @@ def mine_score_frame(
     if scores.empty:
         return pd.DataFrame(columns=MINE_COLUMNS + pillars + TAIL_COLUMNS)
     is_us = scores["entity_type"] == "us_mine"
-    msha = pd.to_numeric(scores["entity_id"].where(is_us).str.removeprefix("MSHA"), errors="coerce")
-    scores["msha_eia"] = msha.astype("Int64")
+    scores["msha_eia"] = msha_of(scores["entity_id"].where(is_us)).to_numpy()
     links, dim = _eia_links(wh), _dim_msha(wh)
     links["msha_id"] = links["msha_id"].astype("Int64")
     scores = scores.merge(links, left_on="msha_eia", right_on="msha_id", how="left").drop(columns="msha_id")
@@ -248,7 +241,7 @@ def country_score_frame(
     wh: Warehouse,
     *,
     as_of: int | None = None,
-    persona: str = "analyst",
+    persona: str = DEFAULT_PERSONA,
     model_name: str | None = None,
     methods: tuple[str, ...] = METHOD_PREFERENCE,
 ) -> pd.DataFrame:
@@ -301,7 +294,7 @@ def export_mine_scores(
     fmt: str = "csv",
     *,
     as_of: int | None = None,
-    persona: str = "analyst",
+    persona: str = DEFAULT_PERSONA,
     model_name: str | None = None,
     methods: tuple[str, ...] = METHOD_PREFERENCE,
 ) -> int:
@@ -316,7 +309,7 @@ def export_country_scores(
     fmt: str = "csv",
     *,
     as_of: int | None = None,
-    persona: str = "analyst",
+    persona: str = DEFAULT_PERSONA,
     model_name: str | None = None,
     methods: tuple[str, ...] = METHOD_PREFERENCE,
 ) -> int:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from fvi.outcomes import assert_no_leakage
+from fvi.registry.vocabulary import DEFAULT_PERSONA, us_mine_ids
 from fvi.scoring.aggregate import blend, weighted
 from fvi.scoring.config import ScoringSpec, load_personas
 from fvi.scoring.engine import Scorer, pillar_column
@@ -36,7 +37,7 @@ from fvi.warehouse import Warehouse
 
 KEYS = ["entity_type", "entity_id", "as_of_year"]
 MINE_TYPES = ("us_mine", "mine")
-FEATURE_PERSONA = "analyst"
+FEATURE_PERSONA = DEFAULT_PERSONA
 """Pillar weights behind the recomputed FVI feature (equal weights; the scores table's default view)."""
 
 SNAPSHOT_ASOF_COLUMNS = {
@@ -489,7 +490,7 @@ def mine_features_at(
     if us_panel is None:
         us_panel = wh.query(f"select * from {wh.schema('gold')}.fct_us_mine__yearly")
     hist = us_mine_history(us_panel)
-    hist["entity_id"] = "MSHA" + hist["msha_id"].astype(str)
+    hist["entity_id"] = us_mine_ids(hist["msha_id"]).to_numpy()
     hist = hist.rename(columns={"year": "as_of_year"}).drop(columns=["msha_id"]).assign(entity_type="us_mine")
     base = base.merge(hist, on=KEYS, how="left")
     base = _add_gem_static(wh, base)

@@ -58,13 +58,14 @@ from fvi.ml.model_registry import (
 )
 from fvi.ml.onnx_export import export_model, float32_exact
 from fvi.outcomes import assert_no_leakage
+from fvi.registry.vocabulary import HORIZONS, us_mine_ids
 from fvi.settings import Settings
 from fvi.warehouse import Warehouse
 
 MINE_H5 = "fvi_mine_h5"
 MINE_HAZARD = "fvi_mine_hazard"
-COUNTRY_HORIZONS = (5, 10, 20)
-MINE_HORIZONS = (5, 10, 20)
+COUNTRY_HORIZONS = HORIZONS
+MINE_HORIZONS = HORIZONS
 HAZARD_FEATURE_HORIZON = "H10"
 """Pillar/FVI horizon the hazard model reads (one model serves H5-H20; H10 sits in the middle)."""
 COUNTRY_FIRST_AS_OF = 2000
@@ -944,7 +945,7 @@ def train_all(
     if as_of_max is not None:
         us_labels = us_labels[us_labels["outcome_year"] <= as_of_max]
         c_labels = c_labels[c_labels["outcome_year"] <= as_of_max]
-    us_labels = us_labels.assign(entity_type="us_mine", entity_id="MSHA" + us_labels["msha_id"].astype(str))
+    us_labels = us_labels.assign(entity_type="us_mine", entity_id=us_mine_ids(us_labels["msha_id"]).to_numpy())
     c_labels = c_labels[c_labels["as_of_year"] >= COUNTRY_FIRST_AS_OF].assign(
         entity_type="country", entity_id=c_labels["iso3"]
     )

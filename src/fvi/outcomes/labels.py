@@ -70,6 +70,7 @@ class CountryConfig(_Strict):
 
 
 class OutcomesConfig(_Strict):
+    bad_outcome_targets: list[str] = Field(min_length=1)
     us_mine: UsMineConfig
     gem_transition: GemTransitionConfig
     gem_survival: GemSurvivalConfig

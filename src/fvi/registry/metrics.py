@@ -66,7 +66,7 @@ class DynamicWeightDefaults(BaseModel):
 
 class Defaults(BaseModel):
     aggregation: Literal["arithmetic", "geometric"]
-    horizons: list[Literal["H5", "H10", "H20"]]
+    horizons: list[str]  # the enum lives in metrics.schema.yml
     scoring: ScoringDefaults
     uncertainty: UncertaintyDefaults
     dynamic_weights: DynamicWeightDefaults

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from fvi.registry.metrics import Metric
+from fvi.registry.vocabulary import DEFAULT_PERSONA
 from fvi.scoring.engine import ENTITY_METRICS, Scorer
 
 ENTITY_TITLES = {"mine": "GEM mines", "us_mine": "US mines (EIA)", "country": "Countries"}
@@ -147,7 +148,7 @@ def run_audit(scorer: Scorer, personas: Mapping[str, Mapping[str, float]]) -> di
     return report
 
 
-def audit_markdown(report: Mapping[str, Any], persona: str = "analyst", horizon: str = "H10") -> str:
+def audit_markdown(report: Mapping[str, Any], persona: str = DEFAULT_PERSONA, horizon: str = "H10") -> str:
     """A readable summary of the audit: flags first, then influence vs weight for one persona and horizon."""
     lines = ["# FVI statistical audit", ""]
     placement = report["placement"]

@@ -59,6 +59,8 @@ def check_personas(doc: object, pillars: Iterable[str]) -> dict[str, Persona]:
         except ScoringError as exc:
             raise ScoringError(f"personas.yml: {raw['id']}: {exc}") from exc
         out[raw["id"]] = Persona(raw["id"], raw["name"], raw["description"], weights)
+    if "default" in doc and doc["default"] not in out:
+        raise ScoringError(f"personas.yml: default persona {doc['default']!r} is not one of {list(out)}")
     return out
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from fvi.registry.metrics import Metric
+from fvi.registry.vocabulary import US_MINE_PREFIX, us_mine_id_sql
 from fvi.scoring.aggregate import Aggregation, blend, weighted
 from fvi.scoring.config import ScoringSpec
 from fvi.scoring.impute import (
@@ -32,7 +33,7 @@ from fvi.scoring.normalise import Method, normalise
 
 Imputation = str  # "declared" | "none"
 KEY_COLUMNS = ["entity_id", "entity_name", "country_iso3", "status", "as_of_year"]
-US_PREFIX = "MSHA"
+US_PREFIX = US_MINE_PREFIX
 """Entity ids of US (EIA) mines: ``MSHA`` + the MSHA mine id."""
 ENTITY_METRICS = {"mine": "mine", "us_mine": "mine", "country": "country"}
 """Which registry metric set scores each entity type."""
@@ -125,7 +126,7 @@ def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame,
 
     ucols = ", ".join(f"{us_col(m)} as {m.id}" for m in mm)
     us_mines = wh.query(
-        f"select {US_PREFIX!r} || cast(u.msha_id as varchar) as entity_id, u.mine_name as entity_name, "
+        f"select {us_mine_id_sql('u.msha_id')} as entity_id, u.mine_name as entity_name, "
         f"'USA' as country_iso3, lower(u.status) as status, u.year, {ucols} "
         f"from {gold}.fct_us_mine__yearly u left join {gold}.dim_mine d on d.gem_mine_id = u.gem_mine_id "
         f"where u.year >= {first - _lookback(spec, 'mine')}"

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from fvi.registry.vocabulary import DEFAULT_PERSONA
 from fvi.scoring.aggregate import Aggregation, blend, weighted
 from fvi.scoring.config import ScoringError, load_personas
 from fvi.scoring.engine import ENTITY_METRICS, Scorer, group_ranks
@@ -31,7 +32,7 @@ class WhatIf:
         if weights is not None:
             return "custom", self.spec.weight_vector(weights)
         presets = load_personas()
-        pid = persona or "analyst"
+        pid = persona or DEFAULT_PERSONA
         if pid not in presets:
             raise ScoringError(f"unknown persona {pid!r}; known: {sorted(presets)}")
         return pid, self.spec.weight_vector(presets[pid].weights)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from fvi.cache import Cache
 from fvi.registry.metrics import load_defaults, load_metrics
+from fvi.registry.vocabulary import us_mine_id_sql
 from fvi.scoring.config import load_personas
 from fvi.warehouse import Warehouse
 from fvi.weights.dynamic import compute_dynamic_weights
@@ -47,7 +48,7 @@ def labels(wh: Warehouse, level: str) -> pd.DataFrame:
         )
     else:
         frame = wh.query(
-            f"select 'MSHA' || cast(msha_id as varchar) as entity_id, as_of_year, horizon, viable as label "
+            f"select {us_mine_id_sql('msha_id')} as entity_id, as_of_year, horizon, viable as label "
             f"from {gold}.fvi_outcome_us_mine"
         )
     wanted = {int(h[1:]): h for h in load_defaults().horizons}

@@ -1,0 +1,64 @@
+"""The shared vocabulary comes from the registry files, and nothing in src restates it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fvi.registry import vocabulary as v
+from fvi.scoring.config import load_personas
+
+SRC = Path(__file__).resolve().parents[3] / "src" / "fvi"
+
+
+def test_words_come_from_the_registry() -> None:
+    metrics = yaml.safe_load((SRC / "registry" / "metrics.yml").read_text())
+    assert v.HORIZON_LABELS == tuple(metrics["defaults"]["horizons"])
+    assert v.HORIZONS == tuple(int(h[1:]) for h in metrics["defaults"]["horizons"])
+    assert v.DEFAULT_PERSONA in load_personas()
+    assert v.PERSONA_IDS == tuple(load_personas())
+    assert {"decline", "stopped", "closed"} <= v.BAD_TARGETS
+    assert v.METHOD_PREFERENCE[0] == "classifier"
+
+
+@pytest.mark.parametrize(("value", "label"), [(5, "H5"), ("10", "H10"), ("h20", "H20"), (5.0, "H5"), ("H5", "H5")])
+def test_horizon_label(value: object, label: str) -> None:
+    assert v.horizon_label(value) == label
+    assert v.horizon_years(label) == int(label[1:])
+
+
+def test_horizon_label_refuses_junk() -> None:
+    with pytest.raises(ValueError, match="not a horizon"):
+        v.horizon_label("soon")
+
+
+def test_us_mine_keys_round_trip() -> None:
+    assert v.us_mine_id(4801353) == "MSHA4801353"
+    assert v.us_mine_id("4801353.0") == "MSHA4801353"
+    assert v.us_mine_id("MSHA12") == "MSHA12"
+    assert list(v.us_mine_ids([12, None, 3.0])) == ["MSHA12", None, "MSHA3"]
+    ids = v.msha_of(["MSHA12", "M1052", None])
+    assert ids.iloc[0] == 12 and ids.iloc[1:].isna().all()
+    assert v.us_mine_id_sql("o.msha_id") == "'MSHA' || cast(o.msha_id as varchar)"
+
+
+def test_no_module_restates_the_vocabulary() -> None:
+    """Horizon tuples, persona defaults, bad-target sets and MSHA keys live in one module."""
+    patterns = {
+        "horizon tuple": re.compile(r"\(5, 10, 20\)"),
+        "horizon literal": re.compile(r"Literal\[\"H5\""),
+        "default persona literal": re.compile(r"= \"analyst\""),
+        "bad-target set": re.compile(r"frozenset\(\{\"decline\""),
+        "MSHA key in Python": re.compile(r"\"MSHA\" \+|f\"MSHA\{"),
+        "MSHA key in SQL": re.compile(r"'MSHA' \|\||US_PREFIX!r\} \|\|"),
+    }
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if path.name == "vocabulary.py":
+            continue
+        text = path.read_text()
+        offenders += [f"{path.relative_to(SRC)}: {what}" for what, pat in patterns.items() if pat.search(text)]
+    assert offenders == []
