@@ -95,6 +95,12 @@ class ModelPrediction(BaseModel):
     p_mean: float | None = None
     p_lo: float | None = None
     p_hi: float | None = None
+    p_viable: float | None = Field(default=None, description="P(viable at this horizon); never rises with H.")
+    is_published: bool | None = Field(
+        default=None, description="False when the model has no skill on its strict back-test here (see note)."
+    )
+    interval_method: str | None = Field(default=None, description="Where the interval around p comes from.")
+    note: str | None = Field(default=None, description="The back-test behind p, or why it is not published.")
 
 
 class Prediction(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any
 from fvi.api import queries
 from fvi.api.db import Reader, Row
 from fvi.api.errors import NotFound
-from fvi.registry.vocabulary import is_bad_target
+from fvi.registry.vocabulary import HORIZON_LABELS, is_bad_target
 
 LOCATION_KEYS = {
     "mine": ("latitude", "longitude", "location_accuracy", "region", "subregion", "state_province", "coalfield"),
@@ -60,10 +60,40 @@ def _score_blocks(rows: list[Row], pillars: list[str]) -> dict[str, dict[str, An
     return dict(sorted(out.items(), key=lambda kv: order.get(kv[0], 9)))
 
 
+def _published(preds: list[Row], rows: list[Row]) -> dict[str, Any]:
+    """The one published answer per horizon (``fvi.ml.publish``): coherent, gated, interval around the point."""
+    order = {h: i for i, h in enumerate(HORIZON_LABELS)}
+    horizons: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda x: order.get(queries.horizon_label(x.get("horizon")), 9)):
+        h = queries.horizon_label(row.get("horizon"))
+        horizons[h] = {
+            "horizon": h,
+            "target": row.get("target"),
+            "p": row.get("p_target"),
+            "model_name": row.get("model_name"),
+            "model_version": None if row.get("model_version") is None else str(row.get("model_version")),
+            "method": row.get("method"),
+            "p_mean": None,
+            "p_lo": row.get("p_target_lo"),
+            "p_hi": row.get("p_target_hi"),
+            "p_viable": row.get("p_viable"),
+            "is_published": row.get("is_published"),
+            "interval_method": row.get("interval_method"),
+            "interval_model": "fvi_bayes" if row.get("interval_method") else None,
+            "note": row.get("note"),
+        }
+    held = [h for h, v in horizons.items() if v["is_published"] is False]
+    note = f"not published at {', '.join(held)}: no skill on the strict back-test" if held else None
+    return {"available": True, "note": note, "horizons": horizons, "all": preds}
+
+
 def _prediction(r: Reader, entity_type: str, entity_id: str, year: int) -> dict[str, Any]:
     preds, bayes, note = queries.predictions(r, entity_type, entity_id, year)
     if not preds:
         return {"available": False, "note": note, "horizons": {}, "all": []}
+    published = queries.published_probabilities(r, entity_type, entity_id, year)
+    if published:
+        return _published(preds, published)
     rank = {"classifier": 0, "hazard": 1}
 
     def version(row: Row) -> float:

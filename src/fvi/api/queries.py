@@ -225,6 +225,14 @@ def predictions(
     return preds, bayes, note
 
 
+def published_probabilities(r: Reader, entity_type: str, entity_id: str, as_of_year: int) -> list[Row] | None:
+    """Rows of ``gold.fvi_probabilities`` for one entity-year, or None when the table is not built."""
+    if not r.has_table("gold", "fvi_probabilities"):
+        return None
+    where = "where entity_type = ? and entity_id = ? and as_of_year = ?"
+    return r.rows(f"select * from {r.table('gold', 'fvi_probabilities')} {where}", [entity_type, entity_id, as_of_year])
+
+
 def manifest_for_run(r: Reader, run_id: str | None) -> list[Row]:
     """The ingest manifest of the latest run at or before ``run_id`` (the releases a score was built from)."""
     if not r.has_table("bronze", "ingest_manifest"):

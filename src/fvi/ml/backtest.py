@@ -649,7 +649,11 @@ def run_backtest(
     plot_reliability(report, paths["plot"], cfg)
     table = backtest_table(rows, run, prov["registry_hash"])
     if write_gold:
+        from fvi.ml.publish import publish
+
         (sink or wh).write_table("gold", "fvi_backtest", table)
+        # the back-test is the gate: only probabilities with skill on it are published
+        report["published"] = publish(wh, sink, run_id=run, backtest=table)
     report["outputs"] = {k: str(v) for k, v in paths.items()}
     report["gold_rows"] = int(len(table))
     return report

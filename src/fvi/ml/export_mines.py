@@ -41,7 +41,8 @@ COUNTRY_COLUMNS = [
     "p_decline_lo", "p_decline_hi",
 ]  # fmt: skip
 TAIL_COLUMNS = [
-    "linked_gem_mine_id", "linked_msha_id", "model_name", "model_version", "method", "run_id", "registry_hash",
+    "closing_year", "linked_gem_mine_id", "linked_msha_id", "model_name", "model_version", "method", "probability_note",
+    "run_id", "registry_hash",
 ]  # fmt: skip
 
 
@@ -145,6 +146,43 @@ def bayes_intervals(wh: Warehouse, target: str, entity_types: tuple[str, ...]) -
     return frame.drop_duplicates(["entity_type", "entity_id", "as_of_year", "horizon"], keep="last")[cols]
 
 
+def published(
+    wh: Warehouse, target: str, entity_types: tuple[str, ...]
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The published answer (``gold.fvi_probabilities``) as prediction and interval frames, or None.
+
+    Coherent across horizons, gated by the back-test, observed status first (``fvi.ml.publish``);
+    the probability is given in ``target``'s orientation (``decline`` turns P(viable) round).
+    """
+    if not wh.has_table("gold", "fvi_probabilities"):
+        return None
+    marks = ", ".join("?" for _ in entity_types)
+    frame = wh.query(
+        f"select * from {_gold(wh, 'fvi_probabilities')} where entity_type in ({marks})", [*entity_types]
+    )
+    keys = ["entity_type", "entity_id", "as_of_year", "horizon"]
+    flip = target.lower() in BAD_TARGETS
+    pv, lo, hi = (frame[c].astype(float) for c in ("p_viable", "p_lo", "p_hi"))
+    frame["p"] = 1.0 - pv if flip else pv
+    frame["p_lo"], frame["p_hi"] = (1.0 - hi, 1.0 - lo) if flip else (lo, hi)
+    frame["as_of_year"] = frame["as_of_year"].astype(int)
+    preds = frame[[*keys, "p", "model_name", "model_version", "method", "note"]].rename(
+        columns={"note": "probability_note"}
+    )
+    return preds, frame[[*keys, "p_lo", "p_hi"]]
+
+
+def _answers(
+    wh: Warehouse, target: str, entity_types: tuple[str, ...], model_name: str | None, methods: tuple[str, ...]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The published probabilities by default; the raw model rows when a model or method order is pinned."""
+    if model_name is None and tuple(methods) == METHOD_PREFERENCE:
+        pub = published(wh, target, entity_types)
+        if pub is not None:
+            return pub
+    return predictions(wh, target, entity_types, model_name, methods), bayes_intervals(wh, target, entity_types)
+
+
 def _with_model(frame: pd.DataFrame, preds: pd.DataFrame, bayes: pd.DataFrame, name: str) -> pd.DataFrame:
     keys = ["entity_type", "entity_id", "as_of_year", "horizon"]
     frame = frame.astype({"as_of_year": int})
@@ -179,9 +217,12 @@ def _eia_links(wh: Warehouse) -> pd.DataFrame:
 
 def _dim_msha(wh: Warehouse) -> pd.DataFrame:
     if not wh.has_table("gold", "dim_mine"):
-        return pd.DataFrame(columns=["gem_mine_id", "dim_msha_id"])
-    dim = wh.query(f"select gem_mine_id, msha_id as dim_msha_id from {_gold(wh, 'dim_mine')}")
-    return dim.drop_duplicates("gem_mine_id")
+        return pd.DataFrame(columns=["gem_mine_id", "dim_msha_id", "closing_year"])
+    dim = wh.query(f"select * from {_gold(wh, 'dim_mine')}")
+    dim = dim.rename(columns={"msha_id": "dim_msha_id"})
+    if "closing_year" not in dim:
+        dim["closing_year"] = None
+    return dim[["gem_mine_id", "dim_msha_id", "closing_year"]].drop_duplicates("gem_mine_id")
 
 
 def mine_score_frame(
@@ -225,12 +266,7 @@ def mine_score_frame(
     chosen["gem_mine_id"] = chosen["gem_mine_id"].where(gem_row)
     chosen["msha_id"] = chosen["msha_eia"].where(~gem_row).astype("Int64")
     chosen = chosen.rename(columns={"entity_name": "mine_name"}).assign(persona=persona)
-    out = _with_model(
-        chosen,
-        predictions(wh, "operating", MINE_ENTITIES, model_name, methods),
-        bayes_intervals(wh, "operating", MINE_ENTITIES),
-        "p_operating",
-    )
+    out = _with_model(chosen, *_answers(wh, "operating", MINE_ENTITIES, model_name, methods), "p_operating")
     for col in MINE_COLUMNS + TAIL_COLUMNS:
         if col not in out:
             out[col] = None
@@ -250,12 +286,7 @@ def country_score_frame(
     pillars = _pillars(scores)
     if scores.empty:
         return pd.DataFrame(columns=COUNTRY_COLUMNS + pillars + TAIL_COLUMNS)
-    out = _with_model(
-        scores,
-        predictions(wh, "decline", ("country",), model_name, methods),
-        bayes_intervals(wh, "decline", ("country",)),
-        "p_decline",
-    )
+    out = _with_model(scores, *_answers(wh, "decline", ("country",), model_name, methods), "p_decline")
     out = out.rename(columns={"entity_name": "country_name"}).assign(iso3=out["entity_id"], persona=persona)
     for col in COUNTRY_COLUMNS + TAIL_COLUMNS:
         if col not in out:

@@ -45,6 +45,7 @@ class ScoringDefaults(BaseModel):
     winsorisation: Winsorisation
     double_counting_r: float
     influence_bins: int
+    unranked_statuses: list[str] = []
 
 
 class UncertaintyDefaults(BaseModel):

@@ -34,6 +34,8 @@ from fvi.scoring.normalise import Method, normalise
 Imputation = str  # "declared" | "none"
 KEY_COLUMNS = ["entity_id", "entity_name", "country_iso3", "status", "as_of_year"]
 US_PREFIX = US_MINE_PREFIX
+#: A country's status in the scores: whether it produces coal (``dim_country.is_coal_producer``).
+COUNTRY_STATUS_SQL = "case when d.is_coal_producer then 'producer' else 'non_producer' end"
 """Entity ids of US (EIA) mines: ``MSHA`` + the MSHA mine id."""
 ENTITY_METRICS = {"mine": "mine", "us_mine": "mine", "country": "country"}
 """Which registry metric set scores each entity type."""
@@ -102,8 +104,11 @@ def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame,
     first = spec.defaults.scoring.as_of_from
     cm = [m for m in spec.metrics.values() if m.entity == "country"]
     cols = ", ".join(f"{_known(m, 'c.' + m.gold.column, f'c.year >= c.{m.known_from_column}')} as {m.id}" for m in cm)
+    dim_cols = set(wh.query(f"select * from {gold}.dim_country limit 0").columns)
+    status = COUNTRY_STATUS_SQL if "is_coal_producer" in dim_cols else "cast(null as varchar)"
     countries = wh.query(
-        f"select c.iso3 as entity_id, d.country_name as entity_name, c.iso3 as country_iso3, c.year, {cols} "
+        "select c.iso3 as entity_id, d.country_name as entity_name, c.iso3 as country_iso3, "
+        f"{status} as status, c.year, {cols} "
         f"from {gold}.fct_country__yearly c left join {gold}.dim_country d on d.iso3 = c.iso3 "
         f"where c.year >= {first - _lookback(spec, 'country')}"
     )
@@ -143,10 +148,11 @@ def _panel(
         frame["status"] = None
     if grid and len(frame):
         # a complete entity x year grid, so values carry forward into years a source has not reached yet
-        names = frame.groupby("entity_id")[["entity_name", "country_iso3"]].first()
+        fixed = ["entity_name", "country_iso3", "status"]
+        names = frame.groupby("entity_id")[fixed].first()
         years = range(int(frame["year"].min()), last_year + 1)
         idx = pd.MultiIndex.from_product([names.index, years], names=["entity_id", "year"])
-        frame = frame.set_index(["entity_id", "year"]).drop(columns=["entity_name", "country_iso3"])
+        frame = frame.set_index(["entity_id", "year"]).drop(columns=fixed)
         frame = frame[~frame.index.duplicated()].reindex(idx).reset_index()
         frame = frame.join(names, on="entity_id")
     for m in metrics:
@@ -305,6 +311,8 @@ class Scorer:
             share = self.imputed_share(et)[sel]
             year_code = pd.factorize(keys["as_of_year"])[0]
             group_codes = {"": year_code}
+            unranked = {u.lower() for u in self.spec.defaults.scoring.unranked_statuses}
+            rankable = ~pd.Series(keys["status"]).astype("string").str.lower().isin(unranked).to_numpy()
             if et != "country":
                 group_codes["_in_country"] = pd.factorize(
                     pd.MultiIndex.from_arrays([year_code, keys["country_iso3"]])
@@ -329,8 +337,14 @@ class Scorer:
                     put("pillar_coverage", coverage[ok, k])
                     put("imputed_share", share[ok])
                     for suffix in ("", "_in_country", "_in_status"):
-                        if suffix in group_codes:
+                        if suffix == "_in_status" and suffix in group_codes:
                             rank, pct = group_ranks(fvi[ok, k], group_codes[suffix][ok])
+                        elif suffix in group_codes:
+                            # closed mines and non-producers are never ranked among the viable
+                            rank, pct = np.full(n, np.nan), np.full(n, np.nan)
+                            sub = rankable[ok]
+                            if sub.any():
+                                rank[sub], pct[sub] = group_ranks(fvi[ok, k][sub], group_codes[suffix][ok][sub])
                         else:
                             rank, pct = np.full(n, np.nan), np.full(n, np.nan)
                         put(f"rank{suffix}", rank)

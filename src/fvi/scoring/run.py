@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fvi.registry import registry_hash
@@ -22,6 +23,7 @@ from fvi.scoring.engine import Scorer, build_panels, load_frames, metric_frame
 from fvi.scoring.uncertainty import UncertaintyParams, run_uncertainty
 
 BAND_KEYS = ["entity_type", "entity_id", "as_of_year", "horizon", "persona"]
+BAND_COLUMNS = ["fvi_p05", "fvi_p50", "fvi_p95", "rank_p05", "rank_p50", "rank_p95", "fvi_mc_median"]
 TABLES = ("fvi_scores", "fvi_metric_scores", "fvi_sensitivity", "fvi_personas", "fvi_audit_influence")
 
 
@@ -75,6 +77,9 @@ def score_warehouse(
         seconds["uncertainty"] = round(time.perf_counter() - t, 2)
         scores = scores.merge(bands, on=BAND_KEYS, how="left")
         sensitivity.insert(0, "run_id", run_id)
+    else:
+        # the table keeps one shape: bands not computed are missing, never absent columns
+        scores = scores.assign(**{c: np.nan for c in BAND_COLUMNS})
 
     t = time.perf_counter()
     audit = run_audit(scorer, personas)

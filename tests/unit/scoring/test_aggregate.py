@@ -59,3 +59,16 @@ def test_persona_presets_are_valid_and_analyst_is_equal() -> None:
     }
     with pytest.raises(ScoringError, match="sum to 1"):
         check_personas(bad, ["01", "02"])
+
+
+def test_geometric_floor_keeps_a_zero_pillar_from_annihilating_the_composite() -> None:
+    """Without the floor one pillar at 0 makes the geometric composite 0 whatever the others say."""
+    from fvi.scoring.aggregate import weighted
+
+    scores = np.array([[0.0, 100.0]])
+    weights = np.array([[0.5], [0.5]])
+    out, den = weighted(scores, weights, "geometric", floor=1.0)
+    assert den[0, 0] == 1.0
+    assert out[0, 0] == pytest.approx(10.0)  # sqrt(1 * 100): the floor, not the zero
+    blended = blend(np.array([0.0]), np.array([100.0]), np.array([0.5]), "geometric", floor=1.0)
+    assert blended[0] == pytest.approx(10.0)

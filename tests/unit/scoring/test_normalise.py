@@ -47,3 +47,14 @@ def test_minmax_and_rank_alternatives() -> None:
     assert minmax(v, m, RULE)[:3].tolist() == [100, 50, 0]
     assert rank(v, m)[:3].tolist() == [100, 50, 0]
     assert np.isnan(minmax(v, m, RULE)[3]) and np.isnan(rank(v, m)[3])
+
+
+def test_log_transform_clips_zero_and_negative_values_to_the_low_goalpost() -> None:
+    """A zero or negative value on a log metric scores the low goalpost (0 here), never NaN or -inf."""
+    from fvi.scoring.normalise import transformed
+
+    m = metric("x", "01", low=1, high=10000, transform="log")
+    with np.errstate(all="raise"):  # log10 of 0 or of a negative number would raise here
+        t = transformed(np.array([0.0, -5.0, 10.0]), m)
+    assert t.tolist() == pytest.approx([0.0, 0.0, 1.0])
+    assert goalposts(np.array([-5.0, 0.0]), m).tolist() == [0.0, 0.0]
