@@ -137,7 +137,9 @@ def list_scores(
     extra, join = _dim_select(r, entity_type)
     if "d.capacity_mtpa" in order and not join:
         order = order.replace("d.capacity_mtpa", "s.rank")
-    cols = ", ".join(f"s.{c}" for c in SUMMARY_COLUMNS)
+    have = set(score_columns(r))
+    # a build scored without the uncertainty step has no band columns: they read as missing
+    cols = ", ".join(f"s.{c}" if c in have else f"cast(null as double precision) as {c}" for c in SUMMARY_COLUMNS)
     scores = r.table("gold", "fvi_scores")
     cond = " and ".join(where)
     total = int(r.scalar(f"select count(*) as n from {scores} s where {cond}", params) or 0)

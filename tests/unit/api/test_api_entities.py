@@ -209,3 +209,23 @@ def test_predictions_when_the_model_tables_exist(warehouse, make_client) -> None
     band = country["horizons"]["H10"]  # P(decline) with the Bayesian P(viable) band turned round
     assert band["p"] == 0.3 and band["p_mean"] == pytest.approx(0.2)
     assert (band["p_lo"], band["p_hi"]) == (pytest.approx(0.05), pytest.approx(0.3)) and "1 - P" in country["note"]
+
+
+def test_a_build_scored_without_uncertainty_still_answers(settings, make_client) -> None:
+    """`fvi score --no-uncertainty` once left fvi_scores without band columns and every list route 500."""
+    from tests.unit.api.tiny_warehouse import scores_frame, write_runs, write_warehouse
+
+    def no_bands(wh) -> None:
+        frame = scores_frame()
+        bands = [c for c in frame if c.startswith(("fvi_p", "rank_p"))]
+        wh.write_table("gold", "fvi_scores", frame.drop(columns=bands))
+
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    write_warehouse(settings.duckdb_path, extra=no_bands)
+    write_runs(settings.home_abs)
+    client = make_client()
+    for path in ("/v1/mines", "/v1/countries", "/v1/rankings", "/v1/rankings?entity_type=country"):
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.text)
+        items = r.json()["items"]
+        assert items and all(i["fvi_p05"] is None for i in items)

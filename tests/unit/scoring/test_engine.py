@@ -75,3 +75,24 @@ def test_geometric_run_is_declared_and_lower() -> None:
     assert set(g["aggregation"]) == {"geometric"}
     assert (g["fvi"] <= a.loc[g.index, "fvi"] + 1e-9).all()
     assert g.loc[("mine", "x", "H5"), "fvi"] < a.loc[("mine", "x", "H5"), "fvi"]
+
+
+def test_closed_mines_and_non_producers_are_never_ranked_among_the_viable() -> None:
+    """A closed mine scoring highest still gets no global rank; nor does a country producing no coal."""
+    s, countries, mines = tiny_world()
+    mines = pd.concat(
+        [mines, pd.DataFrame({"entity_id": ["z"], "entity_name": ["z"], "country_iso3": ["A"], "status": ["closed"],
+                              "year": [2020], "m1": [100.0]})],
+        ignore_index=True,
+    )
+    countries["status"] = ["producer", "non_producer"]
+    countries.loc[1, "c1"] = 100.0  # the non-producer would lead the ranking on its score
+    countries.loc[1, "c2"] = 0.0
+    scorer = Scorer(s, build_panels(countries, mines, s))
+    f = scorer.score_frame(EQUAL, horizons=["H10"]).set_index(["entity_type", "entity_id"])
+    assert f.loc[("mine", "z"), "fvi"] > f.loc[("mine", "x"), "fvi"]
+    assert pd.isna(f.loc[("mine", "z"), "rank"]) and pd.isna(f.loc[("mine", "z"), "rank_in_country"])
+    assert f.loc[("mine", "z"), "rank_in_status"] == 1  # ranked among the closed
+    assert f.loc[("mine", "x"), "rank"] in (1, 2) and f.loc[("mine", "x"), "rank_in_country"] == 1
+    assert f.loc[("country", "B"), "fvi"] > f.loc[("country", "A"), "fvi"]
+    assert pd.isna(f.loc[("country", "B"), "rank"]) and f.loc[("country", "A"), "rank"] == 1

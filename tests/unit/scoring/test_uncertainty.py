@@ -79,3 +79,16 @@ def test_rank_and_quantile_helpers() -> None:
     q = _quantiles(np.array([np.arange(101, dtype=float), np.r_[np.nan, np.arange(100.0)]]), [0.05, 0.5, 0.95])
     assert q[:, 0].tolist() == [5, 50, 95]
     assert q[1, 1] in (49.0, 50.0)
+
+
+def test_the_band_is_centred_on_the_published_score() -> None:
+    """The headline FVI is the band's centre (p50), inside p05..p95; the draws' own median is kept aside."""
+    scorer = _scorer()
+    bands, _, _ = run_uncertainty(scorer, _params(5))
+    published = scorer.score_frame(EQUAL, horizons=["H5", "H10"])
+    keys = ["entity_type", "entity_id", "as_of_year", "horizon", "persona"]
+    merged = bands.merge(published[[*keys, "fvi"]], on=keys)
+    assert len(merged) == len(bands)
+    np.testing.assert_allclose(merged["fvi_p50"], merged["fvi"], atol=1e-3)
+    assert ((merged["fvi_p05"] <= merged["fvi"] + 1e-9) & (merged["fvi"] <= merged["fvi_p95"] + 1e-9)).all()
+    assert "fvi_mc_median" in bands and (bands["fvi_mc_median"] != bands["fvi_p50"]).any()
