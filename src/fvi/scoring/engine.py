@@ -258,6 +258,15 @@ class Scorer:
         fvi[coverage < self.spec.defaults.scoring.min_pillar_coverage] = np.nan
         return fvi, coverage
 
+    def rankable(self, entity_type: str) -> np.ndarray:
+        """[n] whether a row takes part in the global and in-country ranks.
+
+        Closed mines and non-producing countries do not (``defaults.scoring.unranked_statuses``).
+        """
+        unranked = {u.lower() for u in self.spec.defaults.scoring.unranked_statuses}
+        status = pd.Series(self.panels[entity_type].keys["status"]).astype("string").str.lower()
+        return ~status.isin(unranked).to_numpy()
+
     def imputed_share(self, entity_type: str) -> np.ndarray:
         """[n] share of the metrics behind a score that were imputed (a mine's country metrics included)."""
 
@@ -311,8 +320,7 @@ class Scorer:
             share = self.imputed_share(et)[sel]
             year_code = pd.factorize(keys["as_of_year"])[0]
             group_codes = {"": year_code}
-            unranked = {u.lower() for u in self.spec.defaults.scoring.unranked_statuses}
-            rankable = ~pd.Series(keys["status"]).astype("string").str.lower().isin(unranked).to_numpy()
+            rankable = self.rankable(et)[sel]
             if et != "country":
                 group_codes["_in_country"] = pd.factorize(
                     pd.MultiIndex.from_arrays([year_code, keys["country_iso3"]])

@@ -134,7 +134,8 @@ class WhatIf:
             new_fvi = self.scorer.composite(new_p[None, :], w, agg)[0][0, 0]
             others = self.scorer.composite(base_pillars[same_year], w, agg)[0][:, 0]
             others[same_year == row] = new_fvi
-            ok = ~np.isnan(others)
+            # ranked among the same rows as the stored ranks: closed mines and non-producers sit out
+            ok = ~np.isnan(others) & self.scorer.rankable(entity_type)[same_year]
             rank, pct = group_ranks(others[ok], np.zeros(int(ok.sum()), dtype=np.int64))
             pos = np.flatnonzero(same_year[ok] == row)
             out["horizons"][h] = {

@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 from tests.unit.scoring.builders import tiny_world
 
@@ -43,3 +44,18 @@ def test_bad_requests_are_refused_with_reasons(whatif: WhatIf) -> None:
         whatif.rescore("mine", "nope", weights=EQUAL)
     with pytest.raises(ScoringError, match="entity type"):
         whatif.rescore("plant", "x", weights=EQUAL)
+
+
+def test_what_if_ranks_among_the_rows_the_stored_ranks_use() -> None:
+    """A non-producing country that would lead on its score takes no rank, in the what-if as in the store."""
+    s, countries, mines = tiny_world()
+    countries["status"] = ["producer", "non_producer"]
+    countries.loc[1, "c1"] = 100.0
+    countries.loc[1, "c2"] = 0.0
+    scorer = Scorer(s, build_panels(countries, mines, s))
+    stored = scorer.score_frame({"eq": EQUAL}, horizons=["H10"]).set_index(["entity_type", "entity_id"])
+    w = WhatIf(scorer)
+    a = w.rescore("country", "A", weights=EQUAL, horizons=["H10"])["horizons"]["H10"]
+    b = w.rescore("country", "B", weights=EQUAL, horizons=["H10"])["horizons"]["H10"]
+    assert a["rank"] == stored.loc[("country", "A"), "rank"] == 1 and a["n_ranked"] == 1
+    assert b["rank"] is None and pd.isna(stored.loc[("country", "B"), "rank"])
