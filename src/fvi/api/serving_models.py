@@ -164,6 +164,11 @@ class ModelVersionOut(BaseModel):
     cv_scheme: str | None = None
     created_at: str | None = None
     n_features: int | None = None
+    data_world: dict[str, Any] | None = Field(
+        default=None,
+        description="The data the version was trained on: kind (real | synthetic), source releases, fingerprint. "
+        "A version from another world than the live build's is never served for it.",
+    )
 
 
 class ModelOut(BaseModel):

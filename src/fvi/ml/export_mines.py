@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from fvi.provenance import data_world
 from fvi.registry.vocabulary import BAD_TARGETS, DEFAULT_PERSONA, METHOD_PREFERENCE, horizon_label, msha_of
 from fvi.settings import Settings
 from fvi.warehouse import Warehouse, live
@@ -42,8 +43,9 @@ COUNTRY_COLUMNS = [
 ]  # fmt: skip
 TAIL_COLUMNS = [
     "closing_year", "linked_gem_mine_id", "linked_msha_id", "model_name", "model_version", "method", "probability_note",
-    "run_id", "registry_hash",
+    "run_id", "registry_hash", "data_world", "licence_notice",
 ]  # fmt: skip
+RESTRICTED = re.compile(r"\b(NC|ND|non-?commercial|no ?deriv)", re.IGNORECASE)
 
 
 def _gold(wh: Warehouse, name: str) -> str:
@@ -310,11 +312,46 @@ def write_frame(frame: pd.DataFrame, out: Path, fmt: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def licence_notice(wh: Warehouse) -> str:
+    """The terms a file derived from this build must carry (non-commercial or no-derivatives sources).
+
+    Every source of the latest ingest manifest under a licence such as CC BY-NC-ND is named.
+    """
+    if not wh.has_table("bronze", "ingest_manifest"):
+        return ""
+    manifest = f"{wh.schema('bronze')}.ingest_manifest"
+    rows = wh.query(
+        f"select distinct source_id, licence_name, licence_url from {manifest} "
+        f"where run_id = (select max(run_id) from {manifest}) and licence_name is not null order by source_id"
+    )
+    parts = [
+        f"{r.source_id}: {r.licence_name}" + (f" <{r.licence_url}>" if isinstance(r.licence_url, str) else "")
+        for r in rows.itertuples(index=False)
+        if RESTRICTED.search(str(r.licence_name))
+    ]
+    return ("Derived from sources licensed " + "; ".join(parts)) if parts else ""
+
+
+def stamp(wh: Warehouse, frame: pd.DataFrame, *, as_of: int | None, what: str) -> pd.DataFrame:
+    """Refuse an empty export with the reason; stamp the data world and the licence terms on every row."""
+    if frame.empty:
+        years = ""
+        if wh.has_table("gold", "fvi_scores"):
+            r = wh.query(f"select min(as_of_year) as lo, max(as_of_year) as hi from {_gold(wh, 'fvi_scores')}")
+            if len(r) and pd.notna(r["lo"].iloc[0]):
+                years = f"; scored as-of years are {int(r['lo'].iloc[0])}-{int(r['hi'].iloc[0])}"
+        at = f" at or before as-of {as_of}" if as_of is not None else ""
+        raise LookupError(f"no {what} scores{at}: nothing to export{years}")
+    world = data_world(wh)
+    return frame.assign(data_world=f"{world.label} [{world.fingerprint}]", licence_notice=licence_notice(wh) or None)
+
+
 def _export(settings: Settings, out: Path, fmt: str, table: Callable[..., pd.DataFrame], **options: Any) -> int:
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, not {fmt!r}")
     with live(settings) as wh:
-        frame = table(wh, **options)
+        what = "country" if table is country_score_frame else "mine"
+        frame = stamp(wh, table(wh, **options), as_of=options.get("as_of"), what=what)
     write_frame(frame, out, fmt)
     return len(frame)
 

@@ -6,8 +6,10 @@ so every version is also exported to ``<models_dir>/<name>/<version>/`` (see
 ONNX path and feature order. Version numbers are MLflow's.
 
 Alias rule (one rule, used by training and tested): a new version becomes ``champion`` when the
-model has no champion yet, or when its CV AUC is at least the champion's; otherwise it becomes
-``challenger`` (replacing the previous challenger). A NaN AUC never beats an existing champion.
+model has no champion yet, when the champion was trained on another data world (synthetic vs
+real, or other source releases: :mod:`fvi.provenance`; CV AUCs on different label sets are not
+comparable), or when its CV AUC is at least the champion's; otherwise it becomes ``challenger``
+(replacing the previous challenger). A NaN AUC never beats an existing champion of its world.
 :func:`promote` moves ``champion`` by hand and refuses a version whose ONNX file is missing, does
 not match its recorded checksum, or does not load.
 
@@ -32,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from fvi.ml.onnx_export import predict_onnx, session, sha256_file
+from fvi.provenance import UNKNOWN, DataWorld, same_world
 
 REGISTRY_FILE = "registry.json"
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -135,9 +138,11 @@ def fit_calibration(p: np.ndarray, y: np.ndarray, holdout: np.ndarray) -> Calibr
 # Alias rule
 
 
-def choose_alias(new_auc: float | None, champion_auc: float | None, *, has_champion: bool) -> str:
-    """``champion`` if there is none yet or the new CV AUC >= the champion's, else ``challenger``."""
-    if not has_champion:
+def choose_alias(
+    new_auc: float | None, champion_auc: float | None, *, has_champion: bool, same_world: bool = True
+) -> str:
+    """``champion`` if there is none yet, it is from another world, or the new CV AUC >= its; else ``challenger``."""
+    if not has_champion or not same_world:
         return CHAMPION
     new = -math.inf if new_auc is None or math.isnan(new_auc) else float(new_auc)
     old = -math.inf if champion_auc is None or math.isnan(champion_auc) else float(champion_auc)
@@ -272,8 +277,34 @@ class ModelRegistry:
             raise ModelRegistryError(f"{name} v{version}: ONNX takes {n_in} features, feature order has {len(order)}")
         return path
 
-    def promote(self, name: str, version: str | int, *, tracking_uri: str | None = None) -> dict[str, Any]:
-        """Make ``version`` the champion after :meth:`verify_onnx`; mirror the alias to MLflow if asked."""
+    def world_mismatch(self, name: str, version: str | int, world: DataWorld | None) -> str | None:
+        """Why ``version`` must not serve (or be promoted for) a warehouse of ``world``; None when it may.
+
+        An unknown warehouse world (no ingest manifest) accepts any version.
+        """
+        if world is None or world.kind == UNKNOWN:
+            return None
+        trained = DataWorld.from_json(self.version(name, version).get("data_world"))
+        if same_world(trained, world):
+            return None
+        was = trained.label if trained else "data of no recorded world"
+        return f"{name} v{version} was trained on {was}; the warehouse holds {world.label}"
+
+    def promote(
+        self,
+        name: str,
+        version: str | int,
+        *,
+        tracking_uri: str | None = None,
+        world: DataWorld | None = None,
+    ) -> dict[str, Any]:
+        """Make ``version`` the champion after :meth:`verify_onnx`; mirror the alias to MLflow if asked.
+
+        Refused when the version was trained on another data world than ``world`` (the live build's).
+        """
+        why = self.world_mismatch(name, version, world)
+        if why:
+            raise ModelRegistryError(f"not promoted: {why}")
         self.verify_onnx(name, version)
         self.set_alias(name, CHAMPION, version, reason="promote")
         if tracking_uri:
@@ -283,9 +314,16 @@ class ModelRegistry:
         return {"name": name, "version": str(version), "aliases": self.aliases(name)}
 
 
-def promote(models_dir: Path, name: str, version: str | int, *, tracking_uri: str | None = None) -> dict[str, Any]:
-    """Module-level :meth:`ModelRegistry.promote` (what the API calls)."""
-    return ModelRegistry(models_dir).promote(name, version, tracking_uri=tracking_uri)
+def promote(
+    models_dir: Path,
+    name: str,
+    version: str | int,
+    *,
+    tracking_uri: str | None = None,
+    world: DataWorld | None = None,
+) -> dict[str, Any]:
+    """Module-level :meth:`ModelRegistry.promote` (what the CLI calls)."""
+    return ModelRegistry(models_dir).promote(name, version, tracking_uri=tracking_uri, world=world)
 
 
 # ---------------------------------------------------------------------------------------------

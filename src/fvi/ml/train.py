@@ -58,6 +58,7 @@ from fvi.ml.model_registry import (
 )
 from fvi.ml.onnx_export import export_model, float32_exact
 from fvi.outcomes import assert_no_leakage
+from fvi.provenance import DataWorld, data_world
 from fvi.registry.vocabulary import HORIZONS, us_mine_ids
 from fvi.settings import Settings
 from fvi.warehouse import Warehouse
@@ -699,6 +700,7 @@ class _Paths:
     models_dir: Path
     tracking_uri: str | None
     artifact_root: Path | None
+    world: DataWorld
 
 
 def _register(
@@ -753,7 +755,10 @@ def _register(
         champ = registry.aliases(t.name).get(CHAMPION)
         has_champion = champ is not None
         champion_auc = registry.version(t.name, champ).get("cv_auc") if champ else None
-    alias = choose_alias(auc, champion_auc, has_champion=has_champion)
+    # the JSON registry records every version's data world (MLflow's champion is the same version)
+    champ_v = registry.aliases(t.name).get(CHAMPION) if t.name in registry.names() else None
+    comparable = champ_v is None or registry.world_mismatch(t.name, champ_v, paths.world) is None
+    alias = choose_alias(auc, champion_auc, has_champion=has_champion, same_world=comparable)
 
     out_dir = version_dir(paths.models_dir, t.name, version)
     meta = {
@@ -776,6 +781,7 @@ def _register(
         "num_rounds": t.rounds,
         "mlflow_run_id": run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_world": paths.world.to_json(),
     }
     check = parity_rows.reindex(columns=t.feature_order)
     onnx_path = export_model(t.booster, out_dir, meta, check_rows=check.to_numpy(dtype="float32"))
@@ -800,9 +806,15 @@ def _register(
             "calibration": t.calibration.method,
             "mlflow_run_id": run_id,
             "created_at": meta["created_at"],
+            "data_world": paths.world.to_json(),
         },
     )
-    registry.set_alias(t.name, alias, version, reason=f"train: cv_auc={auc:.4f} vs champion={champion_auc}")
+    why = (
+        f"train: cv_auc={auc:.4f} vs champion={champion_auc}"
+        if comparable
+        else f"train: the champion v{champ_v} was trained on another data world; not compared"
+    )
+    registry.set_alias(t.name, alias, version, reason=why)
 
     if client is not None and run_id is not None:
         with tempfile.TemporaryDirectory(prefix="fvi-ml-") as tmp:
@@ -828,6 +840,8 @@ def _register(
             "cv_scheme": t.cv_scheme,
             "onnx_sha256": written["onnx_sha256"],
             "onnx_path": str(onnx_path),
+            "data_world": paths.world.label[:250],
+            "data_world_fingerprint": paths.world.fingerprint,
         }.items():
             client.set_model_version_tag(t.name, version, k, v)
         client.set_registered_model_alias(t.name, alias, version)
@@ -925,7 +939,7 @@ def train_all(
     artifact_root = None
     if uri and uri.startswith("sqlite:///") and not settings.mlflow_tracking_uri:
         artifact_root = Path(uri.removeprefix("sqlite:///")).parent / "artifacts"
-    paths = _Paths(models_dir, uri, artifact_root)
+    paths = _Paths(models_dir, uri, artifact_root, data_world(wh))
     prewarm = _ClientPrewarm(uri) if (track and uri) else None
 
     t0 = time.perf_counter()

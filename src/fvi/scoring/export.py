@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from fvi.ml.export_mines import stamp, write_frame
 from fvi.settings import Settings
 from fvi.warehouse import live
 
@@ -19,12 +19,7 @@ def export_scores(settings: Settings, entity: str, fmt: str, out: Path, *, as_of
         if as_of is not None:
             sql += " and as_of_year = ?"
             params.append(int(as_of))
-        frame = wh.query(sql + " order by as_of_year, horizon, persona, rank", params)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part")
-    if fmt == "csv":
-        frame.to_csv(tmp, index=False)
-    else:
-        frame.to_parquet(tmp, index=False)
-    os.replace(tmp, out)
+        frame = stamp(wh, wh.query(sql + " order by as_of_year, horizon, persona, rank", params), as_of=as_of,
+                      what=entity)
+    write_frame(frame, out, fmt)
     return len(frame)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fvi.provenance import data_world
 from fvi.registry import registry_hash
 from fvi.scoring.audit import run_audit, write_audit
 from fvi.scoring.config import ScoringSpec, load_personas
@@ -89,7 +90,10 @@ def score_warehouse(
     seconds["audit"] = round(time.perf_counter() - t, 2)
 
     synthetic = _is_synthetic(wh)
-    scores = scores.assign(run_id=run_id, registry_hash=registry_hash(), is_synthetic=synthetic)
+    world = data_world(wh)
+    scores = scores.assign(
+        run_id=run_id, registry_hash=registry_hash(), is_synthetic=synthetic, data_world=world.fingerprint
+    )
     metrics = metric_frame(scorer).assign(run_id=run_id)
     personas_frame = pd.DataFrame(
         [

@@ -46,6 +46,7 @@ from fvi.ml.model_registry import (
     ModelRegistry,
     load_bundle,
 )
+from fvi.provenance import DataWorld, data_world
 from fvi.serving.ab import ABRouter
 from fvi.serving.rows import GROUP_OF, FeatureRows, cached_rows
 from fvi.warehouse import Warehouse
@@ -251,6 +252,8 @@ class Snapshot:
     rows_error: str | None = None
     curves: dict[str, list[str]] = field(default_factory=dict)
     """Hazard model name -> the horizons it answers (ascending): one survival curve computes them all."""
+    build: str | None = None
+    """The live build the models were chosen for (its data world decides which may serve)."""
 
 
 def routes_for(models: Mapping[str, Mapping[str, ServingModel]]) -> dict[tuple[str, str], str]:
@@ -390,8 +393,25 @@ class Predictor:
         except FileNotFoundError:
             return None
 
-    def _load_models(self, old: Snapshot) -> tuple[dict[str, dict[str, ServingModel]], dict[str, str]]:
-        """Every model's champion and challenger; a version that fails to load keeps the old one serving."""
+    def _world(self) -> tuple[DataWorld | None, str | None]:
+        """The live build's data world and build id (None when no warehouse is configured or readable)."""
+        if self._reader is None:
+            return None, None
+        try:
+            with self._reader() as wh:
+                return data_world(wh), str(getattr(wh, "version", "") or "unversioned")
+        except Exception as exc:  # noqa: BLE001 - the rows step reports the outage
+            log.warning("serving: data world not read: %s", exc)
+            return None, None
+
+    def _load_models(
+        self, old: Snapshot, world: DataWorld | None
+    ) -> tuple[dict[str, dict[str, ServingModel]], dict[str, str]]:
+        """Every model's champion and challenger; a version that fails to load keeps the old one serving.
+
+        A version trained on another data world than the live build's (synthetic vs real, other
+        source releases) is never served for it: its arm stays empty and the reason is reported.
+        """
         reg = ModelRegistry(self.models_dir)
         models: dict[str, dict[str, ServingModel]] = {}
         errors: dict[str, str] = {}
@@ -400,6 +420,10 @@ class Predictor:
             for alias in ALIASES:
                 version = aliases.get(alias)
                 if version is None:
+                    continue
+                why = reg.world_mismatch(name, version, world)
+                if why:
+                    errors[f"{name}@{alias}"] = f"not served: {why}"
                     continue
                 current = old.models.get(name, {})
                 reuse = next((m for m in current.values() if m.version == str(version)), None)
@@ -441,7 +465,8 @@ class Predictor:
             old = self._snap
             t0 = time.perf_counter()
             mtime = self._registry_mtime()
-            models, errors = self._load_models(old)
+            world, build = self._world()
+            models, errors = self._load_models(old, world)
             t1 = time.perf_counter()
             rows, rows_error = self._load_rows(models, old)
             t2 = time.perf_counter()
@@ -455,6 +480,7 @@ class Predictor:
                 registry_mtime=mtime,
                 load_errors=errors,
                 rows_error=rows_error,
+                build=build,
             )
             self._snap = snap
             self.started_seconds = {
@@ -470,10 +496,12 @@ class Predictor:
         self.ab.reload()
         snap = self._snap
         changed = self._registry_mtime() != snap.registry_mtime or snap.rows_error is not None
-        if not changed and self._reader is not None and snap.rows is not None:
+        # a new build can be a new data world: the models it may be served by are chosen again
+        if not changed and self._reader is not None and (snap.rows is not None or snap.build is not None):
+            seen = snap.rows.build if snap.rows is not None else snap.build
             try:
                 with self._reader() as wh:
-                    changed = str(getattr(wh, "version", "")) != snap.rows.build
+                    changed = str(getattr(wh, "version", "") or "unversioned") != seen
             except Exception:  # noqa: BLE001 - a warehouse outage is seen by the routes that need it
                 changed = False
         if changed:
@@ -506,7 +534,11 @@ class Predictor:
         group = GROUP_OF.get(entity_type)
         name = snap.routes.get((group or "", horizon))
         if name is None:
-            raise ModelUnavailable(f"no champion model serves {entity_type} predictions at {horizon}: run `fvi train`")
+            refused = "; ".join(sorted(v for v in snap.load_errors.values() if v.startswith("not served")))
+            raise ModelUnavailable(
+                f"no champion model serves {entity_type} predictions at {horizon}: "
+                + (refused + "; run `fvi train` on this build" if refused else "run `fvi train`")
+            )
         arms = snap.models[name]
         if variant is None:
             variant = self.ab.assign(entity_id, CHALLENGER in arms)
@@ -686,7 +718,7 @@ class Predictor:
         """
         reg = ModelRegistry(self.models_dir)
         resolved = reg.resolve(name, version)
-        out = reg.promote(name, resolved)
+        out = reg.promote(name, resolved, world=self._world()[0])
         snap = self.load()
         serving = snap.models.get(name, {}).get(CHAMPION)
         out["serving"] = serving.version if serving else None

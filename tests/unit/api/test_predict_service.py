@@ -294,3 +294,38 @@ def test_uncalibrated_survival_equals_the_training_code(home) -> None:
     expected = survival_at(m.bundle.predict_raw, pd.DataFrame([row]), [5, 10, 20], m.k_max)
     for (cal, raw), h in zip(got, (5, 10, 20), strict=True):
         assert cal == raw == pytest.approx(float(expected[h][0]), abs=1e-12)
+
+
+def _world_manifest(home: Path, *, synthetic: bool, release: str) -> None:
+    manifest = pd.DataFrame({
+        "run_id": ["r9"], "source_id": ["gem_mines"], "dataset": ["mines"], "release": [release], "sha256": ["x"],
+        "licence_name": ["CC BY 4.0"], "licence_url": [None], "is_synthetic": [synthetic],
+    })
+    with DuckDBWarehouse(home / "warehouse" / "fvi.duckdb") as wh:
+        wh.write_table("bronze", "ingest_manifest", manifest)
+
+
+def test_a_model_from_another_data_world_never_serves_this_build(home: Path) -> None:
+    """The synthetic demo's champion must not answer for the real warehouse (nor be promoted for it)."""
+    from fvi.ml.model_registry import ModelRegistryError
+    from fvi.provenance import DataWorld
+
+    reg = ModelRegistry(home / "models")
+    synthetic = DataWorld("synthetic", {"gem_mines/mines": "demo"}).to_json()
+    real = DataWorld("real", {"gem_mines/mines": "2025-04"}).to_json()
+    for row in reg.list_versions():
+        reg.record(row["name"], row["version"], {**reg.version(row["name"], row["version"]), "data_world": real})
+    info = reg.version("fvi_country_h10", 1)
+    reg.record("fvi_country_h10", 1, {**info, "data_world": synthetic})
+    _world_manifest(home, synthetic=False, release="2025-04")
+    p = predictor(home)
+    with pytest.raises(ModelUnavailable, match="trained on synthetic data.*holds real data"):
+        p.predict("country", "ZAF", "H10", variant=CHAMPION)
+    assert "fvi_country_h10" not in p.snapshot.models
+    assert p.snapshot.load_errors["fvi_country_h10@champion"].startswith("not served: fvi_country_h10 v1")
+    with pytest.raises(ModelRegistryError, match="not promoted"):
+        p.promote("fvi_country_h10", "1")
+    assert p.predict("mine", "M1", "H5", variant=CHAMPION).model_version == "1"  # the others still serve
+    # the same model, recorded with this build's world, serves again
+    reg.record("fvi_country_h10", 1, {**info, "data_world": real})
+    assert predictor(home).predict("country", "ZAF", "H10", variant=CHAMPION).model_version == "1"

@@ -34,6 +34,12 @@ def test_alias_rule(new, old, has, expected):
     assert choose_alias(new, old, has_champion=has) == expected
 
 
+def test_a_champion_from_another_data_world_is_not_compared():
+    """A synthetic-world champion with a higher CV AUC does not keep the real model out."""
+    assert choose_alias(0.70, 0.74, has_champion=True, same_world=False) == CHAMPION
+    assert choose_alias(0.70, 0.74, has_champion=True, same_world=True) == CHALLENGER
+
+
 def _booster(n_features=4, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(300, n_features))

@@ -278,6 +278,26 @@ def export_home(fvi_home: Path) -> Path:
     return home
 
 
+def test_export_carries_the_data_world_and_restrictive_licences(export_home: Path, tmp_path: Path) -> None:
+    manifest = pd.DataFrame({
+        "run_id": ["r1", "r2", "r2"], "source_id": ["gem_mines", "gem_mines", "owid"], "dataset": ["m", "m", "e"],
+        "release": ["2023-01", "2024-06", "2024"], "sha256": ["a", "b", "c"],
+        "licence_name": ["CC BY 4.0", "CC BY-NC-ND 4.0", "CC BY 4.0"],
+        "licence_url": [None, "https://creativecommons.org/licenses/by-nc-nd/4.0/", None],
+        "is_synthetic": [False, False, False],
+    })
+    with DuckDBWarehouse(get_settings().duckdb_path) as wh:
+        wh.write_table("bronze", "ingest_manifest", manifest)
+    out = tmp_path / "m.csv"
+    export_mine_scores(get_settings(), out, "csv")
+    frame = pd.read_csv(out)
+    assert set(frame["licence_notice"]) == {
+        "Derived from sources licensed gem_mines: CC BY-NC-ND 4.0 <https://creativecommons.org/licenses/by-nc-nd/4.0/>"
+    }
+    (world,) = set(frame["data_world"])
+    assert world.startswith("real data (gem_mines/m 2024-06, owid/e 2024)")
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_export_mines_one_row_per_mine_and_horizon(export_home: Path, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / "exp" / f"mines.{fmt}"
@@ -319,7 +339,9 @@ def test_export_mines_as_of_and_countries(export_home: Path, tmp_path: Path) -> 
     m1 = frame[frame["mine_id"] == "MSHA10"].iloc[0]
     assert m1["entity_id"] == "MSHA10" and m1["linked_gem_mine_id"] == "M1" and m1["msha_id"] == 10
     assert frame.loc[(frame["mine_id"] == "MSHA20") & (frame["horizon"] == "H10"), "p_operating"].item() == 0.9
-    assert export_mine_scores(settings, tmp_path / "none.csv", "csv", as_of=1999) == 0
+    with pytest.raises(LookupError, match=r"no mine scores at or before as-of 1999.*scored as-of years are 2015-2024"):
+        export_mine_scores(settings, tmp_path / "none.csv", "csv", as_of=1999)
+    assert not (tmp_path / "none.csv").exists()
     export_mine_scores(settings, tmp_path / "hz.csv", "csv", methods=("hazard", "classifier"))
     hz = pd.read_csv(tmp_path / "hz.csv").set_index(["mine_id", "horizon"])
     assert hz.loc[("M1", "H5"), "p_operating"] == 0.1 and hz.loc[("M1", "H5"), "method"] == "hazard"
