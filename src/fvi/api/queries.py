@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from fvi.api import search
 from fvi.api.db import Reader, Row
 from fvi.registry import vocabulary
 from fvi.registry.vocabulary import US_MINE_PREFIX
@@ -125,9 +126,18 @@ def list_scores(
     """One page of scores of ``entity_type`` with the total count; the ORDER BY comes from ``order_by``."""
     where = ["s.entity_type = ?", "s.horizon = ?", "s.persona = ?", "s.as_of_year = ?"]
     params: list[Any] = [entity_type, horizon, persona, as_of_year]
+    order_params: list[Any] = []
     if q:
-        where.append("position(lower(?) in lower(s.entity_name)) > 0")
-        params.append(q)
+        # accents, alternative names and ids in Python (one index per build); fuzzy hits closest first
+        ids, fuzzy = search.index_for(r, entity_type, as_of_year).match(q)
+        if not ids:
+            return [], 0
+        pg = getattr(r, "kind", "duckdb") != "duckdb"
+        where.append("s.entity_id = any(?)" if pg else "list_contains(?, s.entity_id)")
+        params.append(ids)
+        if fuzzy:
+            order = ("array_position(?, s.entity_id)" if pg else "list_position(?, s.entity_id)") + ", " + order
+            order_params = [ids]
     if country:
         where.append("s.country_iso3 = ?")
         params.append(country.upper())
@@ -147,7 +157,7 @@ def list_scores(
         return [], total
     items = r.rows(
         f"select {cols}{extra} from {scores} s{join} where {cond} order by {order} limit ? offset ?",
-        [*params, limit, offset],
+        [*params, *order_params, limit, offset],
     )
     return items, total
 

@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 from fvi.api.errors import InvalidField, NotFound, Unavailable
 from fvi.api.state import AppState, Check
 from fvi.cache import Cache, make_cache
+from fvi.registry.vocabulary import entity_key
 from fvi.serving.ab import ABRouter
 from fvi.serving.config import ServingSettings
 from fvi.serving.jobs import JobStore
@@ -56,8 +57,8 @@ def predict_item(predictor: Predictor, item: Any) -> dict[str, Any]:
 
 
 def normalise_id(entity_type: str, entity_id: str) -> str:
-    """US mine (``MSHA…``) and country (ISO3) ids are case-insensitive, GEM ids are not."""
-    return entity_id.upper() if entity_type in ("us_mine", "country") else entity_id
+    """US mine (``MSHA…``), country (ISO3) and GEM (``M1052``) ids are case-insensitive."""
+    return entity_key(entity_type, entity_id)
 
 
 class _PredictionCacheCollector(Collector):

@@ -105,3 +105,17 @@ def msha_of(entity_ids: Any) -> Any:
     s = pd.Series(entity_ids).astype("string")
     is_us = s.str.startswith(US_MINE_PREFIX, na=False)
     return pd.to_numeric(s.where(is_us).str.removeprefix(US_MINE_PREFIX), errors="coerce").astype("Int64")
+
+
+def entity_key(entity_type: str, entity_id: str) -> str:
+    """The stored id an id typed by a person means.
+
+    US mine (``msha123``), country (``deu``) and GEM (``m1052``) ids are case-insensitive; other
+    ids are taken as given.
+    """
+    raw = entity_id.strip()
+    if entity_type in ("us_mine", "country"):
+        return raw.upper()
+    if entity_type == "mine" and raw[:1] in ("m", "M") and raw[1:].isdigit():
+        return raw.upper()
+    return raw

@@ -55,12 +55,35 @@ def test_mines_sort_outside_whitelist_is_422(client: TestClient) -> None:
 
 
 def test_mines_filters(client: TestClient) -> None:
-    assert ids(client.get("/v1/mines?q=COAL")) == ["M1"]
+    assert ids(client.get("/v1/mines?q=COAL")) == ["M3", "M1"]  # M3 is also known as Kaltim Prima Coal
     assert ids(client.get("/v1/mines?q=%25")) == []  # a LIKE wildcard is just a character here
     assert ids(client.get("/v1/mines?country=zaf")) == ["M1", "M2"]
     assert ids(client.get("/v1/mines?status=Operating")) == ["M3", "M1"]
     assert ids(client.get("/v1/mines?country=AUS&status=proposed")) == ["M4"]
     assert client.get("/v1/mines?country=ZA").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("belchatow", ["M2"]),  # accents folded: the local name "Bełchatów"
+        ("BEŁCHATÓW", ["M2"]),
+        ("sangatta", ["M3"]),  # GEM's "Mine Name AKAs"
+        ("kaltim", ["M3"]),
+        ("m1", ["M1"]),  # an id, case-insensitive
+        ("Gmma", ["M3"]),  # no substring match: the closest name
+        ("zzzzqqq", []),
+    ],
+)
+def test_mine_search_folds_accents_reads_other_names_and_ranks_fuzzy(client: TestClient, q: str, expected) -> None:
+    assert ids(client.get("/v1/mines", params={"q": q})) == expected
+
+
+def test_country_search_and_ids_are_forgiving(client: TestClient) -> None:
+    assert ids(client.get("/v1/countries?q=Austrlia")) == ["AUS"]
+    assert ids(client.get("/v1/countries?q=zaf")) == ["ZAF"]
+    assert client.get("/v1/mines/m1").status_code == 200
+    assert client.get("/v1/mines/m1").json()["id"] == "M1"
 
 
 def test_mines_horizon_persona_year(client: TestClient) -> None:

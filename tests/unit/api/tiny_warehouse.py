@@ -26,6 +26,8 @@ MINES = pd.DataFrame(
     {
         "gem_mine_id": ["M1", "M2", "M3", "M4"],
         "mine_name": ["Alpha Coal Mine", "Beta Colliery", "Gamma Mine", "Delta Project"],
+        "mine_name_akas": [None, None, "Kaltim Prima Coal, Sangatta", None],
+        "mine_name_local": [None, "Bełchatów", None, None],
         "country_name": ["South Africa", "South Africa", "Australia", "Australia"],
         "country_iso3": ["ZAF", "ZAF", "AUS", "AUS"],
         "status": ["operating", "closed", "operating", "proposed"],

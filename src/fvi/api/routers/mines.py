@@ -10,6 +10,7 @@ from fvi.api import profiles, queries
 from fvi.api.deps import Horizon, PageDep, PersonaDep, ReaderDep, StateDep, cached, check_persona
 from fvi.api.errors import NotFound
 from fvi.api.models import EntityProfile, MineSummary, Page, error_responses
+from fvi.registry.vocabulary import entity_key
 
 router = APIRouter(prefix="/mines", tags=["mines"], responses=error_responses(404))
 
@@ -75,7 +76,7 @@ def get_mine(
     if not queries.has_scores(reader):
         raise NotFound(f"mine {mine_id!r} not found: no scores in this warehouse yet")
     entity_type = "us_mine" if queries.us_msha_id(mine_id) is not None else "mine"
-    entity_id = mine_id.upper() if entity_type == "us_mine" else mine_id
+    entity_id = entity_key(entity_type, mine_id)
     return cached(
         state,
         reader,

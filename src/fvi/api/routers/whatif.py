@@ -11,6 +11,7 @@ from fvi.api.errors import InvalidField, NotFound, Unavailable
 from fvi.api.models import WhatIfRequest, WhatIfResult, error_responses
 from fvi.api.state import WhatIfUnavailable
 from fvi.obs.telemetry import span
+from fvi.registry.vocabulary import entity_key
 
 router = APIRouter(prefix="/score", tags=["what-if"], responses=error_responses(404, 413))
 
@@ -65,7 +66,7 @@ def what_if(body: WhatIfRequest, state: StateDep, reader: ReaderDep) -> dict[str
         engine = state.whatif(reader)
     except WhatIfUnavailable as exc:
         raise Unavailable(str(exc)) from exc
-    entity_id = body.entity_id.upper() if body.entity_type in ("us_mine", "country") else body.entity_id
+    entity_id = entity_key(body.entity_type, body.entity_id)
     try:
         with span("scoring.whatif", entity_type=body.entity_type):
             result = engine.rescore(

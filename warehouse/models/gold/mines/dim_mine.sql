@@ -25,6 +25,8 @@ final as (
     select
         r.gem_mine_id,
         r.mine_name,
+        r.mine_name_akas,
+        r.mine_name_local,
         r.country_name,
         r.country_iso3,
         r.status,

@@ -73,6 +73,8 @@ combined as (
 
         -- from the headline row
         max(case when headline_rank = 1 then mine_name end) as mine_name,
+        max(case when headline_rank = 1 then mine_name_akas end) as mine_name_akas,
+        max(case when headline_rank = 1 then mine_name_local end) as mine_name_local,
         max(case when headline_rank = 1 then country_name end) as country_name,
         max(case when headline_rank = 1 then country_iso3 end) as country_iso3,
         max(headline_status) as status,
@@ -128,6 +130,8 @@ final as (
         c.release,
         c.release_year,
         c.mine_name,
+        c.mine_name_akas,
+        c.mine_name_local,
         c.country_name,
         c.country_iso3,
         c.status,

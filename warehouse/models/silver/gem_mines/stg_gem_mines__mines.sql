@@ -30,6 +30,8 @@ with
 
         {{ clean_text('mine_name') }} as mine_name,
         {{ clean_text('complex_name') }} as complex_name,
+        {{ clean_text('mine_name_akas') }} as mine_name_akas,
+        {{ clean_text('mine_name_local') }} as mine_name_local,
         {{ clean_text('country') }} as country_name,
         {{ gem_mine_status('status', "sheet_table = 'closed'") }} as status,
         {{ clean_text('status') }} as status_published,
