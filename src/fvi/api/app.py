@@ -22,6 +22,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from fvi.api import errors, serving
 from fvi.api.config import ApiSettings
@@ -151,7 +152,8 @@ def create_app(
         finally:
             state.close()
 
-    app = FastAPI(
+    # Swagger UI's script and styles are served from the package (fastapi-offline), never a CDN
+    app = FastAPIOffline(
         title="FVI: Future Viability Index",
         version=_version(),
         description=(
@@ -160,6 +162,7 @@ def create_app(
         ),
         docs_url="/docs",
         redoc_url=None,
+        static_url="/docs-assets",
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )

@@ -558,7 +558,7 @@ class Predictor:
         group = GROUP_OF.get(entity_type, "")
         i = rows.index.get(group, {}).get((entity_type, entity_id))
         if i is None:
-            raise UnknownEntity(f"{entity_type} {entity_id!r} not found in build {rows.build}")
+            raise UnknownEntity(f"{entity_type} {entity_id!r} not found in the current build")
         return rows, group, i
 
     def check_overrides(self, model: ServingModel, overrides: Mapping[str, Any]) -> list[tuple[int, float]]:

@@ -176,6 +176,18 @@ def test_openapi_and_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
+def test_docs_work_offline(client: TestClient) -> None:
+    """Every script and stylesheet /docs loads is served by the app itself (no CDN)."""
+    import re
+
+    page = client.get("/docs").text
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page)
+    assert assets and not [a for a in assets if a.startswith(("http:", "https:", "//"))]
+    for url in assets:
+        r = client.get(url)
+        assert r.status_code == 200 and len(r.content) > 1000, url
+
+
 @pytest.mark.parametrize("url", ["/v1/mines?limit=501", "/v1/mines?offset=-1", "/v1/countries?as_of_year=abc"])
 def test_query_validation_names_the_parameter(client: TestClient, url: str) -> None:
     r = client.get(url)
