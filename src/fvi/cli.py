@@ -317,6 +317,12 @@ def what_if(
         console.print(f"[red]{exc.args[0] if exc.args else exc}[/]")
         raise typer.Exit(2) from None
     console.print_json(data=result)
+    for h, out in result["horizons"].items():
+        if out.get("fvi_published") is not None and out.get("fvi") is not None:
+            console.print(
+                f"{h}: FVI {out['fvi_published']:.1f} ({result['published_persona']}, published) -> {out['fvi']:.1f} "
+                f"({out['delta_vs_published']:+.1f})"
+            )
 
 
 @app.command()

@@ -200,6 +200,9 @@ class WhatIfResult(BaseModel):
     entity_id: str
     as_of_year: int
     persona: str
+    published_persona: str | None = Field(
+        default=None, description="Persona whose stored score fvi_published/delta_vs_published compare with."
+    )
     aggregation: str
     overrides: dict[str, float]
     horizons: dict[str, dict[str, Any]]

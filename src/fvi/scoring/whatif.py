@@ -20,8 +20,10 @@ from fvi.scoring.normalise import goalposts
 
 
 class WhatIf:
-    def __init__(self, scorer: Scorer) -> None:
+    def __init__(self, scorer: Scorer, presets: Mapping[str, Mapping[str, float]] | None = None) -> None:
+        """``presets``: persona id -> pillar weights (default: the registry's personas)."""
         self.scorer = scorer
+        self._presets = presets
         self.spec = scorer.spec
         self._index = {
             et: {(e, int(y)): i for i, (e, y) in enumerate(zip(p.keys["entity_id"], p.keys["as_of_year"], strict=True))}
@@ -31,11 +33,13 @@ class WhatIf:
     def _weights(self, persona: str | None, weights: Mapping[str, float] | None) -> tuple[str, np.ndarray]:
         if weights is not None:
             return "custom", self.spec.weight_vector(weights)
-        presets = load_personas()
+        presets = (
+            dict(self._presets) if self._presets is not None else {k: p.weights for k, p in load_personas().items()}
+        )
         pid = persona or DEFAULT_PERSONA
         if pid not in presets:
             raise ScoringError(f"unknown persona {pid!r}; known: {sorted(presets)}")
-        return pid, self.spec.weight_vector(presets[pid].weights)
+        return pid, self.spec.weight_vector(presets[pid])
 
     def row(self, entity_type: str, entity_id: str, as_of_year: int | None = None) -> int:
         if entity_type not in self.scorer.panels:
@@ -97,7 +101,9 @@ class WhatIf:
         """What-if FVI, pillars, rank and percentile of one entity per horizon.
 
         ``fvi_baseline`` uses the same weights on the unchanged metric values, so ``delta`` is the
-        effect of ``metric_values``; compare with the persona's stored score for the effect of weights.
+        effect of ``metric_values`` alone; ``fvi_published`` is the persona's stored score (its preset
+        weights on unchanged values) and ``delta_vs_published`` the effect of the weights and the
+        values together (what ``--weights`` asks about).
         """
         overrides = dict(metric_values or {})
         if entity_type not in self.scorer.panels:
@@ -113,6 +119,13 @@ class WhatIf:
         row = self.row(entity_type, entity_id, as_of_year)
         agg: Aggregation = aggregation or self.spec.defaults.aggregation
         label, w = self._weights(persona, weights)
+        # the published score it is compared with: the persona's preset weights on unchanged values
+        published_label, published_w = label, w
+        if weights is not None:
+            try:
+                published_label, published_w = self._weights(persona, None)
+            except ScoringError:  # presets that do not fit this spec (a test world): no published baseline
+                published_label, published_w = "", None
         panel = self.scorer.panels[entity_type]
         year = int(panel.keys["as_of_year"].iloc[row])
         same_year = np.flatnonzero(panel.keys["as_of_year"].to_numpy() == year)
@@ -121,6 +134,7 @@ class WhatIf:
             "entity_id": entity_id,
             "as_of_year": year,
             "persona": label,
+            "published_persona": published_label or None,
             "aggregation": agg,
             "overrides": overrides,
             "horizons": {},
@@ -131,6 +145,11 @@ class WhatIf:
             base_pillars = self.scorer.pillar_scores(entity_type, h, "goalposts", "declared", agg)
             new_p = self.pillars(entity_type, row, h, overrides, agg) if overrides else base_pillars[row]
             base_fvi = self.scorer.composite(base_pillars[row][None, :], w, agg)[0][0, 0]
+            pub_fvi = (
+                self.scorer.composite(base_pillars[row][None, :], published_w, agg)[0][0, 0]
+                if published_w is not None
+                else np.nan
+            )
             new_fvi = self.scorer.composite(new_p[None, :], w, agg)[0][0, 0]
             others = self.scorer.composite(base_pillars[same_year], w, agg)[0][:, 0]
             others[same_year == row] = new_fvi
@@ -142,6 +161,8 @@ class WhatIf:
                 "fvi_baseline": _num(base_fvi),
                 "fvi": _num(new_fvi),
                 "delta": _num(new_fvi - base_fvi) if np.isfinite(new_fvi) and np.isfinite(base_fvi) else None,
+                "fvi_published": _num(pub_fvi),
+                "delta_vs_published": _num(new_fvi - pub_fvi) if np.isfinite(new_fvi * pub_fvi) else None,
                 "pillars": {p: _num(v) for p, v in zip(self.spec.pillar_ids, new_p, strict=True)},
                 "rank": int(rank[pos[0]]) if len(pos) else None,
                 "percentile": _num(pct[pos[0]]) if len(pos) else None,

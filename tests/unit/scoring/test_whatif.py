@@ -59,3 +59,15 @@ def test_what_if_ranks_among_the_rows_the_stored_ranks_use() -> None:
     b = w.rescore("country", "B", weights=EQUAL, horizons=["H10"])["horizons"]["H10"]
     assert a["rank"] == stored.loc[("country", "A"), "rank"] == 1 and a["n_ranked"] == 1
     assert b["rank"] is None and pd.isna(stored.loc[("country", "B"), "rank"])
+
+
+def test_custom_weights_are_compared_with_the_published_persona_score() -> None:
+    """`what-if --weights` must not report a delta of 0: the published persona score is the baseline too."""
+    s, countries, mines = tiny_world()
+    w = WhatIf(Scorer(s, build_panels(countries, mines, s)), presets={"analyst": EQUAL})
+    out = w.rescore("mine", "x", weights={"01": 1.0}, horizons=["H10"])
+    h = out["horizons"]["H10"]
+    assert out["published_persona"] == "analyst"
+    assert h["delta"] == 0  # no metric changed
+    assert h["fvi_published"] == pytest.approx(62.0)  # the equal-weight (published) score
+    assert h["delta_vs_published"] == pytest.approx(h["fvi"] - 62.0) and h["delta_vs_published"] != 0
