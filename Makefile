@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
-run: setup
+run: setup services
 	$(BIN)/fvi run $(RUN_ARGS)
 
 services:

@@ -2,6 +2,17 @@
 # Start the local PostgreSQL and Redis the server-profile tests use, if they are not running.
 set -uo pipefail
 
+# A system BLAS for PyTensor (the Bayesian step): Debian's OpenBLAS, installed once if missing.
+if ! ldconfig -p 2>/dev/null | grep -q "libopenblas.so "; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libopenblas-dev >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+             --no-install-recommends libopenblas-dev >/dev/null 2>&1; } || true
+  fi
+fi
+ldconfig -p 2>/dev/null | grep -q "libopenblas.so " && echo "openblas: present" \
+  || echo "openblas: missing (the Bayesian step uses NumPy's slower C API; apt-get install libopenblas-dev)"
+
 pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
 if command -v pg_isready >/dev/null 2>&1 && ! pg_up; then
   if command -v pg_ctlcluster >/dev/null 2>&1; then

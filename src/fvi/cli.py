@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fvi.progress import PlainProgress, is_terminal
 from fvi.registry.vocabulary import DEFAULT_PERSONA
 
 app = typer.Typer(
@@ -45,7 +46,10 @@ def _settings():  # noqa: ANN202 - typed in settings module
     return get_settings()
 
 
-def _progress() -> Progress:
+def _progress() -> Progress | PlainProgress:
+    """A live bar on a terminal; plain timestamped lines when the output is a file or a pipe."""
+    if not is_terminal(sys.stdout):
+        return PlainProgress(sys.stdout)
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),

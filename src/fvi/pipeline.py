@@ -390,9 +390,11 @@ def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: An
         t0 = time.perf_counter()
         outcome = score_warehouse(wh, run_id=run_id, out_dir=run_dir(settings, run_id), say=say)
         steps["score"] = {**outcome.summary, "seconds": round(time.perf_counter() - t0, 2)}
+        say(f"step score: done in {steps['score']['seconds']} s")
         t0 = time.perf_counter()
         rows = write_outcomes(wh)
         steps["outcomes"] = {"rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
+        say(f"step outcomes: done in {steps['outcomes']['seconds']} s")
         staging.carry_forward(wh, "gold", HISTORY_TABLE)  # the weights history outlives each build
         cache = make_cache(settings.cache_url, "fvi")
         try:
@@ -423,15 +425,19 @@ def ml_steps(settings: Settings, wh: Any, run_id: str, *, tune: bool = False, sa
     result = train_all(settings, wh, tune=tune, say=say)
     rows = write_ml_tables(wh, result)
     steps["train"] = {"models": result.get("models"), "rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
+    say(f"step train: done in {steps['train']['seconds']} s")
     t0 = time.perf_counter()
     bayes = run_bayes(wh, out / "bayes", run_id=run_id)
     steps["bayes"] = {"summary": bayes, "seconds": round(time.perf_counter() - t0, 2)}
+    say(f"step bayes: done in {steps['bayes']['seconds']} s")
     t0 = time.perf_counter()
     backtest = run_backtest(wh, out / "backtest", run_id=run_id)
     steps["backtest"] = {"summary": backtest, "seconds": round(time.perf_counter() - t0, 2)}
+    say(f"step backtest: done in {steps['backtest']['seconds']} s")
     t0 = time.perf_counter()
     features = build_feature_store(settings, wh, online_store_url=settings.online_store_url)
     steps["features"] = {"summary": features, "seconds": round(time.perf_counter() - t0, 2)}
+    say(f"step features: done in {steps['features']['seconds']} s")
     say(f"models trained, back-test and feature store written under {out}")
     return steps
 

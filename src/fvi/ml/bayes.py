@@ -66,6 +66,7 @@ import json
 import logging
 import re
 import secrets
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -80,6 +81,26 @@ if TYPE_CHECKING:
     from fvi.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
+
+
+def _quiet_blas() -> None:
+    """Tell PyTensor which BLAS to link before it is imported, instead of letting it warn at compile time.
+
+    With a system BLAS (Debian's ``libopenblas-dev``, installed by ``scripts/services.sh``) PyTensor
+    links ``-lopenblas`` / ``-lblas``; without one it is told to use NumPy's C API (slower matrix
+    products, same numbers) and that is logged once here rather than printed as a warning per process.
+    """
+    import ctypes.util
+    import os
+
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if "blas__ldflags" in flags or "pytensor" in sys.modules:
+        return
+    lib = next((n for n in ("openblas", "blas") if ctypes.util.find_library(n)), None)
+    ldflags = f"-l{lib}" if lib else ""
+    os.environ["PYTENSOR_FLAGS"] = ",".join(p for p in (flags, f"blas__ldflags={ldflags}") if p)
+    if not lib:
+        log.info("bayes: no system BLAS found; PyTensor uses NumPy's C API (apt-get install libopenblas-dev)")
 
 MODEL_VERSION = "1"
 MINE_MODEL = f"bayes_logit_mine_v{MODEL_VERSION}"
@@ -287,6 +308,7 @@ def _fit(
     config: BayesConfig,
 ) -> BayesFit:
     """Sample the hierarchical logistic model on a frame with y, entity_id, as_of_year, pillars and the key columns."""
+    _quiet_blas()
     import arviz as az
     import pymc as pm
     import pytensor.tensor as pt
