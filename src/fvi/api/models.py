@@ -164,6 +164,11 @@ class EntityProfile(BaseModel):
     pillar_names: dict[str, str]
     scores: dict[str, dict[str, ScoreBlock]] = Field(description="horizon -> persona -> scores.")
     prediction: Prediction
+    score_drivers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The FVI explained in points: per horizon, the metrics that raise or lower it most against the "
+        "typical entity, in words (the score itself, not the model's SHAP drivers).",
+    )
     data_quality: DataQuality
     provenance: Provenance
     related: dict[str, Any] = Field(default_factory=dict, description="Links to the same asset elsewhere.")

@@ -131,6 +131,58 @@ def _prediction(r: Reader, entity_type: str, entity_id: str, year: int) -> dict[
     return {"available": True, "note": "; ".join(notes) or None, "horizons": horizons, "all": preds}
 
 
+def _fmt_value(value: Any, unit: str) -> str:
+    if value is None:
+        return "no value"
+    v = float(value)
+    text = f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}".rstrip("0").rstrip(".") if abs(v) < 10 else f"{v:,.1f}"
+    if unit in ("%", "pct", "percent"):
+        return f"{text} %"
+    return f"{text} {unit}".strip() if unit and unit not in ("index", "score", "flag", "1") else text
+
+
+def score_drivers(
+    r: Reader, entity_type: str, entity_id: str, year: int, name: str | None, *, top: int = 6
+) -> dict[str, Any]:
+    """The FVI explained in points per horizon: the metrics that move it most against the typical entity."""
+    rows = queries.score_contributions(r, entity_type, entity_id, year)
+    if not rows:
+        return {"available": False, "note": "no contributions stored for this build (run `fvi score`)"}
+    info = _metric_info()
+    noun = {"mine": "mine", "us_mine": "US mine", "country": "country"}[entity_type]
+    where = f" in {name}" if name else ""
+    out: dict[str, Any] = {}
+    for row in rows:
+        block = out.setdefault(row["horizon"], {"persona": row["persona"], "drivers": []})
+        if row["persona"] != block["persona"] or len(block["drivers"]) >= top:
+            continue
+        mname, unit = info.get(row["metric_id"], (row["metric_id"], ""))
+        pts = float(row["points"])
+        verb = "raises" if pts > 0 else "lowers"
+        imputed = "" if row.get("imputation") in (None, "observed") else f" (value imputed: {row['imputation']})"
+        of = " (its country's)" if row.get("metric_of") == "country" else ""
+        block["drivers"].append(
+            {
+                **{k: row[k] for k in ("metric_id", "pillar", "metric_of", "raw_value", "typical_value", "imputation")},
+                "points": round(pts, 2),
+                "text": (
+                    f"{mname}{of} of {_fmt_value(row['raw_value'], unit)}{where} {verb} the score by "
+                    f"{abs(pts):.1f} points at {row['horizon']} against the typical {noun} "
+                    f"({_fmt_value(row['typical_value'], unit)}){imputed}."
+                ),
+            }
+        )
+    order = {"H5": 0, "H10": 1, "H20": 2}
+    return {
+        "available": True,
+        "method": (
+            "FVI points each metric adds or removes against the median entity of the same type and year, "
+            "everything else unchanged (the scoring engine's own weights, blend and aggregation)"
+        ),
+        "horizons": dict(sorted(out.items(), key=lambda kv: order.get(kv[0], 9))),
+    }
+
+
 def _is_bad(target: Any) -> bool:
     """Targets that name a bad outcome (the probability falls as viability rises)."""
     return is_bad_target(target)
@@ -263,6 +315,7 @@ def entity_profile(
         "pillar_names": {p: n for p, n in _pillar_names().items() if p in pillars},
         "scores": _score_blocks(scores, pillars),
         "prediction": _prediction(r, entity_type, entity_id, year),
+        "score_drivers": score_drivers(r, entity_type, entity_id, year, name),
         "data_quality": _quality(r, entity_type, entity_id, year, scores),
         "provenance": _provenance(r, entity_type, scores, registry_hash),
         "related": related,

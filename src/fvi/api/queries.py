@@ -197,6 +197,18 @@ def entity_score_rows(r: Reader, entity_type: str, entity_id: str) -> list[Row]:
     )
 
 
+def score_contributions(r: Reader, entity_type: str, entity_id: str, as_of_year: int) -> list[Row]:
+    """Each metric's contribution to the FVI in points (``gold.fvi_score_contributions``), largest first."""
+    if not r.has_table("gold", "fvi_score_contributions"):
+        return []
+    return r.rows(
+        "select horizon, persona, metric_id, pillar, metric_of, raw_value, typical_value, score, typical_score, "
+        f"points, imputation from {r.table('gold', 'fvi_score_contributions')} "
+        "where entity_type = ? and entity_id = ? and as_of_year = ? order by horizon, persona, abs(points) desc",
+        [entity_type, entity_id, as_of_year],
+    )
+
+
 def metric_scores(r: Reader, entity_type: str, entity_id: str, as_of_year: int) -> list[Row] | None:
     if not r.has_table("gold", "fvi_metric_scores"):
         return None

@@ -18,8 +18,10 @@ import pandas as pd
 
 from fvi.provenance import data_world
 from fvi.registry import registry_hash
+from fvi.registry.vocabulary import DEFAULT_PERSONA
 from fvi.scoring.audit import run_audit, write_audit
 from fvi.scoring.config import ScoringSpec, load_personas
+from fvi.scoring.contributions import contributions
 from fvi.scoring.engine import Scorer, build_panels, load_frames, metric_frame
 from fvi.scoring.uncertainty import UncertaintyParams, run_uncertainty
 
@@ -105,8 +107,16 @@ def score_warehouse(
     influence = pd.DataFrame(
         [{"entity_type": et, **row} for et, block in audit["entity_types"].items() for row in block["influence"]]
     ).assign(run_id=run_id)
+    t = time.perf_counter()
+    default_persona = {DEFAULT_PERSONA: personas[DEFAULT_PERSONA]} if DEFAULT_PERSONA in personas else personas
+    contrib = contributions(scorer, default_persona).assign(run_id=run_id)
+    contrib[["entity_type", "entity_id", "horizon", "persona", "metric_id", "pillar", "metric_of"]] = contrib[
+        ["entity_type", "entity_id", "horizon", "persona", "metric_id", "pillar", "metric_of"]
+    ].astype(object)
+    seconds["contributions"] = round(time.perf_counter() - t, 2)
     tables = {
         "fvi_scores": scores,
+        "fvi_score_contributions": contrib,
         "fvi_metric_scores": metrics,
         "fvi_sensitivity": sensitivity,
         "fvi_personas": personas_frame,

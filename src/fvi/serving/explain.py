@@ -93,12 +93,16 @@ def build(
             said = f"{f['name']} missing"
         else:
             said = f"{f['name']} of {_fmt(f['value'])}" + (f" ({f['unit']})" if f["unit"] else "")
+        index_input = f["feature"] == "fvi" or f["feature"].startswith("pillar_")
+        # the model reads the index's own score among its inputs: say so rather than present it as a cause
+        own = " (the index's own score, used by the model as an input)" if index_input else ""
         drivers.append(
             {
                 "feature": f["feature"],
                 "name": f["name"],
                 "shap": f["shap"],
-                "text": f"{said} {words} ({f['shap']:+.2f} log-odds).",
+                "is_index_input": index_input,
+                "text": f"{said}{own} {words} ({f['shap']:+.2f} log-odds).",
             }
         )
     logit = base_value + sum(c[2] for c in contributions)
@@ -118,6 +122,8 @@ def build(
         "overrides": overrides or {},
         "features": features,
         "top_drivers": drivers,
+        "explains": "the model's probability (SHAP); the FVI itself is explained in points by the profile's "
+        "score_drivers",
         "summary": " ".join(d["text"] for d in drivers[:3]) or "No feature moved this prediction.",
         "note": note,
     }

@@ -129,6 +129,19 @@ def test_mine_profile(client: TestClient) -> None:
     assert p["related"]["country"] == "/v1/countries/ZAF"
 
 
+def test_profile_explains_the_score_in_points_and_words(client: TestClient) -> None:
+    body = client.get("/v1/mines/M1").json()
+    drivers = body["score_drivers"]
+    assert drivers["available"] and list(drivers["horizons"]) == ["H10"]
+    h10 = drivers["horizons"]["H10"]
+    assert h10["persona"] == "analyst" and [d["points"] for d in h10["drivers"]] == [-6.1, -1.5]  # largest first
+    first = h10["drivers"][0]["text"]
+    assert first.startswith("Coal share of electricity (its country's) of 0 % in Alpha Coal Mine lowers the score by "
+                            "6.1 points at H10"), first
+    assert "imputed: country_median" in first
+    assert client.get("/v1/mines/M2").json()["score_drivers"]["available"] is False
+
+
 def test_mine_profile_filters_and_years(client: TestClient) -> None:
     p = client.get("/v1/mines/M3?horizon=H20&persona=investor&as_of_year=2023").json()
     assert list(p["scores"]) == ["H20"] and list(p["scores"]["H20"]) == ["investor"]

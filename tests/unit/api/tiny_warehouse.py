@@ -183,12 +183,27 @@ def us_mine_frame() -> pd.DataFrame:
     )
 
 
+def contributions_frame() -> pd.DataFrame:
+    """M1 at 2024 H10 (analyst): its capacity lowers the score, its country's coal share raises it."""
+    return pd.DataFrame(
+        {
+            "entity_type": ["mine", "mine"], "entity_id": ["M1", "M1"], "as_of_year": [2024, 2024],
+            "horizon": ["H10", "H10"], "persona": ["analyst", "analyst"],
+            "metric_id": ["mine_capacity_mtpa", "country_coal_share_of_electricity_pct"], "pillar": ["02", "01"],
+            "metric_of": ["own", "country"], "raw_value": [10.0, 0.0], "typical_value": [12.5, 35.0],
+            "score": [40.0, 0.0], "typical_score": [50.0, 35.0], "points": [-1.5, -6.1],
+            "imputation": ["observed", "country_median"], "run_id": [RUN, RUN],
+        }
+    )  # fmt: skip
+
+
 def fill(wh: Warehouse) -> None:
     """Write every tiny table into ``wh`` (either engine)."""
     wh.write_table("gold", "dim_mine", MINES)
     wh.write_table("gold", "dim_country", COUNTRIES)
     wh.write_table("gold", "fvi_scores", scores_frame())
     wh.write_table("gold", "fvi_metric_scores", metric_scores_frame())
+    wh.write_table("gold", "fvi_score_contributions", contributions_frame())
     wh.write_table("gold", "fct_us_mine__yearly", us_mine_frame())
     wh.write_table("bronze", "ingest_manifest", manifest_frame())
     wh.write_table("marts", "vw_metric_dq", dq_frame())
