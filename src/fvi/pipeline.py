@@ -379,6 +379,7 @@ def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: An
     """Steps that read gold and write gold-level results into the staging warehouse (before the swap)."""
     from fvi.cache import make_cache
     from fvi.outcomes import write_outcomes
+    from fvi.scoring.learnt import score_learnt
     from fvi.scoring.run import score_warehouse
     from fvi.weights import HISTORY_TABLE
     from fvi.weights.job import run_weight_job
@@ -402,6 +403,8 @@ def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: An
                                               master=settings.spark_master, cache=cache)
         finally:
             cache.close()
+        t0 = time.perf_counter()
+        steps["learnt_personas"] = {**score_learnt(wh, run_id, say=say), "seconds": round(time.perf_counter() - t0, 2)}
         if ml:
             steps.update(ml_steps(settings, wh, run_id, tune=tune, say=say))
     finally:

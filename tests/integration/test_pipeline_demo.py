@@ -27,3 +27,17 @@ def test_offline_run_without_data_uses_synthetic_demo(tmp_path):
             assert wh.query("select count(*) from gold.fvi_outcome_gem_transition").iloc[0, 0] > 0
             assert wh.query("select count(*) from gold.fvi_predictions").iloc[0, 0] > 0
             assert wh.query("select count(*) from gold.fvi_backtest").iloc[0, 0] > 0
+            # the learnt persona is scored with the dynamic weights, beside the presets
+            learnt = wh.query(
+                "select entity_type, horizon, count(*) as n from gold.fvi_scores where persona = 'data_driven' "
+                "group by 1, 2"
+            )
+            assert len(learnt) and set(learnt["entity_type"]) >= {"country"}
+            assert report.steps["learnt_personas"]["rows"] == int(learnt["n"].sum())
+            # every model version says which data world trained it: the synthetic one
+            from fvi.ml.model_registry import ModelRegistry
+
+            versions = ModelRegistry(s.home_abs / "models").list_versions()
+            assert versions and {v["data_world"]["kind"] for v in versions} == {"synthetic"}
+            # the score explained in points for the default persona
+            assert wh.query("select count(*) from gold.fvi_score_contributions").iloc[0, 0] > 0

@@ -94,15 +94,16 @@ def _registry_openapi(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         from fvi.registry.metrics import load_metrics, load_pillars
-        from fvi.scoring.config import load_personas
+        from fvi.scoring.config import load_learnt_personas, load_personas
 
         spec = original()
         personas = list(load_personas())
+        readable = [*personas, *load_learnt_personas()]  # stored scores exist for learnt personas too
         for item in spec.get("paths", {}).values():
             for op in item.values():
                 for param in op.get("parameters", []) if isinstance(op, dict) else []:
                     if param.get("name") == "persona":
-                        _enum(param.get("schema", {}), personas)
+                        _enum(param.get("schema", {}), readable)
         body = spec.get("components", {}).get("schemas", {}).get("WhatIfRequest", {}).get("properties", {})
         _enum(body.get("persona", {}), personas)
         pillars = list(load_pillars())

@@ -95,9 +95,9 @@ PageDep = Annotated[Page, Depends(pagination)]
 
 
 def check_persona(persona: str) -> str:
-    from fvi.scoring.config import load_personas
+    from fvi.scoring.config import load_learnt_personas, load_personas
 
-    known = list(load_personas())
+    known = [*load_personas(), *load_learnt_personas()]
     if persona not in known:
         raise InvalidField("query.persona", f"unknown persona {persona!r}; known: {known}")
     return persona

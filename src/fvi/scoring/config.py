@@ -75,6 +75,18 @@ def load_personas() -> dict[str, Persona]:
     return dict(_personas())
 
 
+def load_learnt_personas() -> dict[str, Persona]:
+    """Personas whose weights are learnt per horizon (``learnt`` in personas.yml); ``weights`` is empty."""
+    _, doc = _read("personas.yml")
+    presets = _personas()
+    out: dict[str, Persona] = {}
+    for raw in doc.get("learnt") or []:
+        if raw["id"] in presets or raw["id"] in out:
+            raise ScoringError(f"personas.yml: duplicate persona {raw['id']}")
+        out[raw["id"]] = Persona(raw["id"], raw["name"], raw["description"], {})
+    return out
+
+
 @dataclass
 class EntitySpec:
     """Metric arrays for one entity type (mine metrics for mines, country metrics for countries)."""

@@ -13,12 +13,18 @@ router = APIRouter(prefix="/personas", tags=["registry"])
 
 
 def persona_items() -> list[dict[str, Any]]:
-    from fvi.scoring.config import load_personas
+    from fvi.scoring.config import load_learnt_personas, load_personas
 
-    return [
-        {"id": p.id, "name": p.name, "description": p.description, "weights": dict(p.weights)}
+    presets = [
+        {"id": p.id, "name": p.name, "description": p.description, "weights": dict(p.weights), "learnt": False}
         for p in load_personas().values()
     ]
+    learnt = [
+        {"id": p.id, "name": p.name, "description": p.description, "weights": {}, "learnt": True,
+         "weights_from": "/v1/weights (the latest learnt weights per horizon)"}
+        for p in load_learnt_personas().values()
+    ]  # fmt: skip
+    return presets + learnt
 
 
 @router.get("", response_model=Page[dict[str, Any]], summary="Persona presets")
