@@ -33,6 +33,7 @@ from fvi.registry.vocabulary import DEFAULT_PERSONA, us_mine_ids
 from fvi.scoring.aggregate import blend, weighted
 from fvi.scoring.config import ScoringSpec, load_personas
 from fvi.scoring.engine import Scorer, pillar_column
+from fvi.scoring.impute import FLAG_NAMES, IMPUTED
 from fvi.warehouse import Warehouse
 
 KEYS = ["entity_type", "entity_id", "as_of_year"]
@@ -48,7 +49,7 @@ SNAPSHOT_ASOF_COLUMNS = {
 }
 """Country gold columns that repeat one dated snapshot on every year -> the column holding its date."""
 
-IMPUTED_FLAGS = ("carry_forward", "country_median", "fill_value", "pillar_mean")
+IMPUTED_FLAGS = tuple(FLAG_NAMES[f] for f in IMPUTED)
 LOG_RAW_MINE = (
     "mine_production_mt",
     "mine_workforce_size",

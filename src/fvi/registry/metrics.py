@@ -89,10 +89,19 @@ class HorizonWeights(BaseModel):
     H20: float
 
 
+class RelatedField(BaseModel):
+    """Another metric of the same entity and year that stands in for a missing value (times ``factor``)."""
+
+    metric: str
+    factor: float = 1.0
+    note: str | None = None
+
+
 class MissingData(BaseModel):
     rule: Literal["none", "carry_forward_years", "country_median", "pillar_mean", "exclude"]
     max_years: int | None = None
     fill_value: float | None = None
+    from_related: list[RelatedField] | None = None
     note: str | None = None
 
 
@@ -138,6 +147,13 @@ def check_metrics(doc: Any) -> tuple[dict[str, Pillar], dict[str, Metric]]:
         if w.H5 + w.H10 + w.H20 <= 0:
             raise RegistryError(f"metrics.yml: {m.id}: horizon weights are all zero")
         metrics[m.id] = m
+    for m in metrics.values():
+        for rel in m.missing_data.from_related or []:
+            other = metrics.get(rel.metric)
+            if other is None or other.entity != m.entity or other.id == m.id:
+                raise RegistryError(
+                    f"metrics.yml: {m.id}: from_related {rel.metric!r} must be another {m.entity} metric"
+                )
     used = {m.pillar for m in metrics.values()}
     for p in pillars.values():
         if p.id in used and p.unsupported_reason:

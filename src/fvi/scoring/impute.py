@@ -11,7 +11,7 @@ import pandas as pd
 
 from fvi.registry.metrics import Metric
 
-OBSERVED, CARRY_FORWARD, COUNTRY_MEDIAN, FILL_VALUE, PILLAR_MEAN, EXCLUDED, MISSING = range(7)
+OBSERVED, CARRY_FORWARD, COUNTRY_MEDIAN, FILL_VALUE, PILLAR_MEAN, EXCLUDED, MISSING, RELATED_FIELD = range(8)
 FLAG_NAMES = {
     OBSERVED: "observed",
     CARRY_FORWARD: "carry_forward",
@@ -20,8 +20,9 @@ FLAG_NAMES = {
     PILLAR_MEAN: "pillar_mean",
     EXCLUDED: "excluded",
     MISSING: "missing",
+    RELATED_FIELD: "related_field",
 }
-IMPUTED = (CARRY_FORWARD, COUNTRY_MEDIAN, FILL_VALUE, PILLAR_MEAN)
+IMPUTED = (CARRY_FORWARD, COUNTRY_MEDIAN, FILL_VALUE, PILLAR_MEAN, RELATED_FIELD)
 """Flags that count as imputed (the value used is not the one observed for this entity and year)."""
 
 
@@ -51,6 +52,15 @@ def apply_missing_rules(
         observed = col.notna().to_numpy()
         filled = col.copy()
         rule = m.missing_data.rule
+        # the same entity's related fields first (capacity from production, ...), then the rule
+        for rel in m.missing_data.from_related or []:
+            if rel.metric not in panel.columns:
+                continue
+            other = panel[rel.metric].astype(float) * rel.factor
+            take = filled.isna().to_numpy() & other.notna().to_numpy()
+            filled[take] = other[take]
+            flags[take, j] = RELATED_FIELD
+        observed = observed | (flags[:, j] == RELATED_FIELD)
         if rule == "carry_forward_years":
             cf = _carry_forward(panel.assign(**{m.id: col}), m.id, entity_col, int(m.missing_data.max_years or 0))
             take = ~observed & cf.notna().to_numpy()

@@ -60,3 +60,25 @@ def test_fill_value_exclude_and_pillar_mean_are_flagged() -> None:
     _, values, flags = apply_missing_rules(p, ms, entity_col="entity_id")
     assert values[0, 0] == 2100 and flags[0].tolist() == [FILL_VALUE, EXCLUDED, PILLAR_MEAN]
     assert np.isnan(without_imputation(values, flags)).all()
+
+
+def test_a_missing_capacity_comes_from_the_same_mines_production_before_peers() -> None:
+    """North Antelope Rochelle: no GEM capacity, 56.3 Mt produced -> not the US median of 1.8 Mt/yr."""
+    from fvi.registry.metrics import load_metrics
+    from fvi.scoring.impute import FLAG_NAMES, RELATED_FIELD, apply_missing_rules
+
+    metrics = load_metrics()
+    cap, prod = metrics["mine_capacity_mtpa"], metrics["mine_production_mt"]
+    panel = pd.DataFrame(
+        {
+            "entity_id": ["NAR", "P1", "P2", "P3"],
+            "country_iso3": ["USA"] * 4,
+            "year": [2023] * 4,
+            "mine_capacity_mtpa": [None, 1.5, 1.8, 2.0],
+            "mine_production_mt": [56.3, 1.2, None, 1.9],
+        }
+    )
+    raw, values, flags = apply_missing_rules(panel, [cap, prod], entity_col="entity_id", country_col="country_iso3")
+    assert np.isnan(raw[0, 0]) and values[0, 0] == 56.3 and flags[0, 0] == RELATED_FIELD
+    assert FLAG_NAMES[int(flags[0, 0])] == "related_field"
+    assert values[1, 0] == 1.5  # observed values are kept
