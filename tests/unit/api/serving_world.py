@@ -31,7 +31,8 @@ from fvi.ml.features import country_feature_names, mine_feature_names
 from fvi.ml.hazard import K_FEATURE
 from fvi.ml.model_registry import CHALLENGER, CHAMPION, ModelRegistry, load_bundle, version_dir
 from fvi.ml.onnx_export import export_model, float32_exact
-from fvi.warehouse import Warehouse
+from fvi.provenance import data_world
+from fvi.warehouse import DuckDBWarehouse, Warehouse
 
 MINE_IDS = [("mine", "M1"), ("mine", "M2"), ("mine", "M3"), ("mine", "M4"), ("us_mine", "MSHA42")]
 COUNTRY_IDS = [("country", "ZAF"), ("country", "AUS"), ("country", "USA")]
@@ -197,6 +198,12 @@ def template() -> Path:
     atexit.register(shutil.rmtree, root, True)
     models = write_models(root / "models")
     write_warehouse(root / "fvi.duckdb", serving_tables(models))
+    # the versions were trained on this warehouse's data world (training records it; see fvi.provenance)
+    with DuckDBWarehouse(root / "fvi.duckdb", read_only=True) as wh:
+        world = data_world(wh).to_json()
+    reg = ModelRegistry(models)
+    for row in reg.list_versions():
+        reg.record(row["name"], row["version"], {**reg.version(row["name"], row["version"]), "data_world": world})
     return root
 
 
