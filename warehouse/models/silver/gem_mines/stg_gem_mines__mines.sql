@@ -121,6 +121,8 @@ final as (
         unioned.source_row_number,
         unioned.mine_name,
         unioned.complex_name,
+        unioned.mine_name_akas,
+        unioned.mine_name_local,
         unioned.country_name,
         countries.iso3 as country_iso3,
         unioned.status,
