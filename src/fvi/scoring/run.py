@@ -48,6 +48,43 @@ def _is_synthetic(wh: Any) -> bool:
     return bool(frame.iloc[0, 0])
 
 
+TIE_MIN = 50
+"""Entities sharing one FVI value (to 0.1) from which a tie is reported as a sign of imputation."""
+
+
+def score_checks(scores: pd.DataFrame) -> dict[str, Any]:
+    """Ties and horizon trends of the default persona at each entity's latest year, said in words.
+
+    Hundreds of entities at exactly one value are scored on the same imputed inputs, not found
+    equal; an FVI rising with the horizon comes from metrics whose declared horizon weights grow
+    (``horizon_weight_note`` in metrics.yml says why), and its share is reported, not hidden.
+    """
+    s = scores[scores["persona"] == DEFAULT_PERSONA]
+    if s.empty:
+        return {"ties": [], "share_rising_with_horizon": {}, "messages": []}
+    latest = s.groupby(["entity_type", "entity_id"])["as_of_year"].transform("max")
+    s = s[s["as_of_year"] == latest]
+    ties = []
+    for (et, h, v), g in s.assign(v=s["fvi"].round(1)).groupby(["entity_type", "horizon", "v"]):
+        if len(g) >= TIE_MIN:
+            ties.append({"entity_type": et, "horizon": h, "fvi": float(v), "entities": int(len(g)),
+                         "mean_imputed_share": round(float(g["imputed_share"].mean()), 3)})
+    wide = s.pivot_table(index=["entity_type", "entity_id"], columns="horizon", values="fvi", aggfunc="first")
+    order = [h for h in ("H5", "H10", "H20") if h in wide.columns]
+    rising = pd.Series(False, index=wide.index)
+    for a, b in zip(order, order[1:], strict=False):
+        rising |= (wide[b] > wide[a] + 1e-9).fillna(False)
+    share = {str(et): round(float(g.mean()), 4) for et, g in rising.groupby(level=0)}
+    messages = [
+        f"tie: {t['entities']} {t['entity_type']} rows at FVI {t['fvi']} ({t['horizon']}), mean imputed share "
+        f"{t['mean_imputed_share']:.0%}: a sign of imputation, not of equal viability"
+        for t in sorted(ties, key=lambda t: -t["entities"])[:5]
+    ]
+    messages += [f"FVI rises with the horizon for {v:.1%} of {et} entities (declared horizon weights)"
+                 for et, v in share.items()]
+    return {"ties": ties, "share_rising_with_horizon": share, "messages": messages}
+
+
 def score_warehouse(
     wh: Any,
     *,
@@ -130,7 +167,11 @@ def score_warehouse(
     seconds["total"] = round(time.perf_counter() - t0, 2)
 
     latest = scores.groupby("entity_type")["as_of_year"].max().to_dict()
+    checks = score_checks(scores)
+    for line in checks["messages"]:
+        say(line)
     summary = {
+        "checks": checks,
         "run_id": run_id,
         "seconds": seconds,
         "rows": {k: len(v) for k, v in tables.items()},
