@@ -42,13 +42,6 @@ def _year_medians(matrix: np.ndarray, years: np.ndarray) -> np.ndarray:
     return out
 
 
-def latest_rows(scorer: Scorer, entity_type: str) -> np.ndarray:
-    """Each entity's latest as-of year row."""
-    keys = scorer.panels[entity_type].keys
-    order = keys.reset_index(drop=True).sort_values(["entity_id", "as_of_year"])
-    return order.drop_duplicates("entity_id", keep="last").index.to_numpy()
-
-
 def contributions(
     scorer: Scorer,
     personas: Mapping[str, Mapping[str, float]],
@@ -69,7 +62,7 @@ def contributions(
     )
     for et in entity_types or tuple(scorer.panels):
         panel = scorer.panels[et]
-        sel = latest_rows(scorer, et)
+        sel = panel.entity_latest_rows()
         if not len(sel):
             continue
         years = panel.keys["as_of_year"].to_numpy()

@@ -68,6 +68,20 @@ class Panel:
         years = self.keys["as_of_year"].to_numpy()
         return np.flatnonzero(years == years.max()) if len(years) else np.array([], dtype=int)
 
+    def entity_latest_rows(self) -> np.ndarray:
+        """Row index of each entity's own latest as-of year with any metric value to score.
+
+        An entity last seen earlier keeps that year (the panel's later rows for it hold nothing).
+        """
+        if not len(self.keys):
+            return np.array([], dtype=int)
+        has = ~np.isnan(self.values).all(axis=1) if self.values.size else np.zeros(len(self.keys), bool)
+        if self.context_row is not None:
+            has |= self.context_row >= 0
+        keys = self.keys.reset_index(drop=True)[has]
+        order = keys.sort_values(["entity_id", "as_of_year"], kind="stable")
+        return np.sort(order.drop_duplicates("entity_id", keep="last").index.to_numpy())
+
 
 def _lookback(spec: ScoringSpec, entity_type: str) -> int:
     years = [

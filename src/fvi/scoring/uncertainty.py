@@ -133,7 +133,7 @@ def centred_band(published: np.ndarray, q: list[np.ndarray] | np.ndarray) -> lis
 def run_uncertainty(
     scorer: Scorer, params: UncertaintyParams, entity_types: tuple[str, ...] | None = None, sobol: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """(bands, sensitivity, summary) for the latest as-of year of each entity type."""
+    """(bands, sensitivity, summary) for each entity's latest as-of year (Sobol: the newest year)."""
     t0 = time.perf_counter()
     variants = params.variants()
     nominal_variant = (
@@ -160,14 +160,19 @@ def run_uncertainty(
 
     tasks = []
     for et in entity_types or tuple(scorer.panels):
-        rows = scorer.panels[et].latest_rows()
-        if len(rows):
+        # every entity gets a band at its own latest year; ranks are drawn among entities of that
+        # same year, and the Sobol indices come from the newest year (the one the rankings show)
+        latest = scorer.panels[et].entity_latest_rows()
+        years = scorer.panels[et].keys["as_of_year"].to_numpy()[latest]
+        for year in np.unique(years):
+            rows = latest[years == year]
+            with_sobol = sobol and year == years.max()
             for h in params.horizons:
                 ev = _Evaluator(scorer, et, h, rows, variants)  # fills the scorer's caches before threads start
-                tasks += [(et, h, rows, ev, pid) for pid in nominal]
+                tasks += [(et, h, rows, ev, pid, with_sobol) for pid in nominal]
 
-    def one(task: tuple[str, str, np.ndarray, _Evaluator, str]) -> tuple[pd.DataFrame, list[dict]]:
-        et, h, rows, ev, pid = task
+    def one(task: tuple[str, str, np.ndarray, _Evaluator, str, bool]) -> tuple[pd.DataFrame, list[dict]]:
+        et, h, rows, ev, pid, with_sobol = task
         keys = scorer.panels[et].keys.iloc[rows]
         # the published configuration is one of the draws, and the band is laid around it
         nom = ev.scores(np.array([nominal_variant]), nominal[pid][None, :])
@@ -192,7 +197,7 @@ def run_uncertainty(
                 "fvi_mc_median": mc_median,
             }
         )
-        if not sobol:
+        if not with_sobol:
             return band, []
         base = _ranks(ev.scores(np.array([nominal_variant]), nominal[pid][None, :]))[0]
         shift = np.abs(_ranks(ev.scores(s_variant, sobol_weights[pid][w_idx])) - base[None, :])

@@ -92,3 +92,17 @@ def test_the_band_is_centred_on_the_published_score() -> None:
     np.testing.assert_allclose(merged["fvi_p50"], merged["fvi"], atol=1e-3)
     assert ((merged["fvi_p05"] <= merged["fvi"] + 1e-9) & (merged["fvi"] <= merged["fvi_p95"] + 1e-9)).all()
     assert "fvi_mc_median" in bands and (bands["fvi_mc_median"] != bands["fvi_p50"]).any()
+
+
+def test_every_entity_gets_a_band_at_its_own_latest_year() -> None:
+    """A country last scored a year before the others still has a band (29 % had none)."""
+    s = spec([metric("a", "01"), metric("c", "02")], as_of_from=2019)
+    rows = [{"entity_id": f"C{i}", "year": 2020, "a": 10.0 * i, "c": 50.0} for i in range(6)]
+    rows += [{"entity_id": "OLD", "year": 2019, "a": 40.0, "c": 40.0}]  # not seen in 2020
+    empty = pd.DataFrame(columns=["entity_id", "entity_name", "country_iso3", "status", "year"])
+    scorer = Scorer(s, build_panels(country_frame(rows), empty, s))
+    bands, sens, _ = run_uncertainty(scorer, _params(3))
+    old = bands[bands["entity_id"] == "OLD"]
+    assert set(old["as_of_year"]) == {2019} and old["fvi_p05"].notna().all() and len(old) == 2  # H5, H10
+    assert set(bands["entity_id"]) == {f"C{i}" for i in range(6)} | {"OLD"}
+    assert set(sens["as_of_year"]) == {2020}  # Sobol from the newest year only
