@@ -8,7 +8,7 @@ from tests.unit.api.tiny_warehouse import RUN, RUN_OLD, replace_warehouse
 
 from fvi.registry import load_sources
 from fvi.registry.metrics import load_metrics, load_pillars
-from fvi.scoring.config import load_personas
+from fvi.scoring.config import load_learnt_personas, load_personas
 from fvi.warehouse import DuckDBWarehouse
 from fvi.weights import HISTORY_COLUMNS
 
@@ -31,7 +31,8 @@ def test_pillars_personas_sources(client: TestClient) -> None:
     first = pillars["items"][0]
     assert first["metrics"] and set(first["persona_weights"]) == set(load_personas())
     personas = client.get("/v1/personas").json()["items"]
-    assert [p["id"] for p in personas] == list(load_personas())
+    assert [p["id"] for p in personas] == [*load_personas(), *load_learnt_personas()]
+    assert [p["id"] for p in personas if p["learnt"]] == ["data_driven"]  # shown beside the presets
     assert abs(sum(personas[0]["weights"].values()) - 1) < 1e-9
     sources = client.get("/v1/sources?limit=500").json()
     assert sources["total"] == len(load_sources()) and sources["note"] is None
@@ -77,7 +78,7 @@ def test_runs(client: TestClient) -> None:
 
 def test_weights_without_history(client: TestClient) -> None:
     body = client.get("/v1/weights").json()
-    assert [p["id"] for p in body["personas"]] == list(load_personas())
+    assert [p["id"] for p in body["personas"]] == [*load_personas(), *load_learnt_personas()]
     assert body["dynamic"]["available"] is False and "fvi_weights_history" in body["dynamic"]["note"]
     assert body["history"]["items"] == []
 
