@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fvi.registry.vocabulary import DEFAULT_PERSONA, HORIZONS
+from fvi.registry.vocabulary import DEFAULT_PERSONA, HORIZON_LABELS
 from fvi.settings import get_settings
 from fvi.warehouse import live
 
@@ -38,7 +38,7 @@ def probabilities(wh: Any) -> dict[str, Any]:
     latest = p.groupby(["entity_type", "entity_id"])["as_of_year"].transform("max")
     p = p[p["as_of_year"] == latest]
     wide = p.pivot_table(index=["entity_type", "entity_id"], columns="horizon", values="p_viable", aggfunc="first")
-    cols = [h for h in HORIZONS if h in wide.columns]
+    cols = [h for h in HORIZON_LABELS if h in wide.columns]
     rises = pd.Series(False, index=wide.index)
     for a, b in zip(cols, cols[1:], strict=False):
         rises |= (wide[b] > wide[a] + 1e-9).fillna(False)
@@ -90,7 +90,7 @@ def scores(wh: Any) -> dict[str, Any]:
         out["band_median_column"] = med_col
         out["median_band_width"] = round(float((s.loc[band, "fvi_p95"] - s.loc[band, "fvi_p05"]).median()), 2)
     wide = s.pivot_table(index=["entity_type", "entity_id"], columns="horizon", values="fvi", aggfunc="first")
-    cols = [h for h in HORIZONS if h in wide.columns]
+    cols = [h for h in HORIZON_LABELS if h in wide.columns]
     rises = pd.Series(False, index=wide.index)
     for a, b in zip(cols, cols[1:], strict=False):
         rises |= (wide[b] > wide[a] + 1e-9).fillna(False)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from fvi.provenance import data_world
 from fvi.registry import registry_hash
-from fvi.registry.vocabulary import DEFAULT_PERSONA
+from fvi.registry.vocabulary import DEFAULT_PERSONA, HORIZON_LABELS
 from fvi.scoring.audit import run_audit, write_audit
 from fvi.scoring.config import ScoringSpec, load_personas
 from fvi.scoring.contributions import contributions
@@ -70,7 +70,7 @@ def score_checks(scores: pd.DataFrame) -> dict[str, Any]:
             ties.append({"entity_type": et, "horizon": h, "fvi": float(v), "entities": int(len(g)),
                          "mean_imputed_share": round(float(g["imputed_share"].mean()), 3)})
     wide = s.pivot_table(index=["entity_type", "entity_id"], columns="horizon", values="fvi", aggfunc="first")
-    order = [h for h in ("H5", "H10", "H20") if h in wide.columns]
+    order = [h for h in HORIZON_LABELS if h in wide.columns]
     rising = pd.Series(False, index=wide.index)
     for a, b in zip(order, order[1:], strict=False):
         rising |= (wide[b] > wide[a] + 1e-9).fillna(False)
