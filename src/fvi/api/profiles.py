@@ -167,7 +167,8 @@ def score_drivers(
                 "points": round(pts, 2),
                 "text": (
                     f"{mname}{of} of {_fmt_value(row['raw_value'], unit)}{where} {verb} the score by "
-                    f"{abs(pts):.1f} points at {row['horizon']} against the typical {noun} "
+                    f"{abs(pts):.1f} points at {row['horizon']} against the typical "
+                    f"{'country' if row.get('metric_of') == 'country' else noun} "
                     f"({_fmt_value(row['typical_value'], unit)}){imputed}."
                 ),
             }
