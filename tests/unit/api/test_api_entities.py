@@ -138,7 +138,7 @@ def test_profile_explains_the_score_in_points_and_words(client: TestClient) -> N
     first = h10["drivers"][0]["text"]
     assert first.startswith("Coal share of electricity (its country's) of 0 % in Alpha Coal Mine lowers the score by "
                             "6.1 points at H10"), first
-    assert "imputed: country_median" in first and "against the typical country (35 %)" in first
+    assert "imputed: country_median" in first and "against the typical country (35.0 %)" in first
     assert client.get("/v1/mines/M2").json()["score_drivers"]["available"] is False
 
 
