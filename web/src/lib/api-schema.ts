@@ -4,47 +4,7 @@
  */
 
 export interface paths {
-    "/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Liveness
-         * @description Always 200 while the process serves requests; says nothing about the warehouse.
-         */
-        get: operations["health_health_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Readiness
-         * @description 200 when every check passes, else 503 naming each failing check and why.
-         */
-        get: operations["ready_ready_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/admin/cache/flush": {
+    "/v1/predict": {
         parameters: {
             query?: never;
             header?: never;
@@ -54,10 +14,77 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Empty the response cache
-         * @description Drop every cached response of this service (all workers when the cache is Redis).
+         * Predict one entity
+         * @description P(target) from the serving model for the entity's latest as-of year, with its Bayesian interval.
+         *
+         *     Mines: P(still operating at t+H) (``fvi_mine_h5`` at H5, the hazard model's survival at H10/H20);
+         *     countries: P(coal production falls >= 25 % by t+H). ``overrides`` answer a what-if (no interval then).
+         *     The A/B arm is fixed per entity unless ``variant`` forces one.
          */
-        post: operations["flush_cache_v1_admin_cache_flush_post"];
+        post: operations["predict_v1_predict_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/predict/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Predict many entities (a job above the synchronous limit)
+         * @description Up to ``FVI_SERVING_BATCH_SYNC_LIMIT`` items (default 100) are answered now, each with its own status.
+         *
+         *     Larger batches (up to ``FVI_SERVING_BATCH_MAX_ITEMS``) need an API key with the ``write`` scope and
+         *     answer 202 with a job id; ``GET /v1/jobs/{job_id}`` gives progress and, once done, the results.
+         */
+        post: operations["predict_batch_v1_predict_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search and rank mines
+         * @description Mines at one as-of year, horizon and persona; ``sort`` takes ``-`` for descending.
+         */
+        get: operations["list_mines_v1_mines_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mines/{mine_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One mine: scores, band, model, data quality
+         * @description Identity and location, pillar scores and FVI per horizon and persona, ranks, model, quality, provenance.
+         */
+        get: operations["get_mine_v1_mines__mine_id__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -104,6 +131,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rankings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ranked entities
+         * @description Best first. With ``country`` the order is the rank within the country; with ``status`` within the status.
+         */
+        get: operations["rankings_v1_rankings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The metric registry
+         * @description Every metric with pillar, unit, polarity, goalposts, horizon weights, missing-data rule and sources.
+         */
+        get: operations["list_metrics_v1_metrics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pillars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pillars
+         * @description Each pillar with its metrics (or why it has none) and the weight every persona gives it.
+         */
+        get: operations["list_pillars_v1_pillars_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/personas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Persona presets
+         * @description Each persona's pillar weights (sum 1); pass its id as ``persona`` to the score routes.
+         */
+        get: operations["list_personas_v1_personas_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sources and licences
+         * @description Producer, licence, citation and files of every source; ``releases`` from the latest ingest manifest.
+         */
+        get: operations["list_sources_v1_sources_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/data-quality": {
         parameters: {
             query?: never;
@@ -116,6 +243,132 @@ export interface paths {
          * @description One row per metric; ``null_rate``/``share_imputed`` sort worst first, ``latest_year`` stalest first.
          */
         get: operations["data_quality_v1_data_quality_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pipeline runs, newest first
+         * @description Runs with a report file or ingest-manifest rows (file, source and row counts).
+         */
+        get: operations["list_runs_v1_runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One run: its report and ingest manifest
+         * @description The run report as the pipeline wrote it, the files it produced, and the manifest rows of that run.
+         */
+        get: operations["get_run_v1_runs__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/weights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Current dynamic weights, their history, persona presets
+         * @description ``dynamic.levels`` is {level: {horizon: {pillar: weight, data_weight, expert_weight}}} of the latest run.
+         *
+         *     ``level`` says which outcomes the weights were learnt from (country decline, mine closure).
+         */
+        get: operations["weights_v1_weights_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/score/what-if": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What-if rescoring
+         * @description FVI, pillars, rank and percentile per horizon under ``persona`` or custom ``weights``.
+         *
+         *     ``metric_values`` override the stored values; ``delta`` is the effect of the overrides.
+         */
+        post: operations["what_if_v1_score_what_if_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/cache/flush": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Empty the response cache
+         * @description Drop every cached response of this service (all workers when the cache is Redis).
+         */
+        post: operations["flush_cache_v1_admin_cache_flush_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A batch job's status and results
+         * @description Queued, running (with ``done`` of ``total``), done or failed; results once finished, a page at a time.
+         *
+         *     Only the key that submitted the job (or an admin key) sees it; to any other key it does not exist.
+         */
+        get: operations["get_job_v1_jobs__job_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -173,88 +426,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/jobs/{job_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A batch job's status and results
-         * @description Queued, running (with ``done`` of ``total``), done or failed; results once finished, a page at a time.
-         *
-         *     Only the key that submitted the job (or an admin key) sees it; to any other key it does not exist.
-         */
-        get: operations["get_job_v1_jobs__job_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The metric registry
-         * @description Every metric with pillar, unit, polarity, goalposts, horizon weights, missing-data rule and sources.
-         */
-        get: operations["list_metrics_v1_metrics_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/mines": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Search and rank mines
-         * @description Mines at one as-of year, horizon and persona; ``sort`` takes ``-`` for descending.
-         */
-        get: operations["list_mines_v1_mines_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/mines/{mine_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One mine: scores, band, model, data quality
-         * @description Identity and location, pillar scores and FVI per horizon and persona, ranks, model, quality, provenance.
-         */
-        get: operations["get_mine_v1_mines__mine_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -272,6 +443,28 @@ export interface paths {
         get: operations["list_models_v1_models_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a version the champion (admin)
+         * @description Refused (409) when the ONNX file is missing, fails its checksum or does not load: the old champion serves on.
+         *
+         *     On success this worker swaps sessions at once; other workers within ``FVI_SERVING_REFRESH_SECONDS``.
+         */
+        post: operations["promote_v1_models__name__promote_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -302,29 +495,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/models/{name}/promote": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Make a version the champion (admin)
-         * @description Refused (409) when the ONNX file is missing, fails its checksum or does not load: the old champion serves on.
-         *
-         *     On success this worker swaps sessions at once; other workers within ``FVI_SERVING_REFRESH_SECONDS``.
-         */
-        post: operations["promote_v1_models__name__promote_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/personas": {
+    "/health": {
         parameters: {
             query?: never;
             header?: never;
@@ -332,10 +503,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Persona presets
-         * @description Each persona's pillar weights (sum 1); pass its id as ``persona`` to the score routes.
+         * Liveness
+         * @description Always 200 while the process serves requests; says nothing about the warehouse.
          */
-        get: operations["list_personas_v1_personas_get"];
+        get: operations["health_health_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -344,7 +515,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/pillars": {
+    "/ready": {
         parameters: {
             query?: never;
             header?: never;
@@ -352,181 +523,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Pillars
-         * @description Each pillar with its metrics (or why it has none) and the weight every persona gives it.
+         * Readiness
+         * @description 200 when every check passes, else 503 naming each failing check and why.
          */
-        get: operations["list_pillars_v1_pillars_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/predict": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Predict one entity
-         * @description P(target) from the serving model for the entity's latest as-of year, with its Bayesian interval.
-         *
-         *     Mines: P(still operating at t+H) (``fvi_mine_h5`` at H5, the hazard model's survival at H10/H20);
-         *     countries: P(coal production falls >= 25 % by t+H). ``overrides`` answer a what-if (no interval then).
-         *     The A/B arm is fixed per entity unless ``variant`` forces one.
-         */
-        post: operations["predict_v1_predict_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/predict/batch": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Predict many entities (a job above the synchronous limit)
-         * @description Up to ``FVI_SERVING_BATCH_SYNC_LIMIT`` items (default 100) are answered now, each with its own status.
-         *
-         *     Larger batches (up to ``FVI_SERVING_BATCH_MAX_ITEMS``) need an API key with the ``write`` scope and
-         *     answer 202 with a job id; ``GET /v1/jobs/{job_id}`` gives progress and, once done, the results.
-         */
-        post: operations["predict_batch_v1_predict_batch_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/rankings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Ranked entities
-         * @description Best first. With ``country`` the order is the rank within the country; with ``status`` within the status.
-         */
-        get: operations["rankings_v1_rankings_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/runs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Pipeline runs, newest first
-         * @description Runs with a report file or ingest-manifest rows (file, source and row counts).
-         */
-        get: operations["list_runs_v1_runs_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/runs/{run_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One run: its report and ingest manifest
-         * @description The run report as the pipeline wrote it, the files it produced, and the manifest rows of that run.
-         */
-        get: operations["get_run_v1_runs__run_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/score/what-if": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * What-if rescoring
-         * @description FVI, pillars, rank and percentile per horizon under ``persona`` or custom ``weights``.
-         *
-         *     ``metric_values`` override the stored values; ``delta`` is the effect of the overrides.
-         */
-        post: operations["what_if_v1_score_what_if_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/sources": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Sources and licences
-         * @description Producer, licence, citation and files of every source; ``releases`` from the latest ingest manifest.
-         */
-        get: operations["list_sources_v1_sources_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/weights": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Current dynamic weights, their history, persona presets
-         * @description ``dynamic.levels`` is {level: {horizon: {pillar: weight, data_weight, expert_weight}}} of the latest run.
-         *
-         *     ``level`` says which outcomes the weights were learnt from (country decline, mine closure).
-         */
-        get: operations["weights_v1_weights_get"];
+        get: operations["ready_ready_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -541,12 +541,16 @@ export interface components {
     schemas: {
         /** ABOut */
         ABOut: {
-            /** Challenger Share */
-            challenger_share: number;
             /** Enabled */
             enabled: boolean;
+            /** Challenger Share */
+            challenger_share: number;
             /** Salt */
             salt: string;
+            /** Updated At */
+            updated_at?: string | null;
+            /** Updated By */
+            updated_by?: string | null;
             /**
              * Stats
              * @description Predictions served per model and arm here.
@@ -554,23 +558,19 @@ export interface components {
             stats?: {
                 [key: string]: unknown;
             };
-            /** Updated At */
-            updated_at?: string | null;
-            /** Updated By */
-            updated_by?: string | null;
         };
         /** ABUpdate */
         ABUpdate: {
-            /**
-             * Challenger Share
-             * @description 0.1 = 90/10 champion/challenger.
-             */
-            challenger_share: number;
             /**
              * Enabled
              * @default true
              */
             enabled: boolean;
+            /**
+             * Challenger Share
+             * @description 0.1 = 90/10 champion/challenger.
+             */
+            challenger_share: number;
             /** Salt */
             salt?: string | null;
         };
@@ -588,14 +588,14 @@ export interface components {
          * @description A prediction (``status`` 200) or why this item failed (404 unknown id, 422 bad override, 503).
          */
         BatchItem: {
-            /** Detail */
-            detail?: string | null;
-            /** Entity Id */
-            entity_id: string;
-            /** Entity Type */
-            entity_type: string;
             /** Status */
             status: number;
+            /** Detail */
+            detail?: string | null;
+            /** Entity Type */
+            entity_type: string;
+            /** Entity Id */
+            entity_id: string;
         } & {
             [key: string]: unknown;
         };
@@ -606,28 +606,38 @@ export interface components {
         };
         /** BatchResponse */
         BatchResponse: {
-            /** Failed */
-            failed: number;
             /** N */
             n: number;
+            /** Failed */
+            failed: number;
             /** Results */
             results: components["schemas"]["BatchItem"][];
         };
         /** CheckOut */
         CheckOut: {
-            /** Detail */
-            detail: string;
             /** Ok */
             ok: boolean;
+            /** Detail */
+            detail: string;
         };
         /** CountrySummary */
         CountrySummary: {
-            /** As Of Year */
-            as_of_year: number;
-            /** Country Iso3 */
-            country_iso3?: string | null;
             /** Entity Type */
             entity_type: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Country Iso3 */
+            country_iso3?: string | null;
+            /** Status */
+            status?: string | null;
+            /** As Of Year */
+            as_of_year: number;
+            /** Horizon */
+            horizon: string;
+            /** Persona */
+            persona: string;
             /**
              * Fvi
              * @description 0-100; higher means more likely viable.
@@ -639,46 +649,38 @@ export interface components {
             fvi_p50?: number | null;
             /** Fvi P95 */
             fvi_p95?: number | null;
-            /** Horizon */
-            horizon: string;
-            /** Id */
-            id: string;
             /**
-             * Imputed Share
-             * @description Share of metric values imputed.
+             * Rank
+             * @description 1 = highest FVI among entities of this type and year.
              */
-            imputed_share?: number | null;
-            /** Is Coal Producer */
-            is_coal_producer?: boolean | null;
-            /** Is Synthetic */
-            is_synthetic?: boolean | null;
-            /** Name */
-            name?: string | null;
+            rank?: number | null;
             /** Percentile */
             percentile?: number | null;
-            /** Persona */
-            persona: string;
-            /** Phase Out Status */
-            phase_out_status?: string | null;
-            /** Phase Out Year */
-            phase_out_year?: number | null;
             /**
              * Pillar Coverage
              * @description Share of pillars with data.
              */
             pillar_coverage?: number | null;
             /**
-             * Rank
-             * @description 1 = highest FVI among entities of this type and year.
+             * Imputed Share
+             * @description Share of metric values imputed.
              */
-            rank?: number | null;
-            /** Status */
-            status?: string | null;
+            imputed_share?: number | null;
+            /** Is Synthetic */
+            is_synthetic?: boolean | null;
+            /** Is Coal Producer */
+            is_coal_producer?: boolean | null;
+            /** Phase Out Status */
+            phase_out_status?: string | null;
+            /** Phase Out Year */
+            phase_out_year?: number | null;
         } & {
             [key: string]: unknown;
         };
         /** DataQuality */
         DataQuality: {
+            /** Imputed Share */
+            imputed_share?: number | null;
             /**
              * Counts
              * @description Metric values per imputation kind.
@@ -686,8 +688,6 @@ export interface components {
             counts?: {
                 [key: string]: number;
             };
-            /** Imputed Share */
-            imputed_share?: number | null;
             /** Metrics */
             metrics?: components["schemas"]["MetricQuality"][];
             /** Note */
@@ -709,16 +709,12 @@ export interface components {
          * @description Everything the index says about one mine, US mine or country at one as-of year.
          */
         EntityProfile: {
-            /**
-             * As Of Year
-             * @description The year scored (latest unless asked); null if never scored.
-             */
-            as_of_year: number | null;
-            data_quality: components["schemas"]["DataQuality"];
             /** Entity Type */
             entity_type: string;
             /** Id */
             id: string;
+            /** Name */
+            name?: string | null;
             /** Identity */
             identity: {
                 [key: string]: unknown;
@@ -727,20 +723,16 @@ export interface components {
             location?: {
                 [key: string]: unknown;
             } | null;
-            /** Name */
-            name?: string | null;
+            /**
+             * As Of Year
+             * @description The year scored (latest unless asked); null if never scored.
+             */
+            as_of_year: number | null;
+            /** Years Scored */
+            years_scored: number[];
             /** Pillar Names */
             pillar_names: {
                 [key: string]: string;
-            };
-            prediction: components["schemas"]["Prediction"];
-            provenance: components["schemas"]["Provenance"];
-            /**
-             * Related
-             * @description Links to the same asset elsewhere.
-             */
-            related?: {
-                [key: string]: unknown;
             };
             /**
              * Scores
@@ -751,8 +743,16 @@ export interface components {
                     [key: string]: components["schemas"]["ScoreBlock"];
                 };
             };
-            /** Years Scored */
-            years_scored: number[];
+            prediction: components["schemas"]["Prediction"];
+            data_quality: components["schemas"]["DataQuality"];
+            provenance: components["schemas"]["Provenance"];
+            /**
+             * Related
+             * @description Links to the same asset elsewhere.
+             */
+            related?: {
+                [key: string]: unknown;
+            };
         };
         /**
          * ErrorOut
@@ -786,51 +786,43 @@ export interface components {
             overrides?: {
                 [key: string]: number;
             } | null;
+            /** Variant */
+            variant?: ("champion" | "challenger") | null;
             /**
              * Top
              * @description Drivers put into words.
              * @default 5
              */
             top: number;
-            /** Variant */
-            variant?: ("champion" | "challenger") | null;
         };
         /** ExplainResponse */
         ExplainResponse: {
+            /** Entity Type */
+            entity_type: string;
+            /** Entity Id */
+            entity_id: string;
             /** As Of Year */
             as_of_year: number;
+            /** Horizon */
+            horizon: string;
+            /** Model Name */
+            model_name: string;
+            /** Model Version */
+            model_version: string;
+            /** Output */
+            output: string;
+            /** Output Meaning */
+            output_meaning: string;
             /**
              * Base Value
              * @description Expected model output (log-odds) over the training rows.
              */
             base_value: number;
-            /** Entity Id */
-            entity_id: string;
-            /** Entity Type */
-            entity_type: string;
-            /** Features */
-            features: components["schemas"]["FeatureContribution"][];
-            /** Horizon */
-            horizon: string;
             /**
              * Logit
              * @description base_value + sum of shap.
              */
             logit: number;
-            /** Model Name */
-            model_name: string;
-            /** Model Version */
-            model_version: string;
-            /** Note */
-            note?: string | null;
-            /** Output */
-            output: string;
-            /** Output Meaning */
-            output_meaning: string;
-            /** Overrides */
-            overrides?: {
-                [key: string]: number;
-            };
             /** P Raw */
             p_raw: number;
             /**
@@ -838,34 +830,48 @@ export interface components {
              * @enum {string}
              */
             source: "precomputed" | "computed";
-            /** Summary */
-            summary: string;
+            /** Overrides */
+            overrides?: {
+                [key: string]: number;
+            };
+            /** Features */
+            features: components["schemas"]["FeatureContribution"][];
             /** Top Drivers */
             top_drivers: components["schemas"]["Driver"][];
+            /** Summary */
+            summary: string;
+            /** Note */
+            note?: string | null;
         };
         /** FeatureContribution */
         FeatureContribution: {
-            /**
-             * Direction
-             * @enum {string}
-             */
-            direction: "up" | "down" | "none";
             /** Feature */
             feature: string;
             /** Name */
             name: string;
+            /** Unit */
+            unit: string;
+            /** Value */
+            value: number | null;
             /**
              * Shap
              * @description Contribution in log-odds of the model output.
              */
             shap: number;
-            /** Unit */
-            unit: string;
-            /** Value */
-            value: number | null;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "up" | "down" | "none";
         };
         /** Interval */
         Interval: {
+            /** P Mean */
+            p_mean: number;
+            /** P Lo */
+            p_lo: number;
+            /** P Hi */
+            p_hi: number;
             /**
              * Level
              * @description Central credible mass between p_lo and p_hi.
@@ -876,12 +882,6 @@ export interface components {
              * @description The hierarchical Bayesian model the interval comes from.
              */
             model: string;
-            /** P Hi */
-            p_hi: number;
-            /** P Lo */
-            p_lo: number;
-            /** P Mean */
-            p_mean: number;
         };
         /** JobAccepted */
         JobAccepted: {
@@ -889,39 +889,15 @@ export interface components {
             job_id: string;
             /** Status */
             status: string;
-            /** Status Url */
-            status_url: string;
             /** Total */
             total: number;
+            /** Status Url */
+            status_url: string;
         };
         /** JobOut */
         JobOut: {
-            /** Created At */
-            created_at: string;
-            /** Done */
-            done: number;
-            /** Error */
-            error?: string | null;
-            /** Failed */
-            failed: number;
-            /** Finished At */
-            finished_at?: string | null;
             /** Job Id */
             job_id: string;
-            /**
-             * Offset
-             * @default 0
-             */
-            offset: number;
-            /** Owner */
-            owner?: string | null;
-            /**
-             * Results
-             * @description Present once the job has finished.
-             */
-            results?: components["schemas"]["BatchItem"][] | null;
-            /** Started At */
-            started_at?: string | null;
             /**
              * Status
              * @enum {string}
@@ -929,9 +905,47 @@ export interface components {
             status: "queued" | "running" | "done" | "failed";
             /** Total */
             total: number;
+            /** Done */
+            done: number;
+            /** Failed */
+            failed: number;
+            /** Created At */
+            created_at: string;
+            /** Started At */
+            started_at?: string | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Error */
+            error?: string | null;
+            /** Owner */
+            owner?: string | null;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Present once the job has finished.
+             */
+            results?: components["schemas"]["BatchItem"][] | null;
         };
         /** MetricQuality */
         MetricQuality: {
+            /** Metric Id */
+            metric_id: string;
+            /** Name */
+            name?: string | null;
+            /** Unit */
+            unit?: string | null;
+            /** Pillar */
+            pillar?: string | null;
+            /** Raw Value */
+            raw_value?: number | null;
+            /** Value Used */
+            value_used?: number | null;
+            /** Score */
+            score?: number | null;
             /**
              * Imputation
              * @description observed, carry_forward, country_median, ... excluded
@@ -939,33 +953,27 @@ export interface components {
             imputation?: string | null;
             /** Imputed */
             imputed: boolean;
-            /** Metric Id */
-            metric_id: string;
             /** Missing */
             missing: boolean;
-            /** Name */
-            name?: string | null;
-            /** Pillar */
-            pillar?: string | null;
-            /** Raw Value */
-            raw_value?: number | null;
-            /** Score */
-            score?: number | null;
-            /** Unit */
-            unit?: string | null;
-            /** Value Used */
-            value_used?: number | null;
         };
         /** MineSummary */
         MineSummary: {
-            /** As Of Year */
-            as_of_year: number;
-            /** Capacity Mtpa */
-            capacity_mtpa?: number | null;
-            /** Country Iso3 */
-            country_iso3?: string | null;
             /** Entity Type */
             entity_type: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Country Iso3 */
+            country_iso3?: string | null;
+            /** Status */
+            status?: string | null;
+            /** As Of Year */
+            as_of_year: number;
+            /** Horizon */
+            horizon: string;
+            /** Persona */
+            persona: string;
             /**
              * Fvi
              * @description 0-100; higher means more likely viable.
@@ -977,10 +985,18 @@ export interface components {
             fvi_p50?: number | null;
             /** Fvi P95 */
             fvi_p95?: number | null;
-            /** Horizon */
-            horizon: string;
-            /** Id */
-            id: string;
+            /**
+             * Rank
+             * @description 1 = highest FVI among entities of this type and year.
+             */
+            rank?: number | null;
+            /** Percentile */
+            percentile?: number | null;
+            /**
+             * Pillar Coverage
+             * @description Share of pillars with data.
+             */
+            pillar_coverage?: number | null;
             /**
              * Imputed Share
              * @description Share of metric values imputed.
@@ -988,57 +1004,29 @@ export interface components {
             imputed_share?: number | null;
             /** Is Synthetic */
             is_synthetic?: boolean | null;
+            /** Capacity Mtpa */
+            capacity_mtpa?: number | null;
             /** Latitude */
             latitude?: number | null;
             /** Longitude */
             longitude?: number | null;
-            /** Name */
-            name?: string | null;
-            /** Percentile */
-            percentile?: number | null;
-            /** Persona */
-            persona: string;
-            /**
-             * Pillar Coverage
-             * @description Share of pillars with data.
-             */
-            pillar_coverage?: number | null;
-            /**
-             * Rank
-             * @description 1 = highest FVI among entities of this type and year.
-             */
-            rank?: number | null;
-            /** Status */
-            status?: string | null;
         } & {
             [key: string]: unknown;
         };
         /** ModelOut */
         ModelOut: {
+            /** Name */
+            name: string;
+            /** Kind */
+            kind?: string | null;
+            /** Entity */
+            entity?: string | null;
+            /** Target */
+            target?: string | null;
             /** Aliases */
             aliases: {
                 [key: string]: string;
             };
-            /**
-             * Answers
-             * @description entity group/horizon pairs this model answers.
-             */
-            answers: string[];
-            /** Entity */
-            entity?: string | null;
-            /**
-             * Features
-             * @description Feature order (what overrides may name).
-             */
-            features?: string[];
-            /** Kind */
-            kind?: string | null;
-            /** Load Errors */
-            load_errors?: {
-                [key: string]: string;
-            };
-            /** Name */
-            name: string;
             /**
              * Serving
              * @description Alias -> version loaded in this worker.
@@ -1046,8 +1034,20 @@ export interface components {
             serving: {
                 [key: string]: string;
             };
-            /** Target */
-            target?: string | null;
+            /**
+             * Answers
+             * @description entity group/horizon pairs this model answers.
+             */
+            answers: string[];
+            /**
+             * Features
+             * @description Feature order (what overrides may name).
+             */
+            features?: string[];
+            /** Load Errors */
+            load_errors?: {
+                [key: string]: string;
+            };
             /** Versions */
             versions: components["schemas"]["ModelVersionOut"][];
         } & {
@@ -1060,69 +1060,69 @@ export interface components {
         ModelPrediction: {
             /** Horizon */
             horizon: string;
+            /** Target */
+            target?: string | null;
+            /** P */
+            p?: number | null;
+            /** Model Name */
+            model_name?: string | null;
+            /** Model Version */
+            model_version?: string | null;
+            /** P Mean */
+            p_mean?: number | null;
+            /** P Lo */
+            p_lo?: number | null;
+            /** P Hi */
+            p_hi?: number | null;
+            /**
+             * P Viable
+             * @description P(viable at this horizon); never rises with H.
+             */
+            p_viable?: number | null;
+            /**
+             * Is Published
+             * @description False when the model has no skill on its strict back-test here (see note).
+             */
+            is_published?: boolean | null;
             /**
              * Interval Method
              * @description Where the interval around p comes from.
              */
             interval_method?: string | null;
             /**
-             * Is Published
-             * @description False when the model has no skill on its strict back-test here (see note).
-             */
-            is_published?: boolean | null;
-            /** Model Name */
-            model_name?: string | null;
-            /** Model Version */
-            model_version?: string | null;
-            /**
              * Note
              * @description The back-test behind p, or why it is not published.
              */
             note?: string | null;
-            /** P */
-            p?: number | null;
-            /** P Hi */
-            p_hi?: number | null;
-            /** P Lo */
-            p_lo?: number | null;
-            /** P Mean */
-            p_mean?: number | null;
-            /**
-             * P Viable
-             * @description P(viable at this horizon); never rises with H.
-             */
-            p_viable?: number | null;
-            /** Target */
-            target?: string | null;
         } & {
             [key: string]: unknown;
         };
         /** ModelVersionOut */
         ModelVersionOut: {
+            /** Version */
+            version: string;
             /** Aliases */
             aliases: string[];
-            /** Created At */
-            created_at?: string | null;
+            /** Cv Auc */
+            cv_auc?: number | null;
             /** Cv */
             cv?: {
                 [key: string]: unknown;
             };
-            /** Cv Auc */
-            cv_auc?: number | null;
             /** Cv Scheme */
             cv_scheme?: string | null;
+            /** Created At */
+            created_at?: string | null;
             /** N Features */
             n_features?: number | null;
-            /** Version */
-            version: string;
         } & {
             [key: string]: unknown;
         };
         /** ModelsOut */
         ModelsOut: {
-            ab: components["schemas"]["ABOut"];
             /** Models */
             models: components["schemas"]["ModelOut"][];
+            ab: components["schemas"]["ABOut"];
             /**
              * Status
              * @description This worker's loaded models, rows and cache.
@@ -1135,40 +1135,40 @@ export interface components {
         Page_CountrySummary_: {
             /** Items */
             items: components["schemas"]["CountrySummary"][];
-            /** Limit */
-            limit: number;
-            /** Note */
-            note?: string | null;
-            /** Offset */
-            offset: number;
             /** Total */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Note */
+            note?: string | null;
         };
         /** Page[MineSummary] */
         Page_MineSummary_: {
             /** Items */
             items: components["schemas"]["MineSummary"][];
-            /** Limit */
-            limit: number;
-            /** Note */
-            note?: string | null;
-            /** Offset */
-            offset: number;
             /** Total */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Note */
+            note?: string | null;
         };
         /** Page[RankingItem] */
         Page_RankingItem_: {
             /** Items */
             items: components["schemas"]["RankingItem"][];
-            /** Limit */
-            limit: number;
-            /** Note */
-            note?: string | null;
-            /** Offset */
-            offset: number;
             /** Total */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Note */
+            note?: string | null;
         };
         /** Page[dict[str, Any]] */
         Page_dict_str__Any__: {
@@ -1176,14 +1176,14 @@ export interface components {
             items: {
                 [key: string]: unknown;
             }[];
-            /** Limit */
-            limit: number;
-            /** Note */
-            note?: string | null;
-            /** Offset */
-            offset: number;
             /** Total */
             total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Note */
+            note?: string | null;
         };
         /**
          * PredictRequest
@@ -1191,16 +1191,16 @@ export interface components {
          */
         PredictRequest: {
             /**
-             * Entity Id
-             * @description M0740, MSHA100329 or ZAF.
-             */
-            entity_id: string;
-            /**
              * Entity Type
              * @description GEM mine (mine), US EIA mine (us_mine) or country.
              * @enum {string}
              */
             entity_type: "mine" | "us_mine" | "country";
+            /**
+             * Entity Id
+             * @description M0740, MSHA100329 or ZAF.
+             */
+            entity_id: string;
             /**
              * Horizon
              * @description Years ahead: 5, 10 or 20.
@@ -1226,26 +1226,19 @@ export interface components {
          * @description The model's probability of ``target`` at ``horizon`` for the entity's latest as-of year.
          */
         PredictResponse: {
-            /** As Of Year */
-            as_of_year: number;
-            /** Cached */
-            cached: boolean;
-            /** Entity Id */
-            entity_id: string;
             /** Entity Type */
             entity_type: string;
+            /** Entity Id */
+            entity_id: string;
+            /** As Of Year */
+            as_of_year: number;
             /** Horizon */
             horizon: string;
-            /** @description Bayesian credible interval for the same target (none for what-ifs). */
-            interval?: components["schemas"]["Interval"] | null;
-            /** Model Name */
-            model_name: string;
-            /** Model Version */
-            model_version: string;
-            /** Overrides */
-            overrides?: {
-                [key: string]: number;
-            };
+            /**
+             * Target
+             * @description operating (mines: still operating) or decline (countries: production -25 %).
+             */
+            target: string;
             /**
              * P
              * @description Calibrated probability of the target.
@@ -1256,19 +1249,34 @@ export interface components {
              * @description The model's uncalibrated probability.
              */
             p_raw: number;
-            /**
-             * Target
-             * @description operating (mines: still operating) or decline (countries: production -25 %).
-             */
-            target: string;
+            /** Model Name */
+            model_name: string;
+            /** Model Version */
+            model_version: string;
             /**
              * Variant
              * @description A/B arm that answered: champion or challenger.
              */
             variant: string;
+            /** Cached */
+            cached: boolean;
+            /** @description Bayesian credible interval for the same target (none for what-ifs). */
+            interval?: components["schemas"]["Interval"] | null;
+            /** Overrides */
+            overrides?: {
+                [key: string]: number;
+            };
         };
         /** Prediction */
         Prediction: {
+            /** Available */
+            available: boolean;
+            /** Note */
+            note?: string | null;
+            /** Horizons */
+            horizons?: {
+                [key: string]: components["schemas"]["ModelPrediction"];
+            };
             /**
              * All
              * @description Every model row for this entity-year.
@@ -1276,32 +1284,24 @@ export interface components {
             all?: {
                 [key: string]: unknown;
             }[];
-            /** Available */
-            available: boolean;
-            /** Horizons */
-            horizons?: {
-                [key: string]: components["schemas"]["ModelPrediction"];
-            };
-            /** Note */
-            note?: string | null;
         };
         /** PromoteOut */
         PromoteOut: {
+            /** Name */
+            name: string;
+            /** Version */
+            version: string;
             /** Aliases */
             aliases: {
                 [key: string]: string;
             };
-            /** Load Error */
-            load_error?: string | null;
-            /** Name */
-            name: string;
             /**
              * Serving
              * @description Champion version now serving in this worker.
              */
             serving: string | null;
-            /** Version */
-            version: string;
+            /** Load Error */
+            load_error?: string | null;
         };
         /** PromoteRequest */
         PromoteRequest: {
@@ -1313,8 +1313,8 @@ export interface components {
         };
         /** Provenance */
         Provenance: {
-            /** Is Synthetic */
-            is_synthetic?: boolean | null;
+            /** Run Id */
+            run_id?: string | null;
             /**
              * Registry Hash
              * @description Registry the scores were computed with.
@@ -1325,19 +1325,29 @@ export interface components {
              * @description Registry this service runs with.
              */
             registry_hash_current?: string | null;
-            /** Run Id */
-            run_id?: string | null;
+            /** Is Synthetic */
+            is_synthetic?: boolean | null;
             /** Sources */
             sources?: components["schemas"]["SourceRelease"][];
         };
         /** RankingItem */
         RankingItem: {
-            /** As Of Year */
-            as_of_year: number;
-            /** Country Iso3 */
-            country_iso3?: string | null;
             /** Entity Type */
             entity_type: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Country Iso3 */
+            country_iso3?: string | null;
+            /** Status */
+            status?: string | null;
+            /** As Of Year */
+            as_of_year: number;
+            /** Horizon */
+            horizon: string;
+            /** Persona */
+            persona: string;
             /**
              * Fvi
              * @description 0-100; higher means more likely viable.
@@ -1349,10 +1359,18 @@ export interface components {
             fvi_p50?: number | null;
             /** Fvi P95 */
             fvi_p95?: number | null;
-            /** Horizon */
-            horizon: string;
-            /** Id */
-            id: string;
+            /**
+             * Rank
+             * @description 1 = highest FVI among entities of this type and year.
+             */
+            rank?: number | null;
+            /** Percentile */
+            percentile?: number | null;
+            /**
+             * Pillar Coverage
+             * @description Share of pillars with data.
+             */
+            pillar_coverage?: number | null;
             /**
              * Imputed Share
              * @description Share of metric values imputed.
@@ -1360,59 +1378,41 @@ export interface components {
             imputed_share?: number | null;
             /** Is Synthetic */
             is_synthetic?: boolean | null;
-            /** Name */
-            name?: string | null;
-            /** Percentile */
-            percentile?: number | null;
-            /** Percentile In Country */
-            percentile_in_country?: number | null;
-            /** Percentile In Status */
-            percentile_in_status?: number | null;
-            /** Persona */
-            persona: string;
-            /**
-             * Pillar Coverage
-             * @description Share of pillars with data.
-             */
-            pillar_coverage?: number | null;
-            /**
-             * Rank
-             * @description 1 = highest FVI among entities of this type and year.
-             */
-            rank?: number | null;
             /** Rank In Country */
             rank_in_country?: number | null;
+            /** Percentile In Country */
+            percentile_in_country?: number | null;
             /** Rank In Status */
             rank_in_status?: number | null;
-            /** Status */
-            status?: string | null;
+            /** Percentile In Status */
+            percentile_in_status?: number | null;
         } & {
             [key: string]: unknown;
         };
         /** Readiness */
         Readiness: {
+            /** Ready */
+            ready: boolean;
+            /** Detail */
+            detail?: string | null;
             /** Checks */
             checks: {
                 [key: string]: components["schemas"]["CheckOut"];
             };
-            /** Detail */
-            detail?: string | null;
-            /** Ready */
-            ready: boolean;
         };
         /**
          * ScoreBlock
          * @description Scores of one horizon and persona.
          */
         ScoreBlock: {
-            /** @description Monte Carlo 5th/50th/95th percentile of the FVI. */
-            band: components["schemas"]["Band"];
             /** Fvi */
             fvi: number | null;
-            /** Imputed Share */
-            imputed_share?: number | null;
-            /** Pillar Coverage */
-            pillar_coverage?: number | null;
+            /** @description Monte Carlo 5th/50th/95th percentile of the FVI. */
+            band: components["schemas"]["Band"];
+            /** Ranks */
+            ranks: {
+                [key: string]: number | null;
+            };
             /**
              * Pillars
              * @description Pillar id -> 0-100 score (null: no data).
@@ -1420,29 +1420,29 @@ export interface components {
             pillars: {
                 [key: string]: number | null;
             };
-            /** Ranks */
-            ranks: {
-                [key: string]: number | null;
-            };
+            /** Pillar Coverage */
+            pillar_coverage?: number | null;
+            /** Imputed Share */
+            imputed_share?: number | null;
         };
         /** SourceRelease */
         SourceRelease: {
+            /** Source Id */
+            source_id: string;
             /** Dataset */
             dataset?: string | null;
-            /** Licence Name */
-            licence_name?: string | null;
-            /** Licence Url */
-            licence_url?: string | null;
             /** Release */
             release?: string | null;
             /** Retrieved At */
             retrieved_at?: string | null;
-            /** Run Id */
-            run_id?: string | null;
             /** Sha256 */
             sha256?: string | null;
-            /** Source Id */
-            source_id: string;
+            /** Licence Name */
+            licence_name?: string | null;
+            /** Licence Url */
+            licence_url?: string | null;
+            /** Run Id */
+            run_id?: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -1451,24 +1451,17 @@ export interface components {
          * @description Rescore one entity with other pillar weights (or a persona) and/or changed metric values.
          */
         WhatIfRequest: {
-            /** As Of Year */
-            as_of_year?: number | null;
-            /** Entity Id */
-            entity_id: string;
             /**
              * Entity Type
              * @enum {string}
              */
             entity_type: "mine" | "us_mine" | "country";
+            /** Entity Id */
+            entity_id: string;
+            /** As Of Year */
+            as_of_year?: number | null;
             /** Horizons */
             horizons?: ("H5" | "H10" | "H20")[] | null;
-            /**
-             * Metric Values
-             * @description Metric id -> value in the metric's unit (see /v1/metrics).
-             */
-            metric_values?: {
-                [key: string]: number;
-            } | null;
             /** Persona */
             persona?: ("analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community") | null;
             /**
@@ -1478,29 +1471,36 @@ export interface components {
             weights?: {
                 [key: string]: number;
             } | null;
+            /**
+             * Metric Values
+             * @description Metric id -> value in the metric's unit (see /v1/metrics).
+             */
+            metric_values?: {
+                [key: string]: number;
+            } | null;
         };
         /** WhatIfResult */
         WhatIfResult: {
-            /** Aggregation */
-            aggregation: string;
-            /** As Of Year */
-            as_of_year: number;
-            /** Entity Id */
-            entity_id: string;
             /** Entity Type */
             entity_type: string;
+            /** Entity Id */
+            entity_id: string;
+            /** As Of Year */
+            as_of_year: number;
+            /** Persona */
+            persona: string;
+            /** Aggregation */
+            aggregation: string;
+            /** Overrides */
+            overrides: {
+                [key: string]: number;
+            };
             /** Horizons */
             horizons: {
                 [key: string]: {
                     [key: string]: unknown;
                 };
             };
-            /** Overrides */
-            overrides: {
-                [key: string]: number;
-            };
-            /** Persona */
-            persona: string;
             /** Registry Hash */
             registry_hash?: string | null;
         } & {
@@ -1515,14 +1515,18 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    health_health_get: {
+    predict_v1_predict_post: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictRequest"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -1530,50 +1534,68 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["PredictResponse"];
                 };
             };
-        };
-    };
-    ready_ready_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
+            /** @description The id named in the path does not exist. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Readiness"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Readiness"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
     };
-    flush_cache_v1_admin_cache_flush_post: {
+    predict_batch_v1_predict_batch_post: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -1581,9 +1603,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["BatchResponse"];
+                };
+            };
+            /** @description Accepted as a job: poll status_url (API key with write scope). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobAccepted"];
                 };
             };
             /** @description No API key, or not a valid one. */
@@ -1597,6 +1626,173 @@ export interface operations {
             };
             /** @description The API key lacks the scope. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The id named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_mines_v1_mines_get: {
+        parameters: {
+            query?: {
+                /** @description Name contains (case-insensitive). */
+                q?: string | null;
+                /** @description ISO 3166-1 alpha-3 country code. */
+                country?: string | null;
+                /** @description operating, proposed, closed, ... */
+                status?: string | null;
+                horizon?: "H5" | "H10" | "H20";
+                /** @description GEM mines (mine) or US EIA mines (us_mine). */
+                entity_type?: "mine" | "us_mine";
+                /** @description Default: the latest scored. */
+                as_of_year?: number | null;
+                sort?: "rank" | "-rank" | "fvi" | "-fvi" | "name" | "-name" | "capacity" | "-capacity";
+                /** @description Items per page (at most 500). */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+                /** @description Persona preset (see /v1/personas). */
+                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_MineSummary_"];
+                };
+            };
+            /** @description The id named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_mine_v1_mines__mine_id__get: {
+        parameters: {
+            query?: {
+                /** @description Default: the latest scored. */
+                as_of_year?: number | null;
+                horizon?: ("H5" | "H10" | "H20") | null;
+                /** @description Default: every persona. */
+                persona?: ("analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community") | null;
+            };
+            header?: never;
+            path: {
+                /** @description M0740 or MSHA100329 */
+                mine_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntityProfile"];
+                };
+            };
+            /** @description The id named in the path does not exist. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1794,6 +1990,324 @@ export interface operations {
             };
         };
     };
+    rankings_v1_rankings_get: {
+        parameters: {
+            query?: {
+                entity_type?: "mine" | "us_mine" | "country";
+                horizon?: "H5" | "H10" | "H20";
+                /** @description Only this country (ISO3). */
+                country?: string | null;
+                /** @description Only this status. */
+                status?: string | null;
+                /** @description Default: the latest scored. */
+                as_of_year?: number | null;
+                /** @description Items per page (at most 500). */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+                /** @description Persona preset (see /v1/personas). */
+                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RankingItem_"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_metrics_v1_metrics_get: {
+        parameters: {
+            query?: {
+                /** @description Only this pillar id, e.g. 04. */
+                pillar?: string | null;
+                entity?: ("mine" | "country") | null;
+                /** @description Items per page (at most 500). */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_pillars_v1_pillars_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page (at most 500). */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_personas_v1_personas_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page (at most 500). */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_sources_v1_sources_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page (at most 500). */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     data_quality_v1_data_quality_get: {
         parameters: {
             query?: {
@@ -1818,6 +2332,453 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_runs_v1_runs_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page (at most 500). */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                };
+            };
+            /** @description The id named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_run_v1_runs__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description e.g. 20261126T192039Z_cbee94 */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The id named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    weights_v1_weights_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page (at most 500). */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    what_if_v1_score_what_if_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhatIfRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhatIfResult"];
+                };
+            };
+            /** @description The id named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    flush_cache_v1_admin_cache_flush_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description No API key, or not a valid one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The API key lacks the scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_job_v1_jobs__job_id__get: {
+        parameters: {
+            query?: {
+                /** @description First result to return. */
+                offset?: number;
+                /** @description Results to return at most. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description No API key, or not a valid one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The API key lacks the scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The id named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Malformed request; ``detail`` names the field. */
@@ -2082,18 +3043,11 @@ export interface operations {
             };
         };
     };
-    get_job_v1_jobs__job_id__get: {
+    list_models_v1_models_get: {
         parameters: {
-            query?: {
-                /** @description First result to return. */
-                offset?: number;
-                /** @description Results to return at most. */
-                limit?: number;
-            };
+            query?: never;
             header?: never;
-            path: {
-                job_id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2104,7 +3058,69 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JobOut"];
+                    "application/json": components["schemas"]["ModelsOut"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    promote_v1_models__name__promote_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromoteRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromoteOut"];
                 };
             };
             /** @description No API key, or not a valid one. */
@@ -2134,283 +3150,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
+            /** @description The version's ONNX file is missing or corrupt. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    list_metrics_v1_metrics_get: {
-        parameters: {
-            query?: {
-                /** @description Only this pillar id, e.g. 04. */
-                pillar?: string | null;
-                entity?: ("mine" | "country") | null;
-                /** @description Items per page (at most 500). */
-                limit?: number;
-                /** @description Items to skip. */
-                offset?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    list_mines_v1_mines_get: {
-        parameters: {
-            query?: {
-                /** @description Name contains (case-insensitive). */
-                q?: string | null;
-                /** @description ISO 3166-1 alpha-3 country code. */
-                country?: string | null;
-                /** @description operating, proposed, closed, ... */
-                status?: string | null;
-                horizon?: "H5" | "H10" | "H20";
-                /** @description GEM mines (mine) or US EIA mines (us_mine). */
-                entity_type?: "mine" | "us_mine";
-                /** @description Default: the latest scored. */
-                as_of_year?: number | null;
-                sort?: "rank" | "-rank" | "fvi" | "-fvi" | "name" | "-name" | "capacity" | "-capacity";
-                /** @description Items per page (at most 500). */
-                limit?: number;
-                /** @description Items to skip. */
-                offset?: number;
-                /** @description Persona preset (see /v1/personas). */
-                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_MineSummary_"];
-                };
-            };
-            /** @description The id named in the path does not exist. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    get_mine_v1_mines__mine_id__get: {
-        parameters: {
-            query?: {
-                /** @description Default: the latest scored. */
-                as_of_year?: number | null;
-                horizon?: ("H5" | "H10" | "H20") | null;
-                /** @description Default: every persona. */
-                persona?: ("analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community") | null;
-            };
-            header?: never;
-            path: {
-                /** @description M0740 or MSHA100329 */
-                mine_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EntityProfile"];
-                };
-            };
-            /** @description The id named in the path does not exist. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    list_models_v1_models_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ModelsOut"];
-                };
+                content?: never;
             };
             /** @description Malformed request; ``detail`` names the field. */
             422: {
@@ -2584,747 +3329,9 @@ export interface operations {
             };
         };
     };
-    promote_v1_models__name__promote_post: {
+    health_health_get: {
         parameters: {
             query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PromoteRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PromoteOut"];
-                };
-            };
-            /** @description No API key, or not a valid one. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The API key lacks the scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The id named in the path does not exist. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The version's ONNX file is missing or corrupt. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    list_personas_v1_personas_get: {
-        parameters: {
-            query?: {
-                /** @description Items per page (at most 500). */
-                limit?: number;
-                /** @description Items to skip. */
-                offset?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    list_pillars_v1_pillars_get: {
-        parameters: {
-            query?: {
-                /** @description Items per page (at most 500). */
-                limit?: number;
-                /** @description Items to skip. */
-                offset?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    predict_v1_predict_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PredictRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PredictResponse"];
-                };
-            };
-            /** @description The id named in the path does not exist. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    predict_batch_v1_predict_batch_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BatchRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BatchResponse"];
-                };
-            };
-            /** @description Accepted as a job: poll status_url (API key with write scope). */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobAccepted"];
-                };
-            };
-            /** @description No API key, or not a valid one. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The API key lacks the scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The id named in the path does not exist. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    rankings_v1_rankings_get: {
-        parameters: {
-            query?: {
-                entity_type?: "mine" | "us_mine" | "country";
-                horizon?: "H5" | "H10" | "H20";
-                /** @description Only this country (ISO3). */
-                country?: string | null;
-                /** @description Only this status. */
-                status?: string | null;
-                /** @description Default: the latest scored. */
-                as_of_year?: number | null;
-                /** @description Items per page (at most 500). */
-                limit?: number;
-                /** @description Items to skip. */
-                offset?: number;
-                /** @description Persona preset (see /v1/personas). */
-                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_RankingItem_"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    list_runs_v1_runs_get: {
-        parameters: {
-            query?: {
-                /** @description Items per page (at most 500). */
-                limit?: number;
-                /** @description Items to skip. */
-                offset?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
-                };
-            };
-            /** @description The id named in the path does not exist. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    get_run_v1_runs__run_id__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description e.g. 20261126T192039Z_cbee94 */
-                run_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description The id named in the path does not exist. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    what_if_v1_score_what_if_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["WhatIfRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WhatIfResult"];
-                };
-            };
-            /** @description The id named in the path does not exist. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    list_sources_v1_sources_get: {
-        parameters: {
-            query?: {
-                /** @description Items per page (at most 500). */
-                limit?: number;
-                /** @description Items to skip. */
-                offset?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
-                };
-            };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    weights_v1_weights_get: {
-        parameters: {
-            query?: {
-                /** @description Items per page (at most 500). */
-                limit?: number;
-                /** @description Items to skip. */
-                offset?: number;
-            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3338,44 +3345,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        [key: string]: string;
                     };
                 };
             };
-            /** @description Malformed request; ``detail`` names the field. */
-            422: {
+        };
+    };
+    ready_ready_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Rate limit exceeded; see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Internal error; ``trace_id`` identifies it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            /** @description Service Unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };
