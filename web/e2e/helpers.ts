@@ -2,7 +2,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page } from "@playwright/test";
 import * as path from "node:path";
 
-export const SHOTS = process.env.FVI_E2E_SCREENSHOTS ?? path.join(process.env.FVI_E2E_OUTPUT ?? "test-results", "screenshots");
+export const SHOTS = process.env.FVI_E2E_SCREENSHOTS ?? "screenshots";
 
 export async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });

@@ -9,7 +9,7 @@ export function cell(v: unknown): string {
 export function DataTable({ rows, columns, caption }: { rows: Record<string, unknown>[]; columns?: string[]; caption: string }) {
   const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))].slice(0, 10);
   return (
-    <div className="overflow-x-auto">
+    <div className="overflow-x-auto" role="region" aria-label={caption} tabIndex={0}>
       <table className="w-full text-left text-xs">
         <caption className="sr-only">{caption}</caption>
         <thead>

@@ -9,7 +9,7 @@ export const PAGES: { href: string; label: string }[] = [
   { href: "/weights/", label: "Weights" },
   { href: "/track-record/", label: "Track record" },
   { href: "/data-quality/", label: "Data quality" },
-  { href: "/health/", label: "System health" },
+  { href: "/system/", label: "System health" },
 ];
 
 export function Nav() {
@@ -27,7 +27,7 @@ export function Nav() {
               key={p.href}
               href={p.href}
               aria-current={active ? "page" : undefined}
-              className={`text-sm ${active ? "font-semibold text-slate-900 dark:text-white" : "text-slate-700 dark:text-slate-300"}`}
+              className={`text-sm no-underline hover:underline ${active ? "font-semibold text-slate-900 dark:text-white" : "text-slate-700 dark:text-slate-300"}`}
             >
               {p.label}
             </Link>

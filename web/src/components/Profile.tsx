@@ -67,7 +67,7 @@ function Probability({ profile }: { profile: EntityProfile }) {
   const rows = HORIZONS.map((h) => [h, p.horizons?.[h]] as const).filter(([, v]) => v);
   const isCountry = profile.entity_type === "country";
   return (
-    <Card title={isCountry ? "Model: P(coal decline avoided)" : "Model: P(still operating)"}>
+    <Card title={isCountry ? "Model: probability of coal decline" : "Model: P(operating)"}>
       {!p.available || rows.length === 0 ? (
         <p className="text-sm">{p.note ?? "No model prediction for this entity."}</p>
       ) : (
@@ -76,7 +76,8 @@ function Probability({ profile }: { profile: EntityProfile }) {
             <tr className="text-left">
               <th scope="col">Horizon</th>
               <th scope="col">Probability</th>
-              <th scope="col">Interval</th>
+              <th scope="col">Credible interval</th>
+              <th scope="col">P(viable)</th>
               <th scope="col">Model</th>
             </tr>
           </thead>
@@ -84,11 +85,14 @@ function Probability({ profile }: { profile: EntityProfile }) {
             {rows.map(([h, m]) => (
               <tr key={h} data-testid={`p-${h}`}>
                 <td>{h.slice(1)} y</td>
-                <td className="tabular-nums">{pct(m?.p_viable ?? m?.p)}</td>
+                <td className="tabular-nums">
+                  P({m?.target ?? "target"}) = {pct(m?.p)}
+                </td>
                 <td className="tabular-nums">
                   {m?.p_lo !== null && m?.p_lo !== undefined ? `${pct(m.p_lo)}–${pct(m.p_hi)}` : "—"}
                   {m?.interval_method ? <span className="ml-1 text-xs text-slate-600 dark:text-slate-300">({m.interval_method})</span> : null}
                 </td>
+                <td className="tabular-nums">{pct(m?.p_viable)}</td>
                 <td className="text-xs">
                   {m?.model_name ?? "—"} {m?.model_version ? `v${m.model_version}` : ""} {m?.is_published === false ? <Badge tone="amber">not published</Badge> : null}
                 </td>

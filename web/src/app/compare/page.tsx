@@ -63,7 +63,9 @@ function Compare() {
                   FVI ({horizon}) <strong className="tabular-nums" data-testid="compare-fvi">{fmt(b?.fvi)}</strong> · band {fmt(b?.band.p05)}–{fmt(b?.band.p95)}
                 </p>
                 <BandBar fvi={b?.fvi} lo={b?.band.p05} hi={b?.band.p95} label={`FVI of ${p.name ?? p.id}`} />
-                <p className="mt-2 text-sm">Model probability: {pct(m?.p_viable ?? m?.p)}</p>
+                <p className="mt-2 text-sm">
+                  Model: P({m?.target ?? "target"}) = {pct(m?.p)} · P(viable) = {pct(m?.p_viable)}
+                </p>
                 <ul className="mt-2 text-xs">
                   {HORIZONS.map((h) => (
                     <li key={h}>

@@ -135,6 +135,7 @@ function MinesTable() {
       <Card title={<span data-testid="mine-count">{mines.loading ? "Loading mines…" : `${rows.length} of ${all.length} mines`}</span>}>
         <State loading={mines.loading && !mines.data} error={mines.error} onRetry={mines.reload} empty={!mines.loading && rows.length === 0}>
           <div role="table" aria-label="Mines" aria-rowcount={rows.length + 1} className="text-sm">
+            <div role="rowgroup">
             <div role="row" className="grid grid-cols-[4rem_1fr_5rem_7rem_6rem_6rem] gap-2 border-b border-slate-300 pb-1 font-semibold dark:border-slate-700">
               <span role="columnheader">Rank</span>
               <span role="columnheader">Mine</span>
@@ -143,8 +144,9 @@ function MinesTable() {
               <span role="columnheader">Mt/yr</span>
               <span role="columnheader">FVI</span>
             </div>
-            <div ref={scroller} className="h-[60vh] overflow-auto" data-testid="mines-scroller" tabIndex={0} aria-label="Mine rows">
-              <div style={{ height: virtual.getTotalSize(), position: "relative" }}>
+            </div>
+            <div ref={scroller} role="rowgroup" className="h-[60vh] overflow-auto" data-testid="mines-scroller" tabIndex={0} aria-label="Mine rows">
+              <div role="none" style={{ height: virtual.getTotalSize(), position: "relative" }}>
                 {virtual.getVirtualItems().map((v) => {
                   const m = rows[v.index]!;
                   return (
