@@ -50,7 +50,9 @@ def mount_dashboard(app: FastAPI, directory: Path | None = None) -> bool:
     def no_dashboard() -> JSONResponse:
         return JSONResponse(
             status_code=404,
-            content={"detail": "dashboard not built: run `make setup` (it builds web/); the API is under /v1, see /docs"},
+            content={
+                "detail": "dashboard not built: run `make setup` (it builds web/); the API is under /v1 (see /docs)"
+            },
         )
 
     return False

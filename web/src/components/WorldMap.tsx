@@ -5,7 +5,7 @@ import type { Feature, FeatureCollection, Geometry } from "geojson";
 import { useEffect, useMemo, useState } from "react";
 import { feature } from "topojson-client";
 import type { GeometryCollection, Topology } from "topojson-specification";
-import { capacityRadius, fmt, fviColor } from "@/lib/format";
+import { capacityRadius, colorDomain, fmt, fviColor } from "@/lib/format";
 import isoByNumeric from "@/lib/iso-numeric.json";
 
 export type MapPoint = { id: string; name: string; lat: number; lon: number; value: number | null; capacity: number | null };
@@ -54,6 +54,11 @@ export function WorldMap({
   const countries = useCountries();
   const projection = useMemo(() => geoEqualEarth().fitExtent([[4, 4], [W - 4, H - 4]], { type: "Sphere" }), []);
   const path = useMemo(() => geoPath(projection), [projection]);
+  const [lo, hi] = useMemo(
+    () => colorDomain(choropleth ? Object.values(countryValues ?? {}) : points.map((p) => p.value)),
+    [choropleth, countryValues, points],
+  );
+  const color = (v: number | null | undefined) => fviColor(v, lo, hi);
   const maxCap = useMemo(() => Math.max(1, ...points.map((p) => p.capacity ?? 0)), [points]);
   // small circles drawn last so big ones do not hide them
   const drawn = useMemo(
@@ -72,7 +77,7 @@ export function WorldMap({
           {(countries ?? []).map((f, i) => {
             const iso3 = (isoByNumeric as Record<string, string>)[String(f.id ?? "")];
             const v = iso3 && countryValues ? countryValues[iso3] : undefined;
-            const fill = choropleth ? (v === undefined ? "#e5e7eb" : fviColor(v)) : "#e5e7eb";
+            const fill = choropleth ? (v === undefined ? "#e5e7eb" : color(v)) : "#e5e7eb";
             return (
               <path
                 key={`${String(f.id)}-${i}`}
@@ -96,7 +101,7 @@ export function WorldMap({
               cx={xy[0]}
               cy={xy[1]}
               r={p.id === highlight ? r + 3 : r}
-              fill={fviColor(p.value)}
+              fill={color(p.value)}
               fillOpacity={0.85}
               stroke={p.id === highlight ? "#111827" : "#ffffff"}
               strokeWidth={p.id === highlight ? 1.5 : 0.4}
@@ -112,9 +117,9 @@ export function WorldMap({
       <figcaption className="mt-1 flex flex-wrap items-center gap-3 text-xs text-slate-700 dark:text-slate-300">
         <span>Colour: {valueLabel}</span>
         <span className="flex items-center gap-1">
-          <span className="inline-block h-3 w-3 rounded-full" style={{ background: fviColor(10) }} /> low
-          <span className="inline-block h-3 w-3 rounded-full" style={{ background: fviColor(50) }} /> mid
-          <span className="inline-block h-3 w-3 rounded-full" style={{ background: fviColor(90) }} /> high
+          <span className="inline-block h-3 w-3 rounded-full" style={{ background: color(lo) }} /> {fmt(lo)} or less
+          <span className="inline-block h-3 w-3 rounded-full" style={{ background: color((lo + hi) / 2) }} /> {fmt((lo + hi) / 2)}
+          <span className="inline-block h-3 w-3 rounded-full" style={{ background: color(hi) }} /> {fmt(hi)} or more
           <span className="inline-block h-3 w-3 rounded-full" style={{ background: fviColor(null) }} /> unscored
         </span>
         <span>Size: capacity (Mt/yr)</span>

@@ -8,10 +8,10 @@ export function pct(value: number | null | undefined, digits = 0): string {
   return value === null || value === undefined || Number.isNaN(value) ? "—" : `${(value * 100).toFixed(digits)}%`;
 }
 
-/** FVI 0..100 to a colour: red (low viability) through amber to green (high); grey when unscored. */
-export function fviColor(fvi: number | null | undefined): string {
+/** FVI to a colour over [lo, hi] (default 0..100): red (low viability) through amber to green (high); grey when unscored. */
+export function fviColor(fvi: number | null | undefined, lo = 0, hi = 100): string {
   if (fvi === null || fvi === undefined || Number.isNaN(fvi)) return "#9ca3af";
-  const t = Math.max(0, Math.min(1, fvi / 100));
+  const t = hi > lo ? Math.max(0, Math.min(1, (fvi - lo) / (hi - lo))) : 0.5;
   const stops: [number, [number, number, number]][] = [
     [0, [185, 28, 28]],
     [0.5, [217, 119, 6]],
@@ -23,6 +23,16 @@ export function fviColor(fvi: number | null | undefined): string {
   const u = (t - t0) / (t1 - t0);
   const c = c0.map((v, k) => Math.round(v + (c1[k]! - v) * u));
   return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+}
+
+/** The colour domain of a set of values: their 5th to 95th percentile (so a few outliers do not wash the map out). */
+export function colorDomain(values: readonly (number | null | undefined)[]): [number, number] {
+  const v = values.filter((x): x is number => typeof x === "number" && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return [0, 100];
+  const q = (p: number) => v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))]!;
+  const lo = q(0.05);
+  const hi = q(0.95);
+  return hi > lo ? [lo, hi] : [lo - 1, hi + 1];
 }
 
 /** Circle radius for a capacity (Mt/yr): area proportional to capacity, a floor so small mines stay visible. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capacityRadius, filterMines, fviColor, sortMines, toCsv } from "@/lib/format";
+import { capacityRadius, colorDomain, filterMines, fviColor, sortMines, toCsv } from "@/lib/format";
 
 const rows = [
   { id: "M1", name: "Alpha Coal Mine", country_iso3: "ZAF", status: "operating", entity_type: "mine", fvi: 60, rank: 2, capacity_mtpa: 10 },
@@ -46,5 +46,16 @@ describe("fviColor and capacityRadius", () => {
     expect(capacityRadius(100, 100, 9)).toBeCloseTo(9);
     expect(capacityRadius(25, 100, 9)).toBeCloseTo(4.5);
     expect(capacityRadius(null, 100)).toBe(1.5);
+  });
+});
+
+describe("colorDomain", () => {
+  it("spans the 5th to 95th percentile and falls back to 0..100", () => {
+    const values = Array.from({ length: 101 }, (_, i) => 30 + i * 0.3); // 30 .. 60
+    const [lo, hi] = colorDomain([...values, null]);
+    expect(lo).toBeCloseTo(31.5);
+    expect(hi).toBeCloseTo(58.5);
+    expect(colorDomain([])).toEqual([0, 100]);
+    expect(fviColor(lo, lo, hi)).toBe(fviColor(0));
   });
 });
