@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "static" / "web"
 # First path segments that belong to the API: never answered with a dashboard file.
-API_SEGMENTS = frozenset({"v1", "docs", "openapi.json", "health", "ready", "metrics", "redoc"})
+API_SEGMENTS = frozenset({"v1", "docs", "docs-assets", "openapi.json", "health", "ready", "metrics", "redoc"})
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 

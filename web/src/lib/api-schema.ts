@@ -1115,6 +1115,13 @@ export interface components {
             created_at?: string | null;
             /** N Features */
             n_features?: number | null;
+            /**
+             * Data World
+             * @description The data the version was trained on: kind (real | synthetic), source releases, fingerprint. A version from another world than the live build's is never served for it.
+             */
+            data_world?: {
+                [key: string]: unknown;
+            } | null;
         } & {
             [key: string]: unknown;
         };
@@ -1489,6 +1496,11 @@ export interface components {
             as_of_year: number;
             /** Persona */
             persona: string;
+            /**
+             * Published Persona
+             * @description Persona whose stored score fvi_published/delta_vs_published compare with.
+             */
+            published_persona?: string | null;
             /** Aggregation */
             aggregation: string;
             /** Overrides */
