@@ -73,25 +73,24 @@ export function unwrap<T>(r: { data?: T; error?: unknown; response: Response }):
 /** Every mine at one horizon and persona, read page by page (the list route serves at most MAX_PAGE a page). */
 export type MineType = "mine" | "us_mine";
 
-export async function allMines(horizon: Horizon, persona: Persona, signal?: AbortSignal, entityType: MineType = "mine"): Promise<MineSummary[]> {
-  const out: MineSummary[] = [];
-  for (let offset = 0; ; offset += MAX_PAGE) {
-    const query = { horizon, persona, limit: MAX_PAGE, offset, sort: "rank" as const, entity_type: entityType };
-    const page = unwrap(
-      await api.GET("/v1/mines", { params: { query }, signal }),
-    );
-    out.push(...page.items);
-    if (page.items.length < MAX_PAGE || out.length >= page.total) return out;
-  }
+/** Every item of a paged list: the first page says the total, the others are read in parallel. */
+export async function readAll<T>(page: (offset: number) => Promise<{ items: T[]; total: number }>): Promise<T[]> {
+  const first = await page(0);
+  const offsets: number[] = [];
+  for (let o = first.items.length; first.items.length > 0 && o < first.total; o += MAX_PAGE) offsets.push(o);
+  const rest = await Promise.all(offsets.map((o) => page(o)));
+  return [first, ...rest].flatMap((p) => p.items);
 }
 
-export async function allCountries(horizon: Horizon, persona: Persona, signal?: AbortSignal): Promise<CountrySummary[]> {
-  const out: CountrySummary[] = [];
-  for (let offset = 0; ; offset += MAX_PAGE) {
-    const page = unwrap(
-      await api.GET("/v1/countries", { params: { query: { horizon, persona, limit: MAX_PAGE, offset } }, signal }),
-    );
-    out.push(...page.items);
-    if (page.items.length < MAX_PAGE || out.length >= page.total) return out;
-  }
+export function allMines(horizon: Horizon, persona: Persona, signal?: AbortSignal, entityType: MineType = "mine"): Promise<MineSummary[]> {
+  return readAll(async (offset) => {
+    const query = { horizon, persona, limit: MAX_PAGE, offset, sort: "rank" as const, entity_type: entityType };
+    return unwrap(await api.GET("/v1/mines", { params: { query }, signal }));
+  });
+}
+
+export function allCountries(horizon: Horizon, persona: Persona, signal?: AbortSignal): Promise<CountrySummary[]> {
+  return readAll(async (offset) =>
+    unwrap(await api.GET("/v1/countries", { params: { query: { horizon, persona, limit: MAX_PAGE, offset } }, signal })),
+  );
 }
