@@ -12,22 +12,23 @@ async function topMine(page: import("@playwright/test").Page): Promise<Mine> {
 }
 
 test("overview: map with every mine that has coordinates, KPIs, rankings; accessible", async ({ page }) => {
-  const all = await apiGet<Page_>(page, "/v1/mines?limit=500");
+  test.setTimeout(180_000);
+  const first = await apiGet<Page_>(page, "/v1/mines?limit=500");
+  const items = [...first.items];
+  for (let offset = 500; offset < first.total; offset += 500) items.push(...(await apiGet<Page_>(page, `/v1/mines?limit=500&offset=${offset}`)).items);
+  const withCoords = items.filter((m) => m.latitude !== null && m.longitude !== null).length;
   const started = Date.now();
   await page.goto("/");
   await expect(page.getByRole("heading", { name: /overview/i })).toBeVisible();
   const map = page.getByTestId("world-map");
-  await expect(map).toBeVisible();
-  const withCoords = all.items.filter((m) => m.latitude !== null && m.longitude !== null).length;
-  if (all.total <= 500) await expect(map.locator("circle[data-mine-id]")).toHaveCount(withCoords);
-  else await expect(map.locator("circle[data-mine-id]").first()).toBeVisible();
-  const elapsed = Date.now() - started;
-  console.log(`overview map with ${withCoords} mines in ${elapsed} ms`);
+  await expect(map.locator("circle[data-mine-id]")).toHaveCount(withCoords, { timeout: 60_000 });
+  console.log(`overview: map with all ${withCoords} mines drawn ${Date.now() - started} ms after navigation`);
   await expect(map.locator("path[data-iso3]").first()).toBeAttached(); // offline boundaries drawn
   await expect(page.getByText("Mines scored")).toBeVisible();
   await expect(page.getByRole("heading", { name: /Most viable mines/ })).toBeVisible();
   await shoot(page, "overview");
-  await expectAccessible(page);
+  // thousands of circles make axe slow: the map's marks are left out, the map itself (role img, label) is checked
+  await expectAccessible(page, ['[data-testid="world-map"] > g']);
   // horizon selector goes into the URL
   await page.getByLabel("Horizon").selectOption("H20");
   await expect(page).toHaveURL(/horizon=H20/);
@@ -51,7 +52,7 @@ test("search a mine, open its profile, change the horizon, move a what-if slider
   const result = page.getByTestId("whatif-result");
   await expect(result).toContainText("Move a slider");
   // a pillar weight to its maximum: the what-if route rescores and the panel shows the change
-  const slider = page.locator('[data-testid^="weight-"]').first();
+  const slider = page.locator('[data-testid^="weight-"][data-has-score="true"]').first();
   await slider.focus();
   for (let i = 0; i < 3; i++) await slider.press("End");
   await expect(result).toContainText(/FVI \d+(\.\d)? \(published \d+(\.\d)?, change [+-]\d/);

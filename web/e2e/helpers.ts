@@ -9,8 +9,10 @@ export async function shoot(page: Page, name: string): Promise<void> {
 }
 
 /** axe-core: no serious or critical violation on the page as it stands. */
-export async function expectAccessible(page: Page): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
+export async function expectAccessible(page: Page, exclude: string[] = []): Promise<void> {
+  let axe = new AxeBuilder({ page });
+  for (const sel of exclude) axe = axe.exclude(sel);
+  const result = await axe.analyze();
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   const summary = bad.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}) e.g. ${v.nodes[0]?.target.join(" ")}`);
   expect(summary, summary.join("\n")).toEqual([]);

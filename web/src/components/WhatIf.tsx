@@ -46,6 +46,9 @@ export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: Ent
   );
   const r = (result.data?.horizons[horizon] ?? undefined) as HorizonResult | undefined;
   const stored = profile.scores[horizon]?.[persona]?.fvi;
+  const pillars = profile.scores[horizon]?.[persona]?.pillars ?? {};
+  const scored = new Set(Object.entries(pillars).filter(([, v]) => v !== null && v !== undefined).map(([k]) => k.replace(/^pillar_/, "")));
+  const unscored = Object.keys(weights ?? {}).filter((k) => !scored.has(k) && (weights?.[k] ?? 0) > 0);
   const change = r?.fvi !== null && r?.fvi !== undefined && stored !== null && stored !== undefined ? r.fvi - stored : null;
 
   return (
@@ -54,7 +57,9 @@ export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: Ent
         <fieldset className="space-y-1 text-sm">
           <legend className="font-medium">Pillar weights (normalised to sum 1)</legend>
           {weights
-            ? Object.entries(weights).map(([pid, w]) => (
+            ? Object.entries(weights)
+                .sort(([a], [b]) => a.localeCompare(b)) // "11" would come before "01" in object order
+                .map(([pid, w]) => (
                 <label key={pid} className="grid grid-cols-[1fr_8rem_3rem] items-center gap-2">
                   <span className="truncate">{profile.pillar_names[pid] ?? pid}</span>
                   <input
@@ -65,6 +70,7 @@ export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: Ent
                     value={w}
                     aria-label={`Weight of ${profile.pillar_names[pid] ?? pid}`}
                     data-testid={`weight-${pid}`}
+                    data-has-score={scored.has(pid) ? "true" : "false"}
                     onChange={(e) => setWeights({ ...weights, [pid]: Number(e.target.value) })}
                   />
                   <span className="tabular-nums">{w.toFixed(2)}</span>
@@ -108,6 +114,8 @@ export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: Ent
             "Rescoring…"
           ) : result.error ? (
             `What-if failed: ${result.error.message}`
+          ) : r && (r.fvi === null || r.fvi === undefined) ? (
+            `No FVI under these weights: the index gives no score when too much weight sits on pillars without data${unscored.length ? ` (here: ${unscored.map((k) => profile.pillar_names[k] ?? k).join(", ")})` : ""}.`
           ) : r ? (
             <>
               FVI <strong data-testid="whatif-fvi">{fmt(r.fvi)}</strong> (published {fmt(stored)}

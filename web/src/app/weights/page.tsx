@@ -84,7 +84,9 @@ function Weights() {
       <div className="grid gap-4 lg:grid-cols-2">
         <Card title={`Custom weights (start: ${persona})`}>
           {custom
-            ? Object.entries(custom).map(([pid, v]) => (
+            ? Object.entries(custom)
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([pid, v]) => (
                 <label key={pid} className="grid grid-cols-[1fr_8rem_3rem] items-center gap-2 text-sm">
                   <span className="truncate">{names[pid] ?? pid}</span>
                   <input type="range" min={0} max={1} step={0.01} value={v} aria-label={`Custom weight of ${names[pid] ?? pid}`} data-testid={`custom-weight-${pid}`} onChange={(e) => setCustom({ ...custom, [pid]: Number(e.target.value) })} />
