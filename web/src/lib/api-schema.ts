@@ -744,6 +744,13 @@ export interface components {
                 };
             };
             prediction: components["schemas"]["Prediction"];
+            /**
+             * Score Drivers
+             * @description The FVI explained in points: per horizon, the metrics that raise or lower it most against the typical entity, in words (the score itself, not the model's SHAP drivers).
+             */
+            score_drivers?: {
+                [key: string]: unknown;
+            };
             data_quality: components["schemas"]["DataQuality"];
             provenance: components["schemas"]["Provenance"];
             /**
@@ -1712,7 +1719,7 @@ export interface operations {
                 /** @description Items to skip. */
                 offset?: number;
                 /** @description Persona preset (see /v1/personas). */
-                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community";
+                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community" | "data_driven";
             };
             header?: never;
             path?: never;
@@ -1783,7 +1790,7 @@ export interface operations {
                 as_of_year?: number | null;
                 horizon?: ("H5" | "H10" | "H20") | null;
                 /** @description Default: every persona. */
-                persona?: ("analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community") | null;
+                persona?: ("analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community" | "data_driven") | null;
             };
             header?: never;
             path: {
@@ -1864,7 +1871,7 @@ export interface operations {
                 /** @description Items to skip. */
                 offset?: number;
                 /** @description Persona preset (see /v1/personas). */
-                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community";
+                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community" | "data_driven";
             };
             header?: never;
             path?: never;
@@ -1935,7 +1942,7 @@ export interface operations {
                 as_of_year?: number | null;
                 horizon?: ("H5" | "H10" | "H20") | null;
                 /** @description Default: every persona. */
-                persona?: ("analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community") | null;
+                persona?: ("analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community" | "data_driven") | null;
             };
             header?: never;
             path: {
@@ -2018,7 +2025,7 @@ export interface operations {
                 /** @description Items to skip. */
                 offset?: number;
                 /** @description Persona preset (see /v1/personas). */
-                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community";
+                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community" | "data_driven";
             };
             header?: never;
             path?: never;
