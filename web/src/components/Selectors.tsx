@@ -2,7 +2,7 @@
 import { HORIZONS, type Horizon, type Persona } from "@/lib/api";
 import { inputClass } from "./ui";
 
-export const PERSONAS: Persona[] = ["analyst", "investor", "lender", "policymaker", "ngo", "community"];
+export const PERSONAS: Persona[] = ["analyst", "investor", "lender", "policymaker", "ngo", "community", "data_driven"];
 
 export function parseHorizon(v: string | null): Horizon {
   return (HORIZONS as readonly string[]).includes(v ?? "") ? (v as Horizon) : "H10";

@@ -10,6 +10,14 @@ import type { EntityKind } from "./Profile";
 type PersonaItem = { id: string; weights: Record<string, number> };
 type HorizonResult = { fvi?: number | null; fvi_baseline?: number | null; delta?: number | null; rank?: number | null; percentile?: number | null };
 
+type WhatIfPersona = NonNullable<WhatIfRequest["persona"]>;
+const WHATIF_PERSONAS: readonly string[] = ["analyst", "investor", "lender", "policymaker", "ngo", "community"] satisfies WhatIfPersona[];
+
+/** The what-if route takes the fixed presets by name; any other view (data-driven weights) is sent as its weights. */
+function isWhatIfPersona(p: Persona): p is Persona & WhatIfPersona {
+  return WHATIF_PERSONAS.includes(p);
+}
+
 export function normalise(weights: Record<string, number>): Record<string, number> {
   const total = Object.values(weights).reduce((s, v) => s + Math.max(0, v), 0);
   if (total <= 0) return weights;
@@ -35,7 +43,8 @@ export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: Ent
     if (!weights && value === null) return null;
     const b: WhatIfRequest = { entity_type: kind, entity_id: id, horizons: [horizon] };
     if (custom && weights) b.weights = normalise(weights) as WhatIfRequest["weights"];
-    else b.persona = persona;
+    else if (isWhatIfPersona(persona)) b.persona = persona;
+    else if (weights) b.weights = normalise(weights) as WhatIfRequest["weights"];
     if (value !== null && metric) b.metric_values = { [metric.metric_id]: value } as WhatIfRequest["metric_values"];
     return b;
   }, [weights, value, kind, id, horizon, custom, persona, metric]);
