@@ -11,7 +11,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 # LightGBM/OpenMP threads spin-wait by default; on a shared 2-core box that makes fits ~20x slower
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: setup run test test-unit lint typecheck bench services clean
+.PHONY: setup web browser run test test-unit lint typecheck bench services clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m uv pip install --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) web
+
+# the dashboard: web/ built into src/fvi/api/static/web only when web/ changed (served at /)
+web:
+	@bash scripts/web-build.sh
+
+# Debian's Chromium for the dashboard's browser tests (apt-get once; a no-op when installed)
+browser:
+	@bash scripts/web-browser.sh
 
 run: setup services
 	$(BIN)/fvi run $(RUN_ARGS)
@@ -28,7 +36,7 @@ run: setup services
 services:
 	@bash scripts/services.sh
 
-test: setup services
+test: setup services browser
 	$(BIN)/pytest -q -n 2 --dist loadfile tests
 
 test-unit: setup
@@ -50,4 +58,4 @@ lock:
 	$(BIN)/python -m uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
 
 clean:
-	rm -rf .fvi build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -rf .fvi build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache src/fvi/api/static web/.next web/out

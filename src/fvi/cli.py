@@ -115,7 +115,7 @@ def run(
     if not no_serve:
         from fvi.api.server import serve as _serve
 
-        console.print(f"[green]serving[/] http://{host}:{port} (docs at /docs; Ctrl-C stops)")
+        console.print(f"[green]serving[/] http://{host}:{port}/ (dashboard; API at /v1, docs at /docs; Ctrl-C quits)")
         _serve(host, port)
 
 

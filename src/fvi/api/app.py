@@ -50,6 +50,7 @@ from fvi.api.routers import (
 )
 from fvi.api.security import BodySizeLimitMiddleware
 from fvi.api.state import AppState, WhatIfFactory
+from fvi.api.web import mount_dashboard
 from fvi.cache import Cache
 from fvi.settings import Settings, get_settings
 
@@ -176,6 +177,7 @@ def create_app(
         v1.include_router(r)
     app.include_router(v1)
     app.include_router(health.router)
+    mount_dashboard(app, api.web_dir)  # last: every API route above wins over a dashboard file
 
     # Outermost last: context (trace id, timing, last-resort 500) > CORS > body size > routes.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=api.max_body_bytes)

@@ -39,6 +39,9 @@ class ApiSettings(BaseSettings):
         default=True, description="Build the what-if scorer in the background at start-up (first call fast)."
     )
     service_name: str = Field(default="fvi-api", description="service.name on traces.")
+    web_dir: Path | None = Field(
+        default=None, description="Built dashboard served at / (unset: the package's static/web, built by make setup)."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -1,0 +1,63 @@
+"use client";
+import { Suspense } from "react";
+import { DataTable } from "@/components/DataTable";
+import { Card, State, inputClass } from "@/components/ui";
+import { api, unwrap } from "@/lib/api";
+import { useAsync, useQueryState } from "@/lib/hooks";
+
+const SORTS = ["metric_id", "null_rate", "share_imputed", "latest_year"] as const;
+type Sort = (typeof SORTS)[number];
+
+function DataQuality() {
+  const [params, setParams] = useQueryState();
+  const entity = params.get("entity") === "mine" ? "mine" : params.get("entity") === "country" ? "country" : undefined;
+  const sort: Sort = (SORTS as readonly string[]).includes(params.get("sort") ?? "") ? (params.get("sort") as Sort) : "metric_id";
+  const dq = useAsync(async (signal) => unwrap(await api.GET("/v1/data-quality", { params: { query: { entity, sort, limit: 500 } }, signal })), [entity, sort]);
+  const sources = useAsync(async (signal) => unwrap(await api.GET("/v1/sources", { params: { query: { limit: 500 } }, signal })), []);
+  return (
+    <div className="space-y-4">
+      <h1 className="text-2xl font-bold">Data quality</h1>
+      <Card
+        title="Coverage per metric (vw_metric_dq)"
+        actions={
+          <div className="flex gap-2 text-sm">
+            <label>
+              Entity{" "}
+              <select className={inputClass} value={entity ?? ""} onChange={(e) => setParams({ entity: e.target.value || null })}>
+                <option value="">all</option>
+                <option value="mine">mine</option>
+                <option value="country">country</option>
+              </select>
+            </label>
+            <label>
+              Sort{" "}
+              <select className={inputClass} value={sort} onChange={(e) => setParams({ sort: e.target.value === "metric_id" ? null : e.target.value })}>
+                {SORTS.map((s) => (
+                  <option key={s}>{s}</option>
+                ))}
+              </select>
+            </label>
+          </div>
+        }
+      >
+        <State loading={dq.loading} error={dq.error} onRetry={dq.reload} empty={!dq.loading && (dq.data?.items.length ?? 0) === 0}>
+          {dq.data?.note ? <p className="mb-2 text-sm">{dq.data.note}</p> : null}
+          <DataTable rows={(dq.data?.items ?? []) as Record<string, unknown>[]} caption="Coverage per metric" />
+        </State>
+      </Card>
+      <Card title="Sources, releases and licences">
+        <State loading={sources.loading} error={sources.error} onRetry={sources.reload} empty={!sources.loading && (sources.data?.items.length ?? 0) === 0}>
+          <DataTable rows={(sources.data?.items ?? []) as Record<string, unknown>[]} caption="Sources" />
+        </State>
+      </Card>
+    </div>
+  );
+}
+
+export default function Page() {
+  return (
+    <Suspense fallback={<p>Loading…</p>}>
+      <DataQuality />
+    </Suspense>
+  );
+}

@@ -1,0 +1,191 @@
+"use client";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import Link from "next/link";
+import { Suspense, useMemo, useRef, useState, useEffect } from "react";
+import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
+import { Card, State, inputClass } from "@/components/ui";
+import { allMines, type MineSummary, type MineType } from "@/lib/api";
+import { filterMines, fmt, fviColor, sortMines, toCsv, type SortKey } from "@/lib/format";
+import { useAsync, useDebounced, useQueryState } from "@/lib/hooks";
+
+const SORTS: { key: SortKey; label: string }[] = [
+  { key: "rank", label: "Rank (best first)" },
+  { key: "-rank", label: "Rank (worst first)" },
+  { key: "-fvi", label: "FVI (high first)" },
+  { key: "fvi", label: "FVI (low first)" },
+  { key: "name", label: "Name" },
+  { key: "-capacity", label: "Capacity (large first)" },
+];
+const CSV_COLUMNS = ["id", "name", "country_iso3", "status", "entity_type", "capacity_mtpa", "horizon", "persona", "as_of_year", "fvi", "fvi_p05", "fvi_p95", "rank", "percentile"] as const;
+const ROW = 36;
+
+function num(v: string | null): number | undefined {
+  if (v === null || v === "") return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function MinesTable() {
+  const [params, setParams] = useQueryState();
+  const horizon = parseHorizon(params.get("horizon"));
+  const persona = parsePersona(params.get("persona"));
+  const type: MineType = params.get("type") === "us_mine" ? "us_mine" : "mine";
+  const sort = (SORTS.find((s) => s.key === params.get("sort"))?.key ?? "rank") as SortKey;
+  const [q, setQ] = useState(params.get("q") ?? "");
+  const dq = useDebounced(q, 200);
+  useEffect(() => {
+    if ((params.get("q") ?? "") !== dq) setParams({ q: dq || null });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [dq]);
+  const filter = {
+    q: params.get("q") ?? undefined,
+    country: params.get("country") ?? undefined,
+    status: params.get("status") ?? undefined,
+    fviMin: num(params.get("fmin")),
+    fviMax: num(params.get("fmax")),
+  };
+  const mines = useAsync((s) => allMines(horizon, persona, s, type), [horizon, persona, type]);
+  const all = mines.data ?? [];
+  const countries = useMemo(() => [...new Set(all.map((m) => m.country_iso3).filter((c): c is string => !!c))].sort(), [all]);
+  const statuses = useMemo(() => [...new Set(all.map((m) => m.status).filter((c): c is string => !!c))].sort(), [all]);
+  const rows: MineSummary[] = useMemo(
+    () => sortMines(filterMines(all, filter), sort),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [all, sort, filter.q, filter.country, filter.status, filter.fviMin, filter.fviMax],
+  );
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 12 });
+
+  return (
+    <div className="space-y-4">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <h1 className="text-2xl font-bold">Mines</h1>
+        <HorizonPersona horizon={horizon} persona={persona} onChange={setParams} />
+      </div>
+      <Card>
+        <form className="flex flex-wrap items-end gap-3" role="search" onSubmit={(e) => e.preventDefault()}>
+          <label className="text-sm">
+            Search by name{" "}
+            <input type="search" className={inputClass} value={q} onChange={(e) => setQ(e.target.value)} placeholder="mine name" aria-label="Search mines by name" />
+          </label>
+          <label className="text-sm">
+            Country{" "}
+            <select className={inputClass} value={filter.country ?? ""} onChange={(e) => setParams({ country: e.target.value || null })} aria-label="Country">
+              <option value="">all</option>
+              {countries.map((c) => (
+                <option key={c}>{c}</option>
+              ))}
+            </select>
+          </label>
+          <label className="text-sm">
+            Status{" "}
+            <select className={inputClass} value={filter.status ?? ""} onChange={(e) => setParams({ status: e.target.value || null })} aria-label="Status">
+              <option value="">all</option>
+              {statuses.map((c) => (
+                <option key={c}>{c}</option>
+              ))}
+            </select>
+          </label>
+          <label className="text-sm">
+            Type{" "}
+            <select className={inputClass} value={type} onChange={(e) => setParams({ type: e.target.value === "us_mine" ? "us_mine" : null })} aria-label="Mine type">
+              <option value="mine">GEM mines</option>
+              <option value="us_mine">US (EIA) mines</option>
+            </select>
+          </label>
+          <label className="text-sm">
+            FVI from{" "}
+            <input type="number" min={0} max={100} className={`${inputClass} w-20`} value={params.get("fmin") ?? ""} onChange={(e) => setParams({ fmin: e.target.value || null })} aria-label="Minimum FVI" />
+          </label>
+          <label className="text-sm">
+            to{" "}
+            <input type="number" min={0} max={100} className={`${inputClass} w-20`} value={params.get("fmax") ?? ""} onChange={(e) => setParams({ fmax: e.target.value || null })} aria-label="Maximum FVI" />
+          </label>
+          <label className="text-sm">
+            Sort{" "}
+            <select className={inputClass} value={sort} onChange={(e) => setParams({ sort: e.target.value === "rank" ? null : e.target.value })} aria-label="Sort">
+              {SORTS.map((s) => (
+                <option key={s.key} value={s.key}>
+                  {s.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button
+            type="button"
+            className="rounded border border-slate-400 px-3 py-1 text-sm"
+            onClick={() => download(`fvi-mines-${horizon}-${persona}.csv`, toCsv(rows, CSV_COLUMNS))}
+            disabled={rows.length === 0}
+          >
+            Download CSV
+          </button>
+        </form>
+      </Card>
+      <Card title={<span data-testid="mine-count">{mines.loading ? "Loading mines…" : `${rows.length} of ${all.length} mines`}</span>}>
+        <State loading={mines.loading && !mines.data} error={mines.error} onRetry={mines.reload} empty={!mines.loading && rows.length === 0}>
+          <div role="table" aria-label="Mines" aria-rowcount={rows.length + 1} className="text-sm">
+            <div role="rowgroup">
+            <div role="row" className="grid grid-cols-[4rem_1fr_5rem_7rem_6rem_6rem] gap-2 border-b border-slate-300 pb-1 font-semibold dark:border-slate-700">
+              <span role="columnheader">Rank</span>
+              <span role="columnheader">Mine</span>
+              <span role="columnheader">Country</span>
+              <span role="columnheader">Status</span>
+              <span role="columnheader">Mt/yr</span>
+              <span role="columnheader">FVI</span>
+            </div>
+            </div>
+            <div ref={scroller} role="rowgroup" className="h-[60vh] overflow-auto" data-testid="mines-scroller" tabIndex={0} aria-label="Mine rows">
+              <div role="none" style={{ height: virtual.getTotalSize(), position: "relative" }}>
+                {virtual.getVirtualItems().map((v) => {
+                  const m = rows[v.index]!;
+                  return (
+                    <div
+                      key={m.id}
+                      role="row"
+                      aria-rowindex={v.index + 2}
+                      className="absolute left-0 grid w-full grid-cols-[4rem_1fr_5rem_7rem_6rem_6rem] items-center gap-2 border-b border-slate-100 dark:border-slate-800"
+                      style={{ height: ROW, transform: `translateY(${v.start}px)` }}
+                    >
+                      <span role="cell" className="tabular-nums">{m.rank ?? "—"}</span>
+                      <span role="cell" className="truncate">
+                        <Link href={`/mine/?id=${encodeURIComponent(m.id)}&horizon=${horizon}&persona=${persona}`}>{m.name ?? m.id}</Link>
+                      </span>
+                      <span role="cell">
+                        {m.country_iso3 ? <Link href={`/country/?iso3=${m.country_iso3}&horizon=${horizon}&persona=${persona}`}>{m.country_iso3}</Link> : "—"}
+                      </span>
+                      <span role="cell">{m.status ?? "—"}</span>
+                      <span role="cell" className="tabular-nums">{fmt(m.capacity_mtpa)}</span>
+                      <span role="cell" className="flex items-center gap-1 tabular-nums">
+                        <span aria-hidden className="inline-block h-2.5 w-2.5 rounded-full" style={{ background: fviColor(m.fvi) }} />
+                        {fmt(m.fvi)}
+                      </span>
+                    </div>
+                  );
+                })}
+              </div>
+            </div>
+          </div>
+        </State>
+      </Card>
+    </div>
+  );
+}
+
+export default function Page() {
+  return (
+    <Suspense fallback={<p>Loading…</p>}>
+      <MinesTable />
+    </Suspense>
+  );
+}

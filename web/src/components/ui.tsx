@@ -1,0 +1,62 @@
+import type { ReactNode } from "react";
+
+export function Card({ title, children, className = "", actions }: { title?: ReactNode; children: ReactNode; className?: string; actions?: ReactNode }) {
+  return (
+    <section className={`rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900 ${className}`}>
+      {title || actions ? (
+        <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
+          {title ? <h2 className="text-base font-semibold">{title}</h2> : <span />}
+          {actions}
+        </div>
+      ) : null}
+      {children}
+    </section>
+  );
+}
+
+export function Badge({ children, tone = "slate" }: { children: ReactNode; tone?: "slate" | "red" | "amber" | "green" | "blue" }) {
+  const tones = {
+    slate: "bg-slate-100 text-slate-800 dark:bg-slate-800 dark:text-slate-100",
+    red: "bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-50",
+    amber: "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-50",
+    green: "bg-green-100 text-green-900 dark:bg-green-900 dark:text-green-50",
+    blue: "bg-blue-100 text-blue-900 dark:bg-blue-900 dark:text-blue-50",
+  };
+  return <span className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${tones[tone]}`}>{children}</span>;
+}
+
+/** Loading, error and empty states of one panel, so no panel is ever silently blank. */
+export function State({ loading, error, empty, onRetry, children }: { loading: boolean; error?: Error; empty?: boolean; onRetry?: () => void; children: ReactNode }) {
+  if (error)
+    return (
+      <div role="status" className="rounded border border-red-200 bg-red-50 p-3 text-sm text-red-900 dark:border-red-900 dark:bg-red-950 dark:text-red-100">
+        Could not load: {error.message}
+        {onRetry ? (
+          <button type="button" onClick={onRetry} className="ml-3 rounded border border-red-300 px-2 py-0.5">
+            Retry
+          </button>
+        ) : null}
+      </div>
+    );
+  if (loading)
+    return (
+      <div role="status" aria-live="polite" className="animate-pulse text-sm text-slate-600 dark:text-slate-300">
+        Loading…
+      </div>
+    );
+  if (empty) return <p className="text-sm text-slate-600 dark:text-slate-300">Nothing to show.</p>;
+  return <>{children}</>;
+}
+
+export function Kpi({ label, value, hint }: { label: string; value: ReactNode; hint?: string }) {
+  return (
+    <div className="rounded-lg border border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900">
+      <div className="text-xs uppercase tracking-wide text-slate-600 dark:text-slate-300">{label}</div>
+      <div className="mt-1 text-2xl font-semibold tabular-nums">{value}</div>
+      {hint ? <div className="mt-1 text-xs text-slate-600 dark:text-slate-300">{hint}</div> : null}
+    </div>
+  );
+}
+
+export const inputClass =
+  "rounded border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 dark:border-slate-700 dark:bg-slate-800 dark:text-slate-100";
