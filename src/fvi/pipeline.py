@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from fvi.errors import BadInput
 from fvi.ingest.base import (
     QUARANTINE_COLUMNS,
     LayoutError,
@@ -30,6 +31,7 @@ from fvi.ingest.base import (
     empty_frame,
     load_column_maps,
 )
+from fvi.lock import locked
 from fvi.registry import load_sources, registry_hash
 from fvi.settings import Settings
 
@@ -110,7 +112,7 @@ def plan_input(settings: Settings, data_dir: Path | None, say: Say) -> InputPlan
     if chosen is not None:
         chosen = chosen.expanduser().resolve()
         if not chosen.is_dir():
-            raise FileNotFoundError(f"data directory {chosen} does not exist")
+            raise BadInput(f"data directory {chosen} does not exist (--data-dir / FVI_DATA_DIR)")
         return InputPlan("local", chosen, synthetic=is_synthetic_dir(chosen))
     if not settings.offline:
         from fvi.ingest.fetching import reachable
@@ -298,6 +300,7 @@ def write_reference_tables(
     wh.write_table("bronze", "quarantine", q)
 
 
+@locked("run")
 def run_pipeline(
     settings: Settings,
     *,
@@ -458,6 +461,7 @@ def dbt_vars(run_id: str, plan: InputPlan) -> dict[str, Any]:
     }
 
 
+@locked("build")
 def build_only(settings: Settings, *, progress: Any | None = None, score: bool = True, ml: bool = True,
                say: Say = print) -> str:
     """Rebuild silver/gold/marts from the live bronze, aside, then swap."""
