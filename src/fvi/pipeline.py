@@ -187,14 +187,22 @@ def _manifest_rows(
     return rows
 
 
-def ingest_source(source_id: str, plan: InputPlan, wh: Any, staging: Any, run_id: str) -> SourceOutcome:
-    """Load one source into staging bronze; never raises for a bad file, reports instead."""
+def ingest_source(
+    source_id: str, plan: InputPlan, wh: Any, staging: Any, run_id: str, refused: str | None = None
+) -> SourceOutcome:
+    """Load one source into staging bronze; never raises for a bad file, reports instead.
+
+    ``refused``: why the door check (:mod:`fvi.ingest.preflight`) refused this source's file; it is
+    then not loaded and handled like any other failed source.
+    """
     t0 = time.perf_counter()
     mod = connector(source_id)
     maps = load_column_maps(source_id)
     result: LoadResult | None = None
     try:
         files = _locate_or_fetch(mod, plan)
+        if refused:
+            raise LayoutError(f"{source_id}: {refused}")
         result = mod.load(files)
     except (LayoutError, SourceNotFound, OSError, ValueError) as exc:
         status = "missing" if isinstance(exc, SourceNotFound) else "failed"
@@ -314,10 +322,12 @@ def run_pipeline(
     tune: bool = False,
 ) -> RunReport:
     """Ingest → dbt build → score → swap. Returns the report; the live warehouse changes only on success."""
+    from fvi.ingest.preflight import preflight
     from fvi.warehouse import Staging
 
     run_id = new_run_id()
     plan = plan_input(settings, data_dir, say)
+    door = preflight(plan.data_dir, sources) if plan.kind != "live" else None  # BadInput in seconds
     staging = Staging(settings, run_id)
     report = RunReport(run_id, plan, [])
     t_all = time.perf_counter()
@@ -327,7 +337,9 @@ def run_pipeline(
         for source_id in sources:
             if progress is not None:
                 progress.update(task, description=f"ingest {source_id}")
-            outcome = ingest_source(source_id, plan, wh, staging, run_id)
+            outcome = ingest_source(
+                source_id, plan, wh, staging, run_id, refused=door.problems.get(source_id) if door else None
+            )
             report.outcomes.append(outcome)
             if progress is not None:
                 progress.advance(task)
