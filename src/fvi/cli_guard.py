@@ -12,7 +12,6 @@ import datetime as dt
 import errno
 import functools
 import inspect
-import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from typing import Annotated, Any, TypeVar
 import click
 import typer
 
-from fvi.errors import FviError
+from fvi.errors import FviError, scrub_paths
 from fvi.exit_codes import ExitCode
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,16 +62,6 @@ def exclusive(command: str, say: Callable[[str], None] | None = None) -> Callabl
 
 # ---------------------------------------------------------------------------------------------
 # Errors -> one line + exit code
-
-_ABS_PATH = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+([\w.@+-]+)")
-
-
-def scrub_paths(text: str, home: Path | None = None) -> str:
-    """``text`` with FVI_HOME shown as ``$FVI_HOME`` and other absolute paths cut to their file name."""
-    if home is not None:
-        text = text.replace(str(home), "$FVI_HOME")
-    return _ABS_PATH.sub(lambda m: m.group(1), text)
-
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()

@@ -510,6 +510,10 @@ def build_only(settings: Settings, *, progress: Any | None = None, score: bool =
 
 
 def _save_report(settings: Settings, report: RunReport) -> None:
+    """The run report, with absolute paths cut to file names (``/v1/runs`` serves it as written)."""
+    from fvi.errors import scrub_tree
+
     runs = settings.home_abs / "runs"
     runs.mkdir(parents=True, exist_ok=True)
-    (runs / f"{report.run_id}.json").write_text(json.dumps(report.to_json(), indent=1, default=str))
+    doc = scrub_tree(report.to_json(), settings.home_abs)
+    (runs / f"{report.run_id}.json").write_text(json.dumps(doc, indent=1, default=str))
