@@ -31,6 +31,7 @@ from fvi.ingest.base import (
     empty_frame,
     load_column_maps,
 )
+from fvi.ingest.plausibility import check_release
 from fvi.lock import locked
 from fvi.registry import load_sources, registry_hash
 from fvi.settings import Settings
@@ -204,6 +205,7 @@ def ingest_source(
         if refused:
             raise LayoutError(f"{source_id}: {refused}")
         result = mod.load(files)
+        result.notes.extend(check_release(staging.settings, source_id, result))  # Implausible: keep previous
     except (LayoutError, SourceNotFound, OSError, ValueError) as exc:
         status = "missing" if isinstance(exc, SourceNotFound) else "failed"
         carried = [t for t in maps if staging.carry_forward(wh, "bronze", f"raw_{source_id}__{t}")]

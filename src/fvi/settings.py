@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(
         default=1800.0, description="Seconds a writer waits for another writer of FVI_HOME before giving up."
     )
+    accept_implausible: bool = Field(
+        default=False, description="Load a release the plausibility checks refuse (truncated, large row drop)."
+    )
     lock_no_wait: bool = Field(default=False, description="Refuse at once when another writer holds FVI_HOME.")
 
     @property
