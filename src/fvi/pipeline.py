@@ -31,6 +31,7 @@ from fvi.ingest.base import (
     empty_frame,
     load_column_maps,
 )
+from fvi.ingest.duplicates import dedupe_tables, drop_duplicate_files
 from fvi.ingest.plausibility import check_release
 from fvi.lock import locked
 from fvi.registry import load_sources, registry_hash
@@ -201,10 +202,11 @@ def ingest_source(
     maps = load_column_maps(source_id)
     result: LoadResult | None = None
     try:
-        files = _locate_or_fetch(mod, plan)
+        files, duplicate_notes = drop_duplicate_files(_locate_or_fetch(mod, plan))
         if refused:
             raise LayoutError(f"{source_id}: {refused}")
         result = mod.load(files)
+        result.notes.extend(duplicate_notes + dedupe_tables(result))
         result.notes.extend(check_release(staging.settings, source_id, result))  # Implausible: keep previous
     except (LayoutError, SourceNotFound, OSError, ValueError) as exc:
         status = "missing" if isinstance(exc, SourceNotFound) else "failed"
