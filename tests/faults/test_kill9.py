@@ -39,7 +39,7 @@ def _bronze(path: Path) -> dict[str, object]:
         }
 
 
-@pytest.mark.parametrize("case", range(2))
+@pytest.mark.parametrize("case", range(1))  # more seeds: range(n)
 def test_kill_9_inside_ingest_keeps_the_live_warehouse(tmp_path: Path, shared_data: Path, case: int) -> None:
     rng = random.Random(SEED + case)
     home = tmp_path / "home"
