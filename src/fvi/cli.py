@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fvi.cli_guard import NO_WAIT_HELP, exclusive, run_cli
+from fvi.exit_codes import DEGRADED_STATUSES, ExitCode
 from fvi.progress import PlainProgress, is_terminal
 from fvi.registry.vocabulary import DEFAULT_PERSONA
 
@@ -80,7 +82,8 @@ def _print_outcomes(report) -> None:  # noqa: ANN001
         console.print("[bold yellow]SYNTHETIC demo data: nothing in this warehouse is real.[/]")
 
 
-def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False) -> None:
+def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False) -> bool:
+    """Run the pipeline and print its outcomes; True when a source failed or was carried forward."""
     from fvi.dbt import DbtFailed
     from fvi.pipeline import run_pipeline
 
@@ -100,6 +103,12 @@ def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False) ->
     console.print(f"timings (s): {report.seconds}")
     where = settings.warehouse_url if settings.is_postgres else settings.duckdb_path
     console.print(f"[green]warehouse ready:[/] {where}")
+    degraded = sorted(o.source_id for o in report.outcomes if o.status in DEGRADED_STATUSES)
+    if degraded:
+        console.print(
+            f"[yellow]degraded run (exit {int(ExitCode.DEGRADED)}): not loaded this time: {', '.join(degraded)}[/]"
+        )
+    return bool(degraded)
 
 
 @app.command()
@@ -109,23 +118,32 @@ def run(
     tune: Annotated[bool, typer.Option("--tune", help="Optuna search before training (slower).")] = False,
     host: Annotated[str, typer.Option(help="Address the API listens on afterwards.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port the API listens on afterwards.")] = 8000,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help=NO_WAIT_HELP)] = False,
 ) -> None:
     """The main job: ingest, build, score, train, back-test (aside, then swap), then serve the API."""
-    _ingest_and_build(data_dir, build=True, tune=tune)
+    from fvi.lock import writer_lock_for
+
+    with writer_lock_for(_settings(), "run", no_wait=no_wait, say=console.print):  # released before serving
+        degraded = _ingest_and_build(data_dir, build=True, tune=tune)
     if not no_serve:
         from fvi.api.server import serve as _serve
 
         console.print(f"[green]serving[/] http://{host}:{port}/ (dashboard; API at /v1, docs at /docs; Ctrl-C quits)")
         _serve(host, port)
+    if degraded:
+        raise typer.Exit(int(ExitCode.DEGRADED))
 
 
 @app.command()
+@exclusive("ingest", say=console.print)
 def ingest(data_dir: DataDirOpt = None) -> None:
     """Ingest sources into bronze only (no dbt build)."""
-    _ingest_and_build(data_dir, build=False)
+    if _ingest_and_build(data_dir, build=False):
+        raise typer.Exit(int(ExitCode.DEGRADED))
 
 
 @app.command()
+@exclusive("build", say=console.print)
 def build() -> None:
     """Rebuild silver, gold and marts from the current bronze (aside, then swap)."""
     from fvi.dbt import DbtFailed
@@ -143,6 +161,7 @@ def build() -> None:
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
+@exclusive("dbt", say=console.print)
 def dbt(ctx: typer.Context) -> None:
     """Run dbt against the live warehouse with FVI's profile, e.g. ``fvi dbt build -s dim_mine``."""
     from fvi.dbt import DbtFailed, run_dbt
@@ -231,6 +250,7 @@ def _rescore(uncertainty: bool, params=None) -> None:  # noqa: ANN001
 
 
 @app.command()
+@exclusive("score", say=console.print)
 def score(
     no_uncertainty: Annotated[
         bool, typer.Option("--no-uncertainty", help="Skip the Monte Carlo and Sobol step.")
@@ -241,6 +261,7 @@ def score(
 
 
 @app.command()
+@exclusive("audit", say=console.print)
 def audit(
     out: Annotated[Path | None, typer.Option("--out", help="Folder for audit.json and audit.md.")] = None,
     persona: Annotated[str, typer.Option(help="Persona shown in the markdown influence table.")] = DEFAULT_PERSONA,
@@ -259,6 +280,7 @@ def audit(
 
 
 @app.command()
+@exclusive("uncertainty", say=console.print)
 def uncertainty(
     draws: Annotated[int | None, typer.Option(help="Monte Carlo draws (default from the registry).")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default from the registry).")] = None,
@@ -342,6 +364,7 @@ def serve(
 
 
 @app.command()
+@exclusive("train", say=console.print)
 def train(
     tune: Annotated[bool, typer.Option("--tune", help="Optuna search (seeded, bounded) before training.")] = False,
     n_trials: Annotated[int, typer.Option(help="Optuna trials with --tune.")] = 20,
@@ -381,6 +404,7 @@ def models_list(name: Annotated[str | None, typer.Option(help="Only this model."
 
 
 @models_app.command("promote")
+@exclusive("models promote", say=console.print)
 def models_promote(
     name: Annotated[str, typer.Argument(help="Model name, e.g. fvi_mine_h5.")],
     version: Annotated[str, typer.Argument(help="Version number to make champion.")],
@@ -399,6 +423,7 @@ def models_promote(
 
 
 @app.command()
+@exclusive("features", say=console.print)
 def features() -> None:
     """Regenerate the Feast feature repository from the registry, apply it and materialise the online store."""
     from fvi.features import build_feature_store
@@ -415,6 +440,7 @@ def features() -> None:
 
 
 @app.command()
+@exclusive("weights", say=console.print)
 def weights(
     engine: Annotated[str, typer.Option(help="local (pandas) or spark (FVI_SPARK_MASTER, else local[2]).")] = "local",
 ) -> None:
@@ -473,6 +499,7 @@ def export_scores(
 
 
 @app.command()
+@exclusive("backtest", say=console.print)
 def backtest(
     out: Annotated[Path | None, typer.Option("--out", help="Folder for backtest.md/json and calibration.png.")] = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap draws for the AUC-difference interval.")] = 1000,
@@ -515,5 +542,10 @@ def export_warehouse(
         console.print(str(p))
 
 
+def main() -> None:
+    """Console entry point: errors as one line, exit codes as in :mod:`fvi.exit_codes`."""
+    sys.exit(run_cli(app))
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

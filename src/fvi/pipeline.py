@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from fvi.errors import BadInput
 from fvi.ingest.base import (
     QUARANTINE_COLUMNS,
     LayoutError,
@@ -30,6 +31,9 @@ from fvi.ingest.base import (
     empty_frame,
     load_column_maps,
 )
+from fvi.ingest.duplicates import dedupe_tables, drop_duplicate_files
+from fvi.ingest.plausibility import check_release
+from fvi.lock import locked
 from fvi.registry import load_sources, registry_hash
 from fvi.settings import Settings
 
@@ -110,7 +114,7 @@ def plan_input(settings: Settings, data_dir: Path | None, say: Say) -> InputPlan
     if chosen is not None:
         chosen = chosen.expanduser().resolve()
         if not chosen.is_dir():
-            raise FileNotFoundError(f"data directory {chosen} does not exist")
+            raise BadInput(f"data directory {chosen} does not exist (--data-dir / FVI_DATA_DIR)")
         return InputPlan("local", chosen, synthetic=is_synthetic_dir(chosen))
     if not settings.offline:
         from fvi.ingest.fetching import reachable
@@ -185,15 +189,25 @@ def _manifest_rows(
     return rows
 
 
-def ingest_source(source_id: str, plan: InputPlan, wh: Any, staging: Any, run_id: str) -> SourceOutcome:
-    """Load one source into staging bronze; never raises for a bad file, reports instead."""
+def ingest_source(
+    source_id: str, plan: InputPlan, wh: Any, staging: Any, run_id: str, refused: str | None = None
+) -> SourceOutcome:
+    """Load one source into staging bronze; never raises for a bad file, reports instead.
+
+    ``refused``: why the door check (:mod:`fvi.ingest.preflight`) refused this source's file; it is
+    then not loaded and handled like any other failed source.
+    """
     t0 = time.perf_counter()
     mod = connector(source_id)
     maps = load_column_maps(source_id)
     result: LoadResult | None = None
     try:
-        files = _locate_or_fetch(mod, plan)
+        files, duplicate_notes = drop_duplicate_files(_locate_or_fetch(mod, plan))
+        if refused:
+            raise LayoutError(f"{source_id}: {refused}")
         result = mod.load(files)
+        result.notes.extend(duplicate_notes + dedupe_tables(result))
+        result.notes.extend(check_release(staging.settings, source_id, result))  # Implausible: keep previous
     except (LayoutError, SourceNotFound, OSError, ValueError) as exc:
         status = "missing" if isinstance(exc, SourceNotFound) else "failed"
         carried = [t for t in maps if staging.carry_forward(wh, "bronze", f"raw_{source_id}__{t}")]
@@ -298,6 +312,7 @@ def write_reference_tables(
     wh.write_table("bronze", "quarantine", q)
 
 
+@locked("run")
 def run_pipeline(
     settings: Settings,
     *,
@@ -311,10 +326,12 @@ def run_pipeline(
     tune: bool = False,
 ) -> RunReport:
     """Ingest → dbt build → score → swap. Returns the report; the live warehouse changes only on success."""
+    from fvi.ingest.preflight import preflight
     from fvi.warehouse import Staging
 
     run_id = new_run_id()
     plan = plan_input(settings, data_dir, say)
+    door = preflight(plan.data_dir, sources) if plan.kind != "live" else None  # BadInput in seconds
     staging = Staging(settings, run_id)
     report = RunReport(run_id, plan, [])
     t_all = time.perf_counter()
@@ -324,7 +341,9 @@ def run_pipeline(
         for source_id in sources:
             if progress is not None:
                 progress.update(task, description=f"ingest {source_id}")
-            outcome = ingest_source(source_id, plan, wh, staging, run_id)
+            outcome = ingest_source(
+                source_id, plan, wh, staging, run_id, refused=door.problems.get(source_id) if door else None
+            )
             report.outcomes.append(outcome)
             if progress is not None:
                 progress.advance(task)
@@ -458,6 +477,7 @@ def dbt_vars(run_id: str, plan: InputPlan) -> dict[str, Any]:
     }
 
 
+@locked("build")
 def build_only(settings: Settings, *, progress: Any | None = None, score: bool = True, ml: bool = True,
                say: Say = print) -> str:
     """Rebuild silver/gold/marts from the live bronze, aside, then swap."""
@@ -494,6 +514,10 @@ def build_only(settings: Settings, *, progress: Any | None = None, score: bool =
 
 
 def _save_report(settings: Settings, report: RunReport) -> None:
+    """The run report, with absolute paths cut to file names (``/v1/runs`` serves it as written)."""
+    from fvi.errors import scrub_tree
+
     runs = settings.home_abs / "runs"
     runs.mkdir(parents=True, exist_ok=True)
-    (runs / f"{report.run_id}.json").write_text(json.dumps(report.to_json(), indent=1, default=str))
+    doc = scrub_tree(report.to_json(), settings.home_abs)
+    (runs / f"{report.run_id}.json").write_text(json.dumps(doc, indent=1, default=str))

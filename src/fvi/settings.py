@@ -33,6 +33,14 @@ class Settings(BaseSettings):
         default=None, description="MLflow tracking server; unset means a SQLite store under FVI_HOME/mlflow."
     )
 
+    lock_timeout: float = Field(
+        default=1800.0, description="Seconds a writer waits for another writer of FVI_HOME before giving up."
+    )
+    accept_implausible: bool = Field(
+        default=False, description="Load a release the plausibility checks refuse (truncated, large row drop)."
+    )
+    lock_no_wait: bool = Field(default=False, description="Refuse at once when another writer holds FVI_HOME.")
+
     @property
     def home_abs(self) -> Path:
         return self.home.expanduser().resolve()

@@ -344,24 +344,27 @@ def updating(settings: Settings, run_id: str) -> Iterator[Warehouse]:
     read-only handle and moves to the new file; an error leaves the live file as it was).
     PostgreSQL: the block writes in place; each table is replaced in one transaction.
     """
-    if settings.is_postgres:
-        with PostgresWarehouse(str(settings.warehouse_url)) as pg:
-            yield pg
-        return
-    if not settings.duckdb_path.exists():
-        raise WarehouseUnavailable(f"no warehouse at {settings.duckdb_path}: run `fvi run` first")
-    staging = Staging(settings, run_id)
-    assert staging.path is not None
-    copy_file(settings.duckdb_path, staging.path)
-    wh = DuckDBWarehouse(staging.path)
-    try:
-        yield wh
-    except BaseException:
+    from fvi.lock import writer_lock_for
+
+    with writer_lock_for(settings, "update"):  # re-entrant: the CLI command already holds it
+        if settings.is_postgres:
+            with PostgresWarehouse(str(settings.warehouse_url)) as pg:
+                yield pg
+            return
+        if not settings.duckdb_path.exists():
+            raise WarehouseUnavailable(f"no warehouse at {settings.duckdb_path}: run `fvi run` first")
+        staging = Staging(settings, run_id)
+        assert staging.path is not None
+        copy_file(settings.duckdb_path, staging.path)
+        wh = DuckDBWarehouse(staging.path)
+        try:
+            yield wh
+        except BaseException:
+            wh.close()
+            staging.discard()
+            raise
         wh.close()
-        staging.discard()
-        raise
-    wh.close()
-    staging.commit()
+        staging.commit()
 
 
 def export_tables(settings: Settings, layer: str, out_dir: Path, fmt: str) -> list[Path]:

@@ -116,6 +116,9 @@ class TableMap:
     required: tuple[str, ...] = ()
     key: tuple[str, ...] = ()  # a row missing any of these is quarantined
     types: dict[str, str] = field(default_factory=dict)  # canonical -> int | number | gem_id ...
+    # number columns checked cell by cell: a cell that is not a finite number is quarantined with
+    # its column and set to missing, the row kept (never a silent NULL in silver's cast)
+    numbers: tuple[str, ...] = ()
 
     def resolve(self, header: Sequence[Any], where: str) -> list[str]:
         """Bronze column names for ``header``; unknown (added) columns keep their snake_case name."""
@@ -160,6 +163,7 @@ def load_column_maps(source_id: str) -> dict[str, TableMap]:
             required=tuple(spec.get("required") or ()),
             key=tuple(spec.get("key") or ()),
             types={str(k): str(v) for k, v in (spec.get("types") or {}).items()},
+            numbers=tuple(str(c) for c in (spec.get("numbers") or ())),
         )
     return maps
 
@@ -188,6 +192,8 @@ def _valid_mask(values: pd.Series, kind: str) -> pd.Series:
     ok = stripped.str.fullmatch(_TYPE_PATTERNS[kind]).fillna(False).astype(bool)
     if kind == "number":
         ok &= stripped.str.contains(r"\d", regex=True).fillna(False).astype(bool)
+        value = pd.to_numeric(stripped.where(ok).str.replace(",", "", regex=False), errors="coerce")
+        ok &= (value.notna() & value.abs().lt(float("inf"))).fillna(False).astype(bool)  # 1e400 overflows
     if kind == "year":
         year = pd.to_numeric(stripped.where(ok), errors="coerce")
         ok &= year.between(1800, 2200).fillna(False).astype(bool)
@@ -314,6 +320,15 @@ def build_frame(
             frame, bad, names, lambda v, c=col, t=kind: f"{c}: {v!r} is not a valid {t}", reject, col  # type: ignore[misc]
         )
         keep &= ~bad
+    for col in (c for c in tmap.numbers if c in names):
+        values = frame[col]
+        bad = keep & ~_missing_mask(values) & ~_valid_mask(values, "number")
+        _reject_mask(
+            frame, bad, names,
+            lambda v, c=col: f"{c}: {v!r} is not a finite number; cell set to missing, row kept",  # type: ignore[misc]
+            reject, col,
+        )
+        frame.loc[bad, col] = pd.NA
     for number, reason, raw in sorted(rejected, key=lambda r: r[0]):  # in file order
         quarantine.add(
             source_id=source_id, table=tmap.name, file=file, sheet=sheet, row_number=number,

@@ -31,10 +31,12 @@ def _read_report(path: FsPath) -> dict[str, Any] | None:
 
 def _redact(report: dict[str, Any]) -> dict[str, Any]:
     """Server paths reduced to file names (the report is for people, the paths are the server's)."""
+    from fvi.errors import scrub_tree
+
     inp = report.get("input")
     if isinstance(inp, dict) and inp.get("data_dir"):
         report["input"] = {**inp, "data_dir": FsPath(str(inp["data_dir"])).name}
-    return report
+    return scrub_tree(report)  # paths inside messages too (reports written before they were scrubbed)
 
 
 def _manifest_public(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
