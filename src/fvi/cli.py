@@ -32,6 +32,16 @@ def _register_keys() -> None:
 
 
 _register_keys()
+
+
+def _register_chat() -> None:
+    from fvi.rag.cli import ask, docs_app
+
+    app.add_typer(docs_app, name="docs")
+    app.command("ask")(ask)
+
+
+_register_chat()
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[
@@ -102,6 +112,14 @@ def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False) ->
     console.print(f"[green]warehouse ready:[/] {where}")
 
 
+def _chat_documents(data_dir: Path | None) -> None:
+    """The chat's corpus and fact sheets (only changed documents are embedded again)."""
+    from fvi.rag.jobs import ingest_documents
+
+    report = ingest_documents(_settings(), data_dir=data_dir, say=console.print)
+    console.print(f"chat documents: {report.to_json()}")
+
+
 @app.command()
 def run(
     data_dir: DataDirOpt = None,
@@ -112,6 +130,7 @@ def run(
 ) -> None:
     """The main job: ingest, build, score, train, back-test (aside, then swap), then serve the API."""
     _ingest_and_build(data_dir, build=True, tune=tune)
+    _chat_documents(data_dir)
     if not no_serve:
         from fvi.api.server import serve as _serve
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +22,16 @@ class RagSettings(BaseSettings):
     llm_timeout: float = Field(default=20.0, gt=0, validation_alias=AliasChoices("FVI_LLM_TIMEOUT"))
     top_k: int = Field(default=5, ge=1, le=20, validation_alias=AliasChoices("FVI_CHAT_TOP_K"))
     max_sentences: int = Field(default=4, ge=1, le=12, validation_alias=AliasChoices("FVI_CHAT_MAX_SENTENCES"))
+
+    fact_sheet_mines: int = Field(
+        default=300, ge=-1, validation_alias=AliasChoices("FVI_CHAT_FACT_SHEET_MINES"),
+        description="Mines given a fact sheet (largest capacity first); -1 for all. Every country gets one.",
+    )
+
+    model_cache: Path | None = Field(
+        default=None, validation_alias=AliasChoices("FVI_CHAT_MODEL_CACHE"),
+        description="Where the ONNX export of the embedding model is kept; unset means FVI_HOME/rag/models.",
+    )
 
     @property
     def llm_enabled(self) -> bool:

@@ -214,9 +214,16 @@ def fact_sheet(wf: WarehouseFacts, e: Entity, run_id: str | None) -> Document:
     )
 
 
-def fact_sheets(wf: WarehouseFacts, run_id: str | None) -> list[Document]:
+def fact_sheets(wf: WarehouseFacts, run_id: str | None, max_mines: int = -1) -> list[Document]:
+    """Every country's sheet, and the mines' (largest capacity first, at most ``max_mines``; -1: all)."""
+    ents = [e for e in wf.entities() if e.type == "country"]
+    mines = [e for e in wf.entities() if e.type == "mine"]
+    if max_mines >= 0 and len(mines) > max_mines:
+        cap = {r["gem_mine_id"]: r["capacity_mtpa"] or 0.0 for r in wf.r.rows(
+            f"select gem_mine_id, capacity_mtpa from {wf.r.table('gold', 'dim_mine')}")}
+        mines = sorted(mines, key=lambda e: (-cap.get(e.id, 0.0), e.id))[:max_mines]
     out = []
-    for e in wf.entities():
+    for e in ents + mines:
         try:
             out.append(fact_sheet(wf, e, run_id))
         except NotFound:

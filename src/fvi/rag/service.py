@@ -30,7 +30,8 @@ class ChatService:
 def make_embedder(home: Any) -> Any:
     from fvi.rag.embed import Embedder
 
-    return Embedder(home / "rag" / "models")
+    cache = RagSettings().model_cache
+    return Embedder(cache.expanduser().resolve() if cache else home / "rag" / "models")
 
 
 def chat_service(state: AppState) -> ChatService:
