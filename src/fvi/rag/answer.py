@@ -140,7 +140,7 @@ class ChatEngine:
         picked: list[str] = []
         facts = [s for s in prep.sources if s.kind == "warehouse"]
         for s in facts[: max(1, self.settings.max_sentences - 2)]:
-            picked.append(f"{s.text.rstrip()} [{s.n}]")
+            picked.append(_cite(s.text, s.n))
         scored: list[tuple[float, int, str]] = []
         for rank, s in enumerate([s for s in prep.sources if s.kind != "warehouse"]):
             for sent in guard.split_sentences(s.text):
@@ -158,12 +158,11 @@ class ChatEngine:
             if per.get(n, 0) >= 2:
                 continue
             per[n] = per.get(n, 0) + 1
-            end = "" if sent.endswith((".", "!", "?")) else "."
-            picked.append(f"{sent}{end} [{n}]")
+            picked.append(_cite(sent, n))
         if not picked and prep.sources:
             s = prep.sources[0]
             first = guard.split_sentences(s.text)[0] if guard.split_sentences(s.text) else s.text[:200]
-            picked.append(f"The closest source says: {first} [{s.n}]")
+            picked.append(_cite(f"The closest source says: {first}", s.n))
         return picked
 
     def events(self, question: str, entity: tuple[str, str] | None = None,
@@ -189,12 +188,9 @@ class ChatEngine:
                 for piece in client.stream(question, [(s.n, s.title, s.text) for s in prep.sources]):
                     buf += piece
                     parts = guard.split_sentences(buf)
-                    if len(parts) > 1 and not buf.endswith(" "):
-                        done, buf = parts[:-1], parts[-1]
-                    elif len(parts) > 1:
-                        done, buf = parts, ""
-                    else:
+                    if len(parts) < 2:
                         continue
+                    done, buf = parts[:-1], parts[-1]  # the last part may still be growing
                     for ev in self._checked(done, sources, kept, dropped):
                         yield ev
                 for ev in self._checked(guard.split_sentences(buf), sources, kept, dropped):
@@ -236,6 +232,12 @@ class ChatEngine:
             if name == "completed":
                 final = data
         return final
+
+
+def _cite(sentence: str, n: int) -> str:
+    """``text [n].``: the mark inside the sentence, so splitting sentences keeps it with its text."""
+    body = sentence.rstrip().rstrip(".!?;:")
+    return f"{body} [{n}]."
 
 
 def _quote(kept: list[str], n: int, src: Source) -> str:

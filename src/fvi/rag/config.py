@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class RagSettings(BaseSettings):
     """The answering backend and the chat's limits (``FVI_LLM_*``, ``FVI_CHAT_*``, ``OPENAI_API_KEY``)."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     llm_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("FVI_LLM_BASE_URL"),

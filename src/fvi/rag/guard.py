@@ -18,7 +18,7 @@ import yaml
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?")
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'\[])")
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 
 
 @cache
