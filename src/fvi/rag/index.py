@@ -87,6 +87,7 @@ class SearchIndex:
         self.version = version
         self.embedder = embedder
         self.docs = docs.set_index("doc_id", drop=False) if len(docs) else docs
+        self.docs.index.name = None
         self.chunks = chunks.reset_index(drop=True)
         self.vectors = vectors
         self.dense: VectorSearch = ExactCosine(vectors)

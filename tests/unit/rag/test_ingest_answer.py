@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,14 +30,24 @@ def ingest(home: Path, folder: Path, embedder) -> dict:  # noqa: ANN001
         return ing.finish().to_json()
 
 
-@pytest.fixture()
-def corpus_home(tmp_path: Path, embedder) -> Path:  # noqa: ANN001
-    folder = write_corpus(tmp_path / "corpus")
+@pytest.fixture(scope="module")
+def corpus_template(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Path:
+    from fvi.rag.embed import Embedder
+
+    root = tmp_path_factory.mktemp("rag_corpus")
+    folder = write_corpus(root / "corpus")
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
-    home = tmp_path / "home"
-    first = ingest(home, folder, embedder)
+    first = ingest(root / "home", folder, Embedder(model_cache))
     assert first["embedded"] == 4 and first["quarantined"][0]["source"].endswith("broken.pdf")
-    return home
+    return root
+
+
+@pytest.fixture()
+def corpus_home(corpus_template: Path, tmp_path: Path) -> Path:
+    """A copy of the ingested store and its corpus folder (tests may change both)."""
+    shutil.copytree(corpus_template / "home", tmp_path / "home")
+    shutil.copytree(corpus_template / "corpus", tmp_path / "corpus")
+    return tmp_path / "home"
 
 
 def test_rerun_embeds_only_changed_documents(corpus_home: Path, tmp_path: Path, embedder) -> None:  # noqa: ANN001
@@ -51,7 +62,7 @@ def test_rerun_embeds_only_changed_documents(corpus_home: Path, tmp_path: Path, 
         docs = st.documents()
         assert set(docs["doc_id"]) == {"methane", "injection", "plants"}
         assert (docs["sha256"].str.len() == 64).all() and (docs["licence"] == "unknown").all()
-        assert len(st.quarantined()) == 3  # the broken PDF, once per run
+        assert len(st.quarantined()) == 3  # the broken PDF, once per run (3 runs)
 
 
 def test_hybrid_search_and_filters(corpus_home: Path, embedder) -> None:  # noqa: ANN001
