@@ -165,7 +165,10 @@ class WarehouseFacts:
 
 
 def fact_sheet(wf: WarehouseFacts, e: Entity, run_id: str | None) -> Document:
-    """One generated document per entity; its sha256 leaves the run stamp out, so unchanged facts are not re-embedded."""
+    """One generated document per entity.
+
+    Its sha256 leaves the run stamp out, so unchanged facts are not embedded again.
+    """
     p = wf.profile(e)
     label = f"{p.get('name') or e.name} ({e.id})"
     sections: list[Section] = []
@@ -178,8 +181,9 @@ def fact_sheet(wf: WarehouseFacts, e: Entity, run_id: str | None) -> Document:
         lines = []
         for persona, s in sorted(by_persona.items()):
             band = s.get("band") or {}
+            rank = (s.get("ranks") or {}).get("rank")
             lines.append(f"FVI of {label} at {h}, persona {persona}: {num(s.get('fvi'))} (90% band "
-                         f"{num(band.get('p05'))} to {num(band.get('p95'))}), rank {(s.get('ranks') or {}).get('rank')}.")
+                         f"{num(band.get('p05'))} to {num(band.get('p95'))}), rank {rank}.")
         sections.append(Section(text="\n".join(lines), title=f"{label}: FVI at {h}"))
     preds = ((p.get("prediction") or {}).get("horizons") or {})
     if preds:

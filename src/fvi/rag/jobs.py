@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fvi.rag.ingest import CORPUS_COLLECTION, IngestReport, Ingestor, corpus_dir
+from fvi.rag.ingest import CORPUS_COLLECTION, Ingestor, IngestReport, corpus_dir
 from fvi.rag.store import open_store
 from fvi.settings import Settings
 
@@ -41,8 +41,10 @@ def live_facts(settings: Settings) -> Iterator[Any]:
 def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folders: list[Path] | None = None,
                      fact_sheets: bool = True, say: Say = print,
                      progress: Callable[[int, int], None] | None = None) -> IngestReport:
-    """The corpus under ``data_dir/rag_corpus`` (default: FVI_DATA_DIR, then FVI_SHARED_DATA), any extra
-    folders, and one fact sheet per mine and country of the live warehouse."""
+    """The corpus, any extra folders, and the fact sheets of the live warehouse.
+
+    The corpus is ``data_dir/rag_corpus`` (default: FVI_DATA_DIR, then FVI_SHARED_DATA).
+    """
     from fvi.rag.facts import fact_sheets as make_sheets
     from fvi.rag.service import make_embedder
 

@@ -33,7 +33,8 @@ DDL = [
         entity_type varchar, entity_id varchar, retrieved_at varchar not null, run_id varchar,
         embed_model varchar, n_chunks integer, text_chars integer, meta varchar)""",
     """create table if not exists bronze.raw_docs__quarantine (
-        source varchar not null, collection varchar, sha256 varchar, reason varchar not null, quarantined_at varchar not null)""",
+        source varchar not null, collection varchar, sha256 varchar, reason varchar not null,
+        quarantined_at varchar not null)""",
     f"""create table if not exists silver.stg_docs__chunks (
         chunk_id varchar primary key, doc_id varchar not null, seq integer not null, page integer,
         section varchar, char_start integer not null, char_end integer not null, text varchar not null,

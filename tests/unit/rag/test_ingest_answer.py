@@ -109,7 +109,7 @@ def test_openai_compatible_backend_grounded(corpus_home: Path, embedder) -> None
         user = body["messages"][1]["content"]
         blocks = user.split("<DATA>")[1].split("\n\n[")
         n = next(b.lstrip("[").split("]")[0] for b in blocks if "emission factor" in b)
-        return sse_answer([f"Methane is production times an emission ", f"factor [{n}]. Underground ",
+        return sse_answer(["Methane is production times an emission ", f"factor [{n}]. Underground ",
                            f"mines use 18 cubic metres per tonne [{n}]. It is 42 tonnes [{n}]."])
 
     with llm_server(respond) as (url, seen):
@@ -137,7 +137,8 @@ def test_openai_compatible_backend_grounded(corpus_home: Path, embedder) -> None
 )
 def test_llm_faults_fall_back_to_the_extractive_answer(corpus_home: Path, embedder, response, note) -> None:  # noqa: ANN001
     with llm_server(lambda _b: response) as (url, _seen):
-        out = engine(corpus_home, embedder, llm_base_url=url, llm_timeout=0.5).answer("How is coal mine methane estimated?")
+        eng = engine(corpus_home, embedder, llm_base_url=url, llm_timeout=0.5)
+        out = eng.answer("How is coal mine methane estimated?")
     assert out["backend"] == "extractive"
     assert any(note in n for n in out["notes"]) and out["answer"]
 

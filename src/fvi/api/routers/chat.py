@@ -81,9 +81,12 @@ STREAM_DOC = (
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}, "description": STREAM_DOC}},
 )
 def chat(state: StateDep, body: ChatRequest) -> Any:
-    """Hybrid retrieval over documents and fact sheets, warehouse facts for a named mine or country, then
-    an answer from the configured OpenAI-compatible model or, offline, an extractive one; a grounding
-    check drops any sentence whose numbers no cited source holds (``dropped_sentences``)."""
+    """Hybrid retrieval over documents and fact sheets, then a cited answer.
+
+    Warehouse facts for a named mine or country are added; the answer comes from the configured
+    OpenAI-compatible model or, offline, is extractive; a grounding check drops any sentence whose
+    numbers no cited source holds (``dropped_sentences``).
+    """
     svc = chat_service(state)
     entity = (body.entity.type, body.entity.id) if body.entity else None
     session_id = body.session_id or new_session_id()
@@ -127,7 +130,8 @@ def get_session(state: StateDep, session_id: Annotated[str, Path(max_length=64, 
 
 DocKind = Literal["pdf", "markdown", "html", "text", "fact_sheet", "wiki"]
 EntityQuery = Annotated[
-    str | None, Query(max_length=80, pattern=r"^(mine|country):[A-Za-z0-9_.\-]+$", description="mine:M0740 or country:POL")
+    str | None,
+    Query(max_length=80, pattern=r"^(mine|country):[A-Za-z0-9_.\-]+$", description="mine:M0740 or country:POL"),
 ]
 
 
@@ -138,7 +142,7 @@ def _entity(value: str | None) -> tuple[str, str] | None:
     return t, i
 
 
-def _doc_json(row: dict[str, Any]) -> dict[str, Any]:
+def _doc_json(row: dict[Any, Any]) -> dict[str, Any]:
     keep = ("doc_id", "kind", "title", "collection", "source_path", "source_url", "sha256", "licence", "entity_type",
             "entity_id", "retrieved_at", "run_id", "embed_model", "n_chunks", "text_chars")
     return {k: (None if isinstance(row.get(k), float) and row[k] != row[k] else row.get(k)) for k in keep}
