@@ -30,6 +30,7 @@ _STOP = set("the a an of to in on for and or is are was were be by with at as fr
             "tell me please give show list".split())
 _RISK = re.compile(r"\b(at[- ]risk|lowest|least viable|worst|weakest)\b", re.I)
 _HORIZON = re.compile(r"\bH(5|10|20)\b", re.I)
+DOCUMENT_KINDS = ["pdf", "markdown", "html", "text", "wiki"]
 FactsFactory = Callable[[], AbstractContextManager[WarehouseFacts | None]]
 
 
@@ -109,7 +110,9 @@ class ChatEngine:
         if linked is not None:
             passages += index.search(question, 2, entity=(linked.type, linked.id))
         seen = {p.chunk_id for p in passages}
-        passages += [p for p in index.search(question, self.settings.top_k) if p.chunk_id not in seen]
+        # with a named entity, other entities' fact sheets are noise: documents only beyond its own sheet
+        kinds = DOCUMENT_KINDS if linked is not None else None
+        passages += [p for p in index.search(question, self.settings.top_k, kinds=kinds) if p.chunk_id not in seen]
         n = 0
         for f in facts:
             n += 1
