@@ -34,6 +34,16 @@ def _register_keys() -> None:
 
 
 _register_keys()
+
+
+def _register_chat() -> None:
+    from fvi.rag.cli import ask, docs_app
+
+    app.add_typer(docs_app, name="docs")
+    app.command("ask")(ask)
+
+
+_register_chat()
 console = Console(stderr=True)
 
 DataDirOpt = Annotated[
@@ -111,6 +121,14 @@ def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False) ->
     return bool(degraded)
 
 
+def _chat_documents(data_dir: Path | None) -> None:
+    """The chat's corpus and fact sheets (only changed documents are embedded again)."""
+    from fvi.rag.jobs import ingest_documents
+
+    report = ingest_documents(_settings(), data_dir=data_dir, say=console.print)
+    console.print(f"chat documents: {report.to_json()}")
+
+
 @app.command()
 def run(
     data_dir: DataDirOpt = None,
@@ -122,9 +140,12 @@ def run(
 ) -> None:
     """The main job: ingest, build, score, train, back-test (aside, then swap), then serve the API."""
     from fvi.lock import writer_lock_for
+    from fvi.rag.config import RagSettings
 
     with writer_lock_for(_settings(), "run", no_wait=no_wait, say=console.print):  # released before serving
         degraded = _ingest_and_build(data_dir, build=True, tune=tune)
+        if RagSettings().docs_in_run:
+            _chat_documents(data_dir)
     if not no_serve:
         from fvi.api.server import serve as _serve
 

@@ -31,6 +31,7 @@ from fvi.api.middleware import RequestContextMiddleware
 from fvi.api.models import error_responses
 from fvi.api.routers import (
     admin,
+    chat,
     countries,
     data_quality,
     explain,
@@ -76,6 +77,7 @@ ROUTERS: list[APIRouter] = [
     jobs.router,
     explain.router,
     model_versions.router,
+    chat.router,
 ]
 STARTUP_HOOKS: list[StartupHook] = [serving.start]
 

@@ -1,0 +1,1 @@
+"""Chat that cites its sources: documents and fact sheets chunked, embedded, searched, answered with citations."""

@@ -1,0 +1,84 @@
+"""The chat's steps as ``fvi`` runs them: ingest documents and fact sheets, answer one question."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fvi.rag.ingest import CORPUS_COLLECTION, Ingestor, IngestReport, corpus_dir
+from fvi.rag.store import open_store
+from fvi.settings import Settings
+
+Say = Callable[[str], None]
+
+
+@contextmanager
+def live_facts(settings: Settings) -> Iterator[Any]:
+    """WarehouseFacts over the live warehouse, or None when there is none."""
+    from fvi.api.db import LiveWarehouse
+    from fvi.rag.facts import WarehouseFacts
+    from fvi.registry import registry_hash
+    from fvi.warehouse import WarehouseUnavailable
+
+    lw = LiveWarehouse(settings)
+    try:
+        try:
+            cm = lw.reader()
+            reader = cm.__enter__()
+        except WarehouseUnavailable:
+            yield None
+            return
+        try:
+            yield WarehouseFacts(reader, registry_hash())
+        finally:
+            cm.__exit__(None, None, None)
+    finally:
+        lw.close()
+
+
+def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folders: list[Path] | None = None,
+                     fact_sheets: bool = True, say: Say = print,
+                     progress: Callable[[int, int], None] | None = None) -> IngestReport:
+    """The corpus, any extra folders, and the fact sheets of the live warehouse.
+
+    The corpus is ``data_dir/rag_corpus`` (default: FVI_DATA_DIR, then FVI_SHARED_DATA).
+    """
+    from fvi.rag.facts import fact_sheets as make_sheets
+    from fvi.rag.service import make_embedder
+
+    home = settings.home_abs
+    embedder = make_embedder(home)
+    base = data_dir or settings.data_dir or settings.shared_data
+    with open_store(home) as store:
+        ing = Ingestor(store, embedder, say=say)
+        corpus = corpus_dir(Path(base))
+        if corpus.is_dir():
+            ing.add_folder(corpus, CORPUS_COLLECTION)
+        else:
+            say(f"no corpus folder at {corpus}: skipped")
+        for folder in folders or []:
+            ing.add_folder(folder, f"folder:{folder.resolve()}")
+        if fact_sheets:
+            with live_facts(settings) as wf:
+                if wf is None:
+                    say("no warehouse built yet: fact sheets skipped")
+                else:
+                    from fvi.rag.config import RagSettings
+
+                    sheets = make_sheets(wf, None, RagSettings().fact_sheet_mines)
+                    say(f"fact sheets: {len(sheets)}")
+                    ing.add_documents(sheets, "fact_sheets")
+        return ing.finish(progress)
+
+
+def ask(settings: Settings, question: str, entity: tuple[str, str] | None = None) -> dict[str, Any]:
+    from fvi.rag.answer import ChatEngine
+    from fvi.rag.index import IndexHolder
+    from fvi.rag.service import make_embedder
+
+    home = settings.home_abs
+    holder = IndexHolder(home, lambda: make_embedder(home))
+    engine = ChatEngine(holder, lambda: live_facts(settings))
+    return engine.answer(question, entity)

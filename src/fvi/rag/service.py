@@ -1,0 +1,63 @@
+"""The chat inside the API: one engine per app, built on first use and kept on ``AppState.extras``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fvi.api.state import AppState
+from fvi.rag.answer import ChatEngine
+from fvi.rag.config import RagSettings
+from fvi.rag.facts import WarehouseFacts
+from fvi.rag.index import IndexHolder
+from fvi.rag.sessions import SessionStore
+from fvi.warehouse import WarehouseUnavailable
+
+EXTRA = "chat"
+_lock = threading.Lock()
+
+
+@dataclass
+class ChatService:
+    engine: ChatEngine
+    holder: IndexHolder
+    sessions: SessionStore
+
+
+def make_embedder(home: Any) -> Any:
+    from fvi.rag.embed import Embedder
+
+    cache = RagSettings().model_cache
+    return Embedder(cache.expanduser().resolve() if cache else home / "rag" / "models")
+
+
+def chat_service(state: AppState) -> ChatService:
+    svc = state.extras.get(EXTRA)
+    if svc is not None:
+        return svc
+    with _lock:
+        svc = state.extras.get(EXTRA)
+        if svc is None:
+            home = state.settings.home_abs
+            holder = IndexHolder(home, lambda: make_embedder(home))
+
+            @contextmanager
+            def facts() -> Iterator[WarehouseFacts | None]:
+                try:
+                    cm = state.warehouse.reader()
+                    reader = cm.__enter__()
+                except WarehouseUnavailable:
+                    yield None
+                    return
+                try:
+                    yield WarehouseFacts(reader, state.registry_hash)
+                finally:
+                    cm.__exit__(None, None, None)
+
+            svc = ChatService(ChatEngine(holder, facts, RagSettings()), holder,
+                              SessionStore(home / "rag" / "sessions.sqlite3"))
+            state.extras[EXTRA] = svc
+    return svc
