@@ -255,6 +255,7 @@ def _live_scorer():  # noqa: ANN202
 
 def _rescore(uncertainty: bool, params=None) -> None:  # noqa: ANN001
     from fvi.pipeline import new_run_id, run_dir
+    from fvi.scoring.learnt import score_learnt
     from fvi.scoring.run import score_warehouse
     from fvi.warehouse import WarehouseUnavailable, updating
 
@@ -264,6 +265,8 @@ def _rescore(uncertainty: bool, params=None) -> None:  # noqa: ANN001
         with updating(settings, run_id) as wh:
             outcome = score_warehouse(wh, run_id=run_id, out_dir=run_dir(settings, run_id), params=params,
                                       uncertainty=uncertainty, say=console.print)
+            # the learnt personas are scored again with the stored dynamic weights (else they would vanish)
+            outcome.summary["learnt_personas"] = score_learnt(wh, run_id, say=console.print)
     except WarehouseUnavailable as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
