@@ -80,7 +80,7 @@ def index_for(r: Any, entity_type: str, as_of_year: int) -> SearchIndex:
     key = ("search-index", entity_type, as_of_year)
     hit = r.memo(key)
     if hit is not None:
-        return hit  # type: ignore[no-any-return]
+        return hit
     scores = r.table("gold", "fvi_scores")
     rows = r.rows(
         f"select distinct entity_id, entity_name from {scores} where entity_type = ? and as_of_year = ?",
@@ -109,4 +109,4 @@ def index_for(r: Any, entity_type: str, as_of_year: int) -> SearchIndex:
         for a in load_aliases():
             if a.iso3 in entries:
                 entries[a.iso3].append(a.alias)
-    return r.remember(key, SearchIndex.build(entries))  # type: ignore[no-any-return]
+    return r.remember(key, SearchIndex.build(entries))

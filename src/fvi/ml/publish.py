@@ -196,7 +196,7 @@ def coherent(
     )
     out["p_lo"] = np.where(has_band, lo, np.nan)
     out["p_hi"] = np.where(has_band, hi, np.nan)
-    out["interval_method"] = np.where(has_band, "bayes_spread_around_point", None)
+    out["interval_method"] = pd.Series("bayes_spread_around_point", index=out.index).where(has_band)
     out = _chain_bands(out, ent)
 
     # observed status wins over any model

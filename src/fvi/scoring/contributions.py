@@ -56,7 +56,11 @@ def contributions(
     frames: list[pd.DataFrame] = []
     country = scorer.panels.get("country")
     c_scores = scorer.metric_scores("country") if country is not None else None
-    c_typical = _year_medians(c_scores, country.keys["as_of_year"].to_numpy()) if c_scores is not None else None
+    c_typical = (
+        _year_medians(c_scores, country.keys["as_of_year"].to_numpy())
+        if c_scores is not None and country is not None
+        else None
+    )
     c_raw_typical = (
         _year_medians(country.values, country.keys["as_of_year"].to_numpy()) if country is not None else None
     )
@@ -103,7 +107,13 @@ def contributions(
                                panel.flags[sel, j])
                     )
                 # a mine's country metrics reach it through the blend
-                if ctx is not None and country is not None and c_scores is not None and c_typical is not None:
+                if (
+                    ctx is not None
+                    and ctx_rows is not None
+                    and country is not None
+                    and c_scores is not None
+                    and c_typical is not None
+                ):
                     ok = ctx_rows >= 0
                     cr = np.where(ok, ctx_rows, 0)
                     w_c = spec.entities["country"].weight_matrix(h, len(spec.pillar_ids))

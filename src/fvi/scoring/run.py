@@ -64,10 +64,11 @@ def score_checks(scores: pd.DataFrame) -> dict[str, Any]:
         return {"ties": [], "share_rising_with_horizon": {}, "messages": []}
     latest = s.groupby(["entity_type", "entity_id"])["as_of_year"].transform("max")
     s = s[s["as_of_year"] == latest]
-    ties = []
-    for (et, h, v), g in s.assign(v=s["fvi"].round(1)).groupby(["entity_type", "horizon", "v"]):
+    ties: list[dict[str, Any]] = []
+    for key, g in s.assign(v=s["fvi"].round(1)).groupby(["entity_type", "horizon", "v"]):
+        et, h, v = (str(k) for k in key)
         if len(g) >= TIE_MIN:
-            ties.append({"entity_type": et, "horizon": h, "fvi": float(v), "entities": int(len(g)),
+            ties.append({"entity_type": et, "horizon": h, "fvi": float(v), "entities": len(g),
                          "mean_imputed_share": round(float(g["imputed_share"].mean()), 3)})
     wide = s.pivot_table(index=["entity_type", "entity_id"], columns="horizon", values="fvi", aggfunc="first")
     order = [h for h in HORIZON_LABELS if h in wide.columns]
@@ -78,7 +79,7 @@ def score_checks(scores: pd.DataFrame) -> dict[str, Any]:
     messages = [
         f"tie: {t['entities']} {t['entity_type']} rows at FVI {t['fvi']} ({t['horizon']}), mean imputed share "
         f"{t['mean_imputed_share']:.0%}: a sign of imputation, not of equal viability"
-        for t in sorted(ties, key=lambda t: -t["entities"])[:5]
+        for t in sorted(ties, key=lambda t: -int(t["entities"]))[:5]
     ]
     messages += [f"FVI rises with the horizon for {v:.1%} of {et} entities (declared horizon weights)"
                  for et, v in share.items()]

@@ -180,7 +180,7 @@ def run_uncertainty(
         fq = _quantiles(np.ascontiguousarray(f.T), [0.05, 0.5, 0.95])
         rq = _quantiles(np.ascontiguousarray(_ranks(f).T), [0.05, 0.5, 0.95])
         mc_median = fq[1].copy()
-        fq = centred_band(nom[0], fq)
+        bq = centred_band(nom[0], fq)
         band = pd.DataFrame(
             {
                 "entity_type": et,
@@ -188,9 +188,9 @@ def run_uncertainty(
                 "as_of_year": keys["as_of_year"].to_numpy(),
                 "horizon": h,
                 "persona": pid,
-                "fvi_p05": fq[0],
-                "fvi_p50": fq[1],
-                "fvi_p95": fq[2],
+                "fvi_p05": bq[0],
+                "fvi_p50": bq[1],
+                "fvi_p95": bq[2],
                 "rank_p05": rq[0],
                 "rank_p50": rq[1],
                 "rank_p95": rq[2],

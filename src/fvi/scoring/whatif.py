@@ -120,7 +120,8 @@ class WhatIf:
         agg: Aggregation = aggregation or self.spec.defaults.aggregation
         label, w = self._weights(persona, weights)
         # the published score it is compared with: the persona's preset weights on unchanged values
-        published_label, published_w = label, w
+        published_label: str = label
+        published_w: np.ndarray | None = w
         if weights is not None:
             try:
                 published_label, published_w = self._weights(persona, None)
