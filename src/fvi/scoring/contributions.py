@@ -66,7 +66,8 @@ def contributions(
     )
     for et in entity_types or tuple(scorer.panels):
         panel = scorer.panels[et]
-        sel = panel.entity_latest_rows()
+        first = next(iter(personas.values()), None)
+        sel = panel.entity_latest_rows(scorer.scored_rows(et, spec.weight_vector(first)) if first else None)
         if not len(sel):
             continue
         years = panel.keys["as_of_year"].to_numpy()

@@ -68,16 +68,20 @@ class Panel:
         years = self.keys["as_of_year"].to_numpy()
         return np.flatnonzero(years == years.max()) if len(years) else np.array([], dtype=int)
 
-    def entity_latest_rows(self) -> np.ndarray:
-        """Row index of each entity's own latest as-of year with any metric value to score.
+    def entity_latest_rows(self, scored: np.ndarray | None = None) -> np.ndarray:
+        """Row index of each entity's own latest scored as-of year.
 
-        An entity last seen earlier keeps that year (the panel's later rows for it hold nothing).
+        ``scored`` [n] says which rows are scored (default: any metric value to stand on). An
+        entity last scored earlier keeps that year (the panel's later rows for it hold nothing).
         """
         if not len(self.keys):
             return np.array([], dtype=int)
-        has = ~np.isnan(self.values).all(axis=1) if self.values.size else np.zeros(len(self.keys), bool)
-        if self.context_row is not None:
-            has |= self.context_row >= 0
+        if scored is not None:
+            has = np.asarray(scored, dtype=bool).copy()
+        else:
+            has = ~np.isnan(self.values).all(axis=1) if self.values.size else np.zeros(len(self.keys), bool)
+            if self.context_row is not None:
+                has |= self.context_row >= 0
         keys = self.keys.reset_index(drop=True)[has]
         order = keys.sort_values(["entity_id", "as_of_year"], kind="stable")
         return np.sort(order.drop_duplicates("entity_id", keep="last").index.to_numpy())
@@ -271,6 +275,15 @@ class Scorer:
         coverage = present / w.sum(axis=0)
         fvi[coverage < self.spec.defaults.scoring.min_pillar_coverage] = np.nan
         return fvi, coverage
+
+    def scored_rows(self, entity_type: str, weights: np.ndarray) -> np.ndarray:
+        """[n] rows with a published FVI at any horizon under ``weights`` (the coverage floor met)."""
+        agg = self.spec.defaults.aggregation
+        out = np.zeros(len(self.panels[entity_type]), dtype=bool)
+        for h in self.spec.horizons:
+            fvi, _ = self.composite(self.pillar_scores(entity_type, h, "goalposts", "declared", agg), weights, agg)
+            out |= np.isfinite(fvi[:, 0])
+        return out
 
     def rankable(self, entity_type: str) -> np.ndarray:
         """[n] whether a row takes part in the global and in-country ranks.

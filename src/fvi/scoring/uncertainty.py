@@ -162,7 +162,8 @@ def run_uncertainty(
     for et in entity_types or tuple(scorer.panels):
         # every entity gets a band at its own latest year; ranks are drawn among entities of that
         # same year, and the Sobol indices come from the newest year (the one the rankings show)
-        latest = scorer.panels[et].entity_latest_rows()
+        scored = scorer.scored_rows(et, next(iter(nominal.values()))) if nominal else None
+        latest = scorer.panels[et].entity_latest_rows(scored)
         years = scorer.panels[et].keys["as_of_year"].to_numpy()[latest]
         for year in np.unique(years):
             rows = latest[years == year]

@@ -96,9 +96,10 @@ def test_the_band_is_centred_on_the_published_score() -> None:
 
 def test_every_entity_gets_a_band_at_its_own_latest_year() -> None:
     """A country last scored a year before the others still has a band (29 % had none)."""
-    s = spec([metric("a", "01"), metric("c", "02")], as_of_from=2019)
+    s = spec([metric("a", "01"), metric("c", "02")], as_of_from=2019, min_pillar_coverage=0.75)
     rows = [{"entity_id": f"C{i}", "year": 2020, "a": 10.0 * i, "c": 50.0} for i in range(6)]
-    rows += [{"entity_id": "OLD", "year": 2019, "a": 40.0, "c": 40.0}]  # not seen in 2020
+    rows += [{"entity_id": "OLD", "year": 2019, "a": 40.0, "c": 40.0}]
+    rows += [{"entity_id": "OLD", "year": 2020, "a": 40.0, "c": None}]  # 2020: too little to score
     empty = pd.DataFrame(columns=["entity_id", "entity_name", "country_iso3", "status", "year"])
     scorer = Scorer(s, build_panels(country_frame(rows), empty, s))
     bands, sens, _ = run_uncertainty(scorer, _params(3))
