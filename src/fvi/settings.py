@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking server; unset means a SQLite store under FVI_HOME/mlflow."
     )
+    schedule_cron: str = Field(default="0 2 * * *", description="When the nightly Dagster run starts (cron, UTC).")
+    sensor_interval_seconds: int = Field(
+        default=3600, ge=60, description="How often the Dagster sensor asks the publishers for ETag/Last-Modified."
+    )
 
     lock_timeout: float = Field(
         default=1800.0, description="Seconds a writer waits for another writer of FVI_HOME before giving up."

@@ -19,6 +19,7 @@ from fvi.api.keys import KeyStore
 from fvi.api.security import RateLimiter
 from fvi.cache import Cache, make_cache
 from fvi.obs.metrics import ApiMetrics
+from fvi.obs.ops_metrics import OpsCollector
 from fvi.obs.telemetry import span
 from fvi.registry import registry_hash
 from fvi.settings import Settings
@@ -120,6 +121,7 @@ class AppState:
             registry_hash=registry_hash(),
         )
         state.metrics.watch_cache(state.cache.stats)
+        state.metrics.registry.register(OpsCollector(state))
         state.ready_checks.update({"warehouse": _warehouse_check, "cache": _cache_check, "model": _model_check})
         return state
 
