@@ -393,39 +393,135 @@ def run_pipeline(
     return report
 
 
-def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: Any | None, say: Say, *,
-                     ml: bool = True, tune: bool = False) -> dict[str, dict[str, Any]]:
-    """Steps that read gold and write gold-level results into the staging warehouse (before the swap)."""
-    from fvi.cache import make_cache
-    from fvi.outcomes import write_outcomes
-    from fvi.scoring.learnt import score_learnt
+@dataclass
+class StepContext:
+    """What a post-build step gets: the run, its staging warehouse (open) and how to talk."""
+
+    settings: Settings
+    staging: Any
+    wh: Any
+    run_id: str
+    say: Say = print
+    tune: bool = False
+
+
+def _timed(fn: Callable[[StepContext], dict[str, Any]]) -> Callable[[StepContext], dict[str, Any]]:
+    def run(ctx: StepContext) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        out = fn(ctx)
+        return {**out, "seconds": round(time.perf_counter() - t0, 2)}
+
+    run.__name__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+@_timed
+def step_score(ctx: StepContext) -> dict[str, Any]:
+    """Scores, uncertainty and the audit (``fvi.scoring.run.score_warehouse``)."""
     from fvi.scoring.run import score_warehouse
+
+    outcome = score_warehouse(ctx.wh, run_id=ctx.run_id, out_dir=run_dir(ctx.settings, ctx.run_id), say=ctx.say)
+    return dict(outcome.summary)
+
+
+@_timed
+def step_outcomes(ctx: StepContext) -> dict[str, Any]:
+    """Outcome labels (closures, transitions) the models learn from."""
+    from fvi.outcomes import write_outcomes
+
+    return {"rows": write_outcomes(ctx.wh)}
+
+
+@_timed
+def step_weights(ctx: StepContext) -> dict[str, Any]:
+    """Dynamic pillar weights (Spark when ``FVI_SPARK_MASTER`` is set); the history outlives each build."""
+    from fvi.cache import make_cache
     from fvi.weights import HISTORY_TABLE
     from fvi.weights.job import run_weight_job
 
+    settings = ctx.settings
+    ctx.staging.carry_forward(ctx.wh, "gold", HISTORY_TABLE)
+    cache = make_cache(settings.cache_url, "fvi")
+    try:
+        return dict(run_weight_job(ctx.wh, ctx.run_id, engine="spark" if settings.spark_master else "local",
+                                   master=settings.spark_master, cache=cache))
+    finally:
+        cache.close()
+
+
+@_timed
+def step_train(ctx: StepContext) -> dict[str, Any]:
+    """Train, calibrate and export the models (ONNX, registry, MLflow)."""
+    from fvi.ml.train import train_all, write_ml_tables
+
+    result = train_all(ctx.settings, ctx.wh, tune=ctx.tune, say=ctx.say)
+    rows = write_ml_tables(ctx.wh, result)
+    return {"models": result.get("models"), "rows": rows}
+
+
+@_timed
+def step_bayes(ctx: StepContext) -> dict[str, Any]:
+    """The Bayesian intervals."""
+    from fvi.ml.bayes import run_bayes
+
+    return {"summary": run_bayes(ctx.wh, run_dir(ctx.settings, ctx.run_id) / "bayes", run_id=ctx.run_id)}
+
+
+@_timed
+def step_backtest(ctx: StepContext) -> dict[str, Any]:
+    """The strict back-test."""
+    from fvi.ml.backtest import run_backtest
+
+    return {"summary": run_backtest(ctx.wh, run_dir(ctx.settings, ctx.run_id) / "backtest", run_id=ctx.run_id)}
+
+
+@_timed
+def step_features(ctx: StepContext) -> dict[str, Any]:
+    """The feature store (offline tables, online store)."""
+    from fvi.features import build_feature_store
+
+    summary = build_feature_store(ctx.settings, ctx.wh, online_store_url=ctx.settings.online_store_url)
+    ctx.say(f"models trained, back-test and feature store written under {run_dir(ctx.settings, ctx.run_id)}")
+    return {"summary": summary}
+
+
+@_timed
+def step_learnt_personas(ctx: StepContext) -> dict[str, Any]:
+    """Scores under the learnt personas (``fvi.scoring.learnt.score_learnt``)."""
+    from fvi.scoring.learnt import score_learnt
+
+    return dict(score_learnt(ctx.wh, ctx.run_id, say=ctx.say))
+
+
+# The steps after the dbt build, in order; `fvi run` and the Dagster assets both run these.
+SCORE_STEPS: dict[str, Callable[[StepContext], dict[str, Any]]] = {
+    "score": step_score,
+    "outcomes": step_outcomes,
+    "weights": step_weights,
+    "learnt_personas": step_learnt_personas,
+}
+ML_STEPS: dict[str, Callable[[StepContext], dict[str, Any]]] = {
+    "train": step_train,
+    "bayes": step_bayes,
+    "backtest": step_backtest,
+    "features": step_features,
+}
+
+
+def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: Any | None, say: Say, *,
+                     ml: bool = True, tune: bool = False) -> dict[str, dict[str, Any]]:
+    """Steps that read gold and write gold-level results into the staging warehouse (before the swap)."""
     steps: dict[str, dict[str, Any]] = {}
     task = progress.add_task("score, uncertainty, audit", total=None) if progress is not None else None
     wh = staging.open()
     try:
-        t0 = time.perf_counter()
-        outcome = score_warehouse(wh, run_id=run_id, out_dir=run_dir(settings, run_id), say=say)
-        steps["score"] = {**outcome.summary, "seconds": round(time.perf_counter() - t0, 2)}
-        say(f"step score: done in {steps['score']['seconds']} s")
-        t0 = time.perf_counter()
-        rows = write_outcomes(wh)
-        steps["outcomes"] = {"rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
-        say(f"step outcomes: done in {steps['outcomes']['seconds']} s")
-        staging.carry_forward(wh, "gold", HISTORY_TABLE)  # the weights history outlives each build
-        cache = make_cache(settings.cache_url, "fvi")
-        try:
-            steps["weights"] = run_weight_job(wh, run_id, engine="spark" if settings.spark_master else "local",
-                                              master=settings.spark_master, cache=cache)
-        finally:
-            cache.close()
-        t0 = time.perf_counter()
-        steps["learnt_personas"] = {**score_learnt(wh, run_id, say=say), "seconds": round(time.perf_counter() - t0, 2)}
+        ctx = StepContext(settings, staging, wh, run_id, say, tune)
+        for name, step in SCORE_STEPS.items():
+            steps[name] = step(ctx)
+            say(f"step {name}: done in {steps[name]['seconds']} s")
         if ml:
-            steps.update(ml_steps(settings, wh, run_id, tune=tune, say=say))
+            steps.update(ml_steps(settings, wh, run_id, tune=tune, say=say, staging=staging))
     finally:
         wh.close()
         if progress is not None:
@@ -433,34 +529,14 @@ def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: An
     return steps
 
 
-def ml_steps(settings: Settings, wh: Any, run_id: str, *, tune: bool = False, say: Say = print
-             ) -> dict[str, dict[str, Any]]:
+def ml_steps(settings: Settings, wh: Any, run_id: str, *, tune: bool = False, say: Say = print,
+             staging: Any = None) -> dict[str, dict[str, Any]]:
     """Train and export the models, the Bayesian intervals, the back-test and the feature store."""
-    from fvi.features import build_feature_store
-    from fvi.ml.backtest import run_backtest
-    from fvi.ml.bayes import run_bayes
-    from fvi.ml.train import train_all, write_ml_tables
-
+    ctx = StepContext(settings, staging, wh, run_id, say, tune)
     steps: dict[str, dict[str, Any]] = {}
-    out = run_dir(settings, run_id)
-    t0 = time.perf_counter()
-    result = train_all(settings, wh, tune=tune, say=say)
-    rows = write_ml_tables(wh, result)
-    steps["train"] = {"models": result.get("models"), "rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
-    say(f"step train: done in {steps['train']['seconds']} s")
-    t0 = time.perf_counter()
-    bayes = run_bayes(wh, out / "bayes", run_id=run_id)
-    steps["bayes"] = {"summary": bayes, "seconds": round(time.perf_counter() - t0, 2)}
-    say(f"step bayes: done in {steps['bayes']['seconds']} s")
-    t0 = time.perf_counter()
-    backtest = run_backtest(wh, out / "backtest", run_id=run_id)
-    steps["backtest"] = {"summary": backtest, "seconds": round(time.perf_counter() - t0, 2)}
-    say(f"step backtest: done in {steps['backtest']['seconds']} s")
-    t0 = time.perf_counter()
-    features = build_feature_store(settings, wh, online_store_url=settings.online_store_url)
-    steps["features"] = {"summary": features, "seconds": round(time.perf_counter() - t0, 2)}
-    say(f"step features: done in {steps['features']['seconds']} s")
-    say(f"models trained, back-test and feature store written under {out}")
+    for name, step in ML_STEPS.items():
+        steps[name] = step(ctx)
+        say(f"step {name}: done in {steps[name]['seconds']} s")
     return steps
 
 
