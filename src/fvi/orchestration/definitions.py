@@ -1,0 +1,30 @@
+"""The Dagster code location: ``dagster-webserver -m fvi.orchestration.definitions`` (loaded lazily)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+JOB_NAME = "fvi_pipeline"
+
+
+def build_definitions() -> dg.Definitions:
+    from fvi.orchestration.assets import all_assets, discard_staging
+    from fvi.orchestration.triggers import nightly_schedule, source_change_sensor
+    from fvi.settings import get_settings
+
+    settings = get_settings()
+    assets = all_assets(settings)
+    # one process, steps in order: the staging warehouse is one file (DuckDB) or one schema set
+    job = dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor,
+                              hooks={discard_staging}, tags={"fvi/job": "pipeline"})
+    return dg.Definitions(
+        assets=assets,
+        jobs=[job],
+        schedules=[nightly_schedule(job, settings)],
+        sensors=[source_change_sensor(job, settings)],
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()
