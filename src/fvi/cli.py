@@ -388,6 +388,17 @@ def serve(
 
 
 @app.command()
+def orchestrate(
+    host: Annotated[str, typer.Option(help="Address of the Dagster UI.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+) -> None:
+    """Start the Dagster webserver and daemon (nightly schedule, source-change sensor) until Ctrl-C."""
+    from fvi.orchestration.serve import orchestrate as _orchestrate
+
+    raise typer.Exit(_orchestrate(_settings(), host, port, say=console.print))
+
+
+@app.command()
 @exclusive("train", say=console.print)
 def train(
     tune: Annotated[bool, typer.Option("--tune", help="Optuna search (seeded, bounded) before training.")] = False,

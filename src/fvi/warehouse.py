@@ -253,7 +253,8 @@ def _pg_type(dtype: Any) -> str:
 class Staging:
     """A warehouse being built aside for one run; ``commit`` swaps it in, ``discard`` drops it."""
 
-    def __init__(self, settings: Settings, run_id: str) -> None:
+    def __init__(self, settings: Settings, run_id: str, *, fresh: bool = True) -> None:
+        """``fresh`` clears stale staging files first; ``fresh=False`` reattaches to this run's (later steps)."""
         self.settings = settings
         self.run_id = run_id
         if settings.is_postgres:
@@ -264,7 +265,7 @@ class Staging:
             live = settings.duckdb_path
             live.parent.mkdir(parents=True, exist_ok=True)
             self.path = live.with_name(f"fvi.{run_id}.building.duckdb")
-            for stale in live.parent.glob("fvi.*.building.duckdb*"):
+            for stale in live.parent.glob("fvi.*.building.duckdb*") if fresh else ():
                 stale.unlink(missing_ok=True)
 
     def open(self) -> Warehouse:

@@ -39,9 +39,12 @@ def _run(context: Any) -> tuple[Settings, str]:
 
 @dg.asset(key=PLAN_KEY, group_name="ingest", description="Where this run reads from (data dir, live URLs or demo).")
 def fvi_run(context: AssetExecutionContext) -> dict[str, Any]:
+    from fvi.warehouse import Staging
+
     settings, run_id = _run(context)
     plan = pipeline.plan_input(settings, None, context.log.warning)
     runs.save_plan(settings, run_id, plan, context.run_id)
+    Staging(settings, run_id)  # a new staging build: stale ones of crashed runs are cleared
     context.add_output_metadata({"fvi_run_id": run_id, "input": plan.kind, "synthetic": plan.synthetic})
     return {"run_id": run_id, "kind": plan.kind, "data_dir": str(plan.data_dir), "synthetic": plan.synthetic}
 
@@ -60,7 +63,7 @@ def ingest_asset(source_id: str) -> dg.AssetsDefinition:
 
         settings = get_settings()
         plan = pipeline.InputPlan(run["kind"], Path(run["data_dir"]), synthetic=run["synthetic"])
-        staging = Staging(settings, run["run_id"])
+        staging = Staging(settings, run["run_id"], fresh=False)
         wh = staging.open()
         try:
             outcome = pipeline.ingest_source(source_id, plan, wh, staging, run["run_id"])
@@ -94,7 +97,7 @@ def reference_asset() -> dg.AssetsDefinition:
         from fvi.warehouse import Staging
 
         settings = get_settings()
-        staging = Staging(settings, run["run_id"])
+        staging = Staging(settings, run["run_id"], fresh=False)
         ordered = [outcomes[f"src_{s}"] for s in pipeline.CONNECTORS]
         manifest_rows = [r for o in ordered for r in o.manifest]
         frames = [o.quarantine for o in ordered if o.quarantine is not None and len(o.quarantine)]
@@ -156,7 +159,7 @@ def dbt_asset(settings: Settings) -> dg.AssetsDefinition:
 
         settings, run_id = _run(context)
         plan = runs.load_plan(settings, run_id)
-        staging = Staging(settings, run_id)
+        staging = Staging(settings, run_id, fresh=False)
         finished: list[tuple[str, str]] = []
         t0 = time.perf_counter()
         run_dbt(settings, ["build"], env=staging.dbt_env(), dbt_vars=pipeline.dbt_vars(run_id, plan),
@@ -179,7 +182,7 @@ def step_asset(name: str, step: Callable[[pipeline.StepContext], dict[str, Any]]
         from fvi.warehouse import Staging
 
         settings, run_id = _run(context)
-        staging = Staging(settings, run_id)
+        staging = Staging(settings, run_id, fresh=False)
         wh = staging.open()
         try:
             result = step(pipeline.StepContext(settings, staging, wh, run_id, context.log.info))
@@ -200,7 +203,7 @@ def published(context: AssetExecutionContext, sources: list[dict[str, Any]]) -> 
     settings, run_id = _run(context)
     plan = runs.load_plan(settings, run_id)
     steps = runs.load_steps(settings, run_id)
-    Staging(settings, run_id).commit()
+    Staging(settings, run_id, fresh=False).commit()
     outcomes = [pipeline.SourceOutcome(**s) for s in sources]
     pipeline.append_manifest(settings, [r for o in outcomes for r in o.manifest])
     report = pipeline.RunReport(run_id, plan, outcomes, built=True)
@@ -237,7 +240,7 @@ def discard_staging(context: dg.HookContext) -> None:
 
     settings = get_settings()
     run_id = runs.fvi_run_id(context.instance, context.run_id)
-    Staging(settings, run_id).discard()
+    Staging(settings, run_id, fresh=False).discard()
     folder = settings.home_abs / "runs"
     folder.mkdir(parents=True, exist_ok=True)
     exc = context.op_exception
