@@ -22,7 +22,7 @@ def reports(home: Path) -> dict[str, dict]:
 
 def test_asset_graph_runs_the_pipeline_then_a_failed_run_keeps_it(tmp_path: Path, monkeypatch) -> None:
     data = tmp_path / "data"
-    write_demo_data(data, n_mines=160, n_countries=14, years=range(2008, 2024))
+    write_demo_data(data)  # the demo world: the smallest that passes the synthetic row floors of the dbt tests
     home = tmp_path / "home"
     with env(FVI_HOME=str(home), FVI_DATA_DIR=str(data), FVI_OFFLINE="true", FVI_WAREHOUSE_URL=None,
              FVI_CACHE_URL=None, FVI_ONLINE_STORE_URL=None, FVI_MLFLOW_TRACKING_URI=None, FVI_SPARK_MASTER=None
