@@ -175,8 +175,10 @@ def dbt_asset(settings: Settings) -> dg.AssetsDefinition:
     return fvi_dbt
 
 
-def step_asset(name: str, step: Callable[[pipeline.StepContext], dict[str, Any]], dep: Any, group: str
-               ) -> dg.AssetsDefinition:
+def step_asset(name: str, step_name: str, step: Callable[[pipeline.StepContext], dict[str, Any]], dep: Any,
+               group: str) -> dg.AssetsDefinition:
+    """Asset ``name`` running ``fvi.pipeline`` step ``step_name`` (its summary keeps the step's name)."""
+
     @dg.asset(name=name, deps=[dep], group_name=group, description=(step.__doc__ or "").strip() or None)
     def _step(context: AssetExecutionContext) -> dg.MaterializeResult:
         from fvi.warehouse import Staging
@@ -188,7 +190,7 @@ def step_asset(name: str, step: Callable[[pipeline.StepContext], dict[str, Any]]
             result = step(pipeline.StepContext(settings, staging, wh, run_id, context.log.info))
         finally:
             wh.close()
-        runs.save_step(settings, run_id, name, result)
+        runs.save_step(settings, run_id, step_name, result)
         meta = {k: v for k, v in result.items() if isinstance(v, int | float | str | bool)}
         return dg.MaterializeResult(metadata=meta)
 
@@ -226,7 +228,7 @@ def all_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     out.append(dbt)
     dep: Any = dbt
     for name, step in {**pipeline.SCORE_STEPS, **pipeline.ML_STEPS}.items():
-        asset = step_asset(STEP_NAMES.get(name, name), step, dep, STEP_GROUPS.get(name, "models"))
+        asset = step_asset(STEP_NAMES.get(name, name), name, step, dep, STEP_GROUPS.get(name, "models"))
         out.append(asset)
         dep = asset
     out.append(published)

@@ -51,9 +51,7 @@ def test_schedule_is_nightly_at_two_utc_by_default(fvi_home) -> None:
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "UTC"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     when = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
-    with dg.instance_for_test() as instance:
-        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
-        data = schedule.evaluate_tick(ctx)
+    data = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=when))
     assert len(data.run_requests) == 1 and data.run_requests[0].tags["fvi/trigger"] == "schedule"
 
 
@@ -64,8 +62,7 @@ def test_schedule_follows_the_setting(fvi_home, monkeypatch) -> None:
 
 
 def evaluate(sensor: dg.SensorDefinition, cursor: str | None) -> dg.SensorResult:
-    with dg.instance_for_test() as instance:
-        result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+    result = sensor(dg.build_sensor_context(cursor=cursor))
     assert isinstance(result, dg.SensorResult)
     return result
 
@@ -111,8 +108,7 @@ def test_sensor_is_silent_offline(fvi_home, monkeypatch) -> None:
     monkeypatch.setenv("FVI_OFFLINE", "true")
     get_settings.cache_clear()
     sensor = source_change_sensor(job(), get_settings(), urls=lambda: ["http://127.0.0.1:9/never"])
-    with dg.instance_for_test() as instance:
-        result = sensor(dg.build_sensor_context(instance=instance))
+    result = sensor(dg.build_sensor_context())
     assert isinstance(result, dg.SkipReason) and "FVI_OFFLINE" in result.skip_message
 
 
