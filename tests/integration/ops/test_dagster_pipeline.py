@@ -59,21 +59,20 @@ def test_asset_graph_runs_the_pipeline_then_a_failed_run_keeps_it(tmp_path: Path
             assert runs_in_manifest == [report["run_id"]]
         before = live.stat().st_mtime_ns, live.stat().st_size
 
-        # a run that fails after the dbt build leaves the good warehouse serving and says why
-        def broken(ctx: pipeline.StepContext) -> dict:
-            raise RuntimeError("injected failure in the Bayesian step")
+        # a run that fails (here while writing the bronze reference tables) swaps nothing and says why
+        def broken(*_args, **_kwargs) -> None:
+            raise RuntimeError("injected failure in the reference tables")
 
-        monkeypatch.setitem(pipeline.ML_STEPS, "bayes", broken)
-        failing = build_definitions().resolve_job_def(JOB_NAME)
+        monkeypatch.setattr(pipeline, "write_reference_tables", broken)
         with dg.instance_for_test() as instance:
-            bad = failing.execute_in_process(instance=instance, raise_on_error=False)
+            bad = job.execute_in_process(instance=instance, raise_on_error=False)
         assert not bad.success
         assert (live.stat().st_mtime_ns, live.stat().st_size) == before
         assert not list(live.parent.glob("*.building.duckdb*"))  # the staging copy was discarded
         failed = [r for r in reports(home).values() if r.get("error")]
-        assert len(failed) == 1 and "injected failure in the Bayesian step" in failed[0]["error"]
-        assert failed[0]["error"].startswith("bayes")
-        assert "train" in failed[0]["steps"]  # the steps that ran before the failure are on record
+        assert len(failed) == 1 and "injected failure in the reference tables" in failed[0]["error"]
+        assert failed[0]["error"].startswith("bronze__reference")
+        assert not any(r.get("built") for r in reports(home).values() if r["run_id"] == failed[0]["run_id"])
         with DuckDBWarehouse(live, read_only=True) as wh:
             assert wh.query("select distinct run_id from bronze.ingest_manifest")["run_id"].tolist() == [
                 report["run_id"]
