@@ -217,7 +217,7 @@ def published(context: AssetExecutionContext, sources: list[dict[str, Any]]) -> 
     return dg.MaterializeResult(metadata={"fvi_run_id": run_id, "seconds_total": report.seconds["total"]})
 
 
-STEP_GROUPS = {"score": "scores", "outcomes": "scores", "weights": "scores"}
+STEP_GROUPS = {"score": "scores", "outcomes": "scores", "weights": "scores", "learnt_personas": "scores"}
 STEP_NAMES = {"score": "scores", "train": "models", "features": "feature_store"}
 
 
