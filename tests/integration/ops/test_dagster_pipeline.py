@@ -37,7 +37,8 @@ def test_asset_graph_runs_the_pipeline_then_a_failed_run_keeps_it(tmp_path: Path
             materialised = {e.asset_key for e in result.get_asset_materialization_events()}
             graph = defs.resolve_asset_graph()
             assert materialised == set(graph.get_all_asset_keys())
-            for step in ("scores", "outcomes", "weights", "learnt_personas", "models", "bayes", "backtest", "feature_store"):
+            steps = ("scores", "outcomes", "weights", "learnt_personas", "models", "bayes", "backtest", "feature_store")
+            for step in steps:
                 assert dg.AssetKey([step]) in materialised, step
             for source in pipeline.CONNECTORS:
                 assert dg.AssetKey(["bronze", source]) in materialised, source
