@@ -53,7 +53,7 @@ def test_routes_on_postgres_with_a_redis_cache(pg, namespace) -> None:
         assert ready["ready"] and ready["checks"]["cache"]["detail"] == "redis"
         assert ready["checks"]["warehouse"]["detail"] == f"build postgres:{RUN}"
         assert [i["id"] for i in c.get("/v1/mines").json()["items"]] == ["M3", "M1", "M4", "M2"]
-        assert [i["id"] for i in c.get("/v1/mines?q=coal").json()["items"]] == ["M1"]
+        assert [i["id"] for i in c.get("/v1/mines?q=coal").json()["items"]] == ["M3", "M1"]  # M3: Kaltim Prima Coal
         assert [i["id"] for i in c.get("/v1/mines?sort=-capacity").json()["items"]] == ["M3", "M1", "M2", "M4"]
         p = c.get("/v1/mines/M1").json()
         assert p["scores"]["H10"]["analyst"]["fvi"] == 60.0 and p["provenance"]["run_id"] == RUN

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from fvi.scoring.config import load_personas
+from fvi.scoring.config import load_learnt_personas, load_personas
 from fvi.scoring.export import export_scores
 from fvi.warehouse import open_live
 
@@ -37,6 +37,9 @@ def _latest(wh, entity_type: str) -> pd.DataFrame:
 
 
 def _complete(frame: pd.DataFrame, ids: set[str]) -> None:
+    # the presets carry bands at every horizon; the learnt persona (no band) only where weights were learnt
+    assert set(frame.persona) - PERSONAS <= set(load_learnt_personas())
+    frame = frame[frame.persona.isin(PERSONAS)]
     got = frame.groupby("entity_id").apply(lambda g: set(zip(g.horizon, g.persona, strict=True)), include_groups=False)
     want = {(h, p) for h in ("H5", "H10", "H20") for p in PERSONAS}
     missing = ids - set(got.index)
