@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.servers import free_port, stop, wait_for
 
 from fvi.api.web import DEFAULT_DIR
 
@@ -29,12 +29,6 @@ REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
 CHROMIUM = Path(os.environ.get("FVI_E2E_CHROMIUM", "/usr/bin/chromium"))
 START_TIMEOUT = 180.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _need_web() -> None:
@@ -62,7 +56,7 @@ def served(e2e_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """``fvi serve`` on a free port over the build, with the dashboard at ``/``; yields its base URL."""
     if not (DEFAULT_DIR / "index.html").is_file():
         pytest.fail(f"the dashboard is not built at {DEFAULT_DIR}: run `make setup`")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("e2e") / "serve.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FVI_")}
     env.update(
@@ -79,27 +73,11 @@ def served(e2e_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
     try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"fvi serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"fvi serve did not start in {START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+        wait_for(f"{base}/health", proc, log, START_TIMEOUT, every=0.3)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
 
 
 def test_dashboard_served_at_root_beside_the_api(served: str) -> None:

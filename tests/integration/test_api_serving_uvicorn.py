@@ -9,7 +9,6 @@ the model registry still answers).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import duckdb
 import httpx
 import pytest
 import redis
+from tests.servers import free_port, stop, wait_for
 
 from fvi.cache import RedisCache
 
@@ -29,12 +29,6 @@ REDIS_DB = 5
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 NAMESPACES = ("fvi-pred", "fvi-api")
 START_TIMEOUT = 180.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -55,28 +49,12 @@ def server(home: Path, log: Path, **env: str) -> Iterator[httpx.Client]:
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=full, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
     try:
+        wait_for(f"{base}/health", proc, log, START_TIMEOUT)
         with httpx.Client(base_url=base, timeout=30.0) as client:
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"uvicorn exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"uvicorn did not start in {START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
-                time.sleep(0.2)
             yield client
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
 
 
 def latest_predictions(home: Path) -> dict[str, tuple[str, str, float, float]]:
