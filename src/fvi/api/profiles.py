@@ -11,6 +11,7 @@ from typing import Any
 from fvi.api import queries
 from fvi.api.db import Reader, Row
 from fvi.api.errors import NotFound
+from fvi.registry import vocabulary
 from fvi.registry.vocabulary import HORIZON_LABELS, is_bad_target
 
 LOCATION_KEYS = {
@@ -244,6 +245,42 @@ def _provenance(r: Reader, entity_type: str, scores: list[Row], registry_hash: s
     }
 
 
+_SOURCE_OF = {"mine": "the GEM Global Coal Mine Tracker", "us_mine": "the EIA/MSHA mine files"}
+
+
+def _linked(r: Reader, other_type: str, other_id: str, history: list[Row]) -> dict[str, Any] | None:
+    """The same physical mine as the other source scores it, and why the two scores differ."""
+    rows = queries.entity_score_rows(r, other_type, other_id)
+    if not rows:
+        return None
+    mine_year = max((int(h["as_of_year"]) for h in history), default=None)
+    other_year = max(int(x["as_of_year"]) for x in rows)
+    this_type = "us_mine" if other_type == "mine" else "mine"
+
+    def fvi_by_horizon(rs: list[Row], year: int | None) -> dict[str, Any]:
+        return {
+            x["horizon"]: x.get("fvi")
+            for x in rs
+            if x["persona"] == vocabulary.DEFAULT_PERSONA and year is not None and int(x["as_of_year"]) == year
+        }
+
+    return {
+        "entity_type": other_type,
+        "id": other_id,
+        "as_of_year": other_year,
+        "persona": vocabulary.DEFAULT_PERSONA,
+        "fvi": fvi_by_horizon(rows, other_year),
+        "this_fvi": fvi_by_horizon(history, mine_year),
+        "why_different": (
+            f"The same mine is scored twice, once from each source: here from {_SOURCE_OF[this_type]} "
+            f"(as of {mine_year}), there from {_SOURCE_OF[other_type]} (as of {other_year}). The two "
+            "sources report different metrics (GEM: capacity, reserves, status, ownership; EIA: production, "
+            "employees, hours, productivity) and years, and each is ranked among its own kind (GEM mines "
+            "worldwide; US mines), so the scores and ranks need not agree."
+        ),
+    }
+
+
 def entity_profile(
     r: Reader,
     entity_type: str,
@@ -281,8 +318,10 @@ def entity_profile(
     related: dict[str, Any] = {}
     if entity_type == "mine" and identity.get("msha_id") is not None:
         related["us_mine"] = f"/v1/mines/{queries.US_PREFIX}{identity['msha_id']}"
+        related["linked"] = _linked(r, "us_mine", f"{queries.US_PREFIX}{identity['msha_id']}", history)
     if entity_type == "us_mine" and identity.get("gem_mine_id"):
         related["gem_mine"] = f"/v1/mines/{identity['gem_mine_id']}"
+        related["linked"] = _linked(r, "mine", str(identity["gem_mine_id"]), history)
     country = identity.get("country_iso3") or ("USA" if entity_type == "us_mine" else None)
     if entity_type != "country" and country:
         related["country"] = f"/v1/countries/{country}"

@@ -161,7 +161,9 @@ def test_us_mine_profile(client: TestClient) -> None:
         p = client.get(f"/v1/mines/{mine_id}").json()
         assert p["entity_type"] == "us_mine" and p["id"] == "MSHA42" and p["name"] == "Eagle Mine"
         assert p["as_of_year"] == 2016 and p["location"]["state"] == "Wyoming"
-        assert p["related"] == {"gem_mine": "/v1/mines/M3", "country": "/v1/countries/USA"}
+        links = {k: v for k, v in p["related"].items() if k != "linked"}
+        assert links == {"gem_mine": "/v1/mines/M3", "country": "/v1/countries/USA"}
+        assert p["related"]["linked"]["id"] == "M3"
         assert p["scores"]["H10"]["analyst"]["fvi"] == 50.0  # 58 at 2016, minus 8 years
         assert "eia_mines" in {s["source_id"] for s in p["provenance"]["sources"]}
 
@@ -265,3 +267,13 @@ def test_a_build_scored_without_uncertainty_still_answers(settings, make_client)
         assert r.status_code == 200, (path, r.text)
         items = r.json()["items"]
         assert items and all(i["fvi_p05"] is None for i in items)
+
+
+def test_linked_entities_show_each_other_and_why_they_differ(client: TestClient) -> None:
+    """M3 is also EIA's MSHA42: each profile shows the other's score and says why the two differ."""
+    linked = client.get("/v1/mines/M3").json()["related"]["linked"]
+    assert linked["id"] == "MSHA42" and linked["entity_type"] == "us_mine"
+    assert set(linked["fvi"]) == {"H5", "H10", "H20"} and linked["fvi"]["H10"] is not None
+    assert linked["this_fvi"]["H10"] == 80.0 and "scored twice" in linked["why_different"]
+    back = client.get("/v1/mines/msha42").json()["related"]["linked"]
+    assert back["id"] == "M3" and back["fvi"]["H10"] == 80.0
