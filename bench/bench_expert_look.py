@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fvi.registry.vocabulary import DEFAULT_PERSONA, HORIZON_LABELS
+from fvi.registry.vocabulary import DEFAULT_PERSONA
+from fvi.scoring.run import rising_with_horizon
 from fvi.settings import get_settings
 from fvi.warehouse import live
 
@@ -37,14 +38,10 @@ def probabilities(wh: Any) -> dict[str, Any]:
     p = wh.query(f"select * from {wh.schema('gold')}.fvi_probabilities where is_published and p_viable is not null")
     latest = p.groupby(["entity_type", "entity_id"])["as_of_year"].transform("max")
     p = p[p["as_of_year"] == latest]
-    wide = p.pivot_table(index=["entity_type", "entity_id"], columns="horizon", values="p_viable", aggfunc="first")
-    cols = [h for h in HORIZON_LABELS if h in wide.columns]
-    rises = pd.Series(False, index=wide.index)
-    for a, b in zip(cols, cols[1:], strict=False):
-        rises |= (wide[b] > wide[a] + 1e-9).fillna(False)
+    rises = rising_with_horizon(p, "p_viable")
     has_band = p["p_lo"].notna() & p["p_hi"].notna()
     outside = (p["p_viable"] < p["p_lo"] - 1e-9) | (p["p_viable"] > p["p_hi"] + 1e-9)
-    out: dict[str, Any] = {"entities": int(len(wide)), "share_rising_with_horizon": _share(rises)}
+    out: dict[str, Any] = {"entities": int(len(rises)), "share_rising_with_horizon": _share(rises)}
     out["share_point_outside_interval"] = _share(outside[has_band])
     out["rows_with_interval"] = int(has_band.sum())
     out["by_entity_type"] = {
@@ -53,7 +50,7 @@ def probabilities(wh: Any) -> dict[str, Any]:
             "share_rising": _share(rises.loc[et]) if et in rises.index.get_level_values(0) else None,
             "share_outside": _share(outside[has_band & (p["entity_type"] == et)]),
         }
-        for et, g in wide.groupby(level=0)
+        for et, g in rises.groupby(level=0)
     }
     return out
 
@@ -89,11 +86,7 @@ def scores(wh: Any) -> dict[str, Any]:
         out["median_abs_score_minus_band_median"] = round(float(gap.median()), 3) if len(gap) else None
         out["band_median_column"] = med_col
         out["median_band_width"] = round(float((s.loc[band, "fvi_p95"] - s.loc[band, "fvi_p05"]).median()), 2)
-    wide = s.pivot_table(index=["entity_type", "entity_id"], columns="horizon", values="fvi", aggfunc="first")
-    cols = [h for h in HORIZON_LABELS if h in wide.columns]
-    rises = pd.Series(False, index=wide.index)
-    for a, b in zip(cols, cols[1:], strict=False):
-        rises |= (wide[b] > wide[a] + 1e-9).fillna(False)
+    rises = rising_with_horizon(s, "fvi")
     out["share_fvi_rising_with_horizon"] = {et: _share(g) for et, g in rises.groupby(level=0)}
     ties = (
         s[s["horizon"] == "H10"]

@@ -52,6 +52,16 @@ TIE_MIN = 50
 """Entities sharing one FVI value (to 0.1) from which a tie is reported as a sign of imputation."""
 
 
+def rising_with_horizon(frame: pd.DataFrame, value: str) -> pd.Series:
+    """Per (entity_type, entity_id): whether ``value`` is higher at a longer horizon than a shorter one."""
+    wide = frame.pivot_table(index=["entity_type", "entity_id"], columns="horizon", values=value, aggfunc="first")
+    order = [h for h in HORIZON_LABELS if h in wide.columns]
+    rising = pd.Series(False, index=wide.index)
+    for a, b in zip(order, order[1:], strict=False):
+        rising |= (wide[b] > wide[a] + 1e-9).fillna(False)
+    return rising
+
+
 def score_checks(scores: pd.DataFrame) -> dict[str, Any]:
     """Ties and horizon trends of the default persona at each entity's latest year, said in words.
 
@@ -70,11 +80,7 @@ def score_checks(scores: pd.DataFrame) -> dict[str, Any]:
         if len(g) >= TIE_MIN:
             ties.append({"entity_type": et, "horizon": h, "fvi": float(v), "entities": len(g),
                          "mean_imputed_share": round(float(g["imputed_share"].mean()), 3)})
-    wide = s.pivot_table(index=["entity_type", "entity_id"], columns="horizon", values="fvi", aggfunc="first")
-    order = [h for h in HORIZON_LABELS if h in wide.columns]
-    rising = pd.Series(False, index=wide.index)
-    for a, b in zip(order, order[1:], strict=False):
-        rising |= (wide[b] > wide[a] + 1e-9).fillna(False)
+    rising = rising_with_horizon(s, "fvi")
     share = {str(et): round(float(g.mean()), 4) for et, g in rising.groupby(level=0)}
     messages = [
         f"tie: {t['entities']} {t['entity_type']} rows at FVI {t['fvi']} ({t['horizon']}), mean imputed share "
