@@ -72,3 +72,32 @@ def test_geometric_floor_keeps_a_zero_pillar_from_annihilating_the_composite() -
     assert out[0, 0] == pytest.approx(10.0)  # sqrt(1 * 100): the floor, not the zero
     blended = blend(np.array([0.0]), np.array([100.0]), np.array([0.5]), "geometric", floor=1.0)
     assert blended[0] == pytest.approx(10.0)
+
+
+def test_geometric_floor_holds_on_the_country_side_of_the_blend_too() -> None:
+    """A mine in a country whose pillar is 0 keeps its own score's share: sqrt(100 * floor), not 0."""
+    out = blend(np.array([[100.0, 0.0]]), np.array([[0.0, 100.0]]), np.array([0.5, 0.5]), "geometric", floor=4.0)
+    assert out[0].tolist() == pytest.approx([20.0, 20.0])  # sqrt(100 * 4) whichever side is 0
+
+
+def test_geometric_floor_makes_a_zero_pillar_with_no_weight_irrelevant() -> None:
+    """A pillar at 0 that a persona does not weight must not touch the composite (log 0 * 0 is NaN)."""
+    scores = np.array([[0.0, 50.0], [0.0, 0.0]])
+    weights = np.array([[0.0, 0.5], [1.0, 0.5]])
+    out, den = weighted(scores, weights, "geometric", floor=1.0)
+    assert den.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert out[0].tolist() == pytest.approx([50.0, np.sqrt(50.0)])
+    assert out[1].tolist() == pytest.approx([1.0, 1.0])  # every pillar at 0: the floor, a number
+
+
+def test_engine_geometric_score_of_a_country_with_a_zero_pillar_uses_the_registry_floor() -> None:
+    """End to end through the scorer: pillar 01 at 0 and pillar 02 at 100 give sqrt(floor * 100)."""
+    from tests.unit.scoring.builders import EQUAL, country_frame, metric, spec
+
+    from fvi.scoring.engine import Scorer, build_panels
+
+    s = spec([metric("c1", "01"), metric("c2", "02")], geometric_floor=4.0)
+    countries = country_frame([{"entity_id": "A", "year": 2020, "c1": 0.0, "c2": 100.0}])
+    scorer = Scorer(s, build_panels(countries, countries.iloc[0:0].assign(status=None), s))
+    f = scorer.score_frame(EQUAL, aggregation="geometric", horizons=["H5"])
+    assert f["fvi"].tolist() == pytest.approx([20.0])

@@ -58,3 +58,31 @@ def test_log_transform_clips_zero_and_negative_values_to_the_low_goalpost() -> N
         t = transformed(np.array([0.0, -5.0, 10.0]), m)
     assert t.tolist() == pytest.approx([0.0, 0.0, 1.0])
     assert goalposts(np.array([-5.0, 0.0]), m).tolist() == [0.0, 0.0]
+
+
+def test_log1p_transform_clips_negative_values_to_zero() -> None:
+    """log1p of a value below -1 is NaN and of -1 is -inf: negatives are clipped to 0 first."""
+    from fvi.scoring.normalise import transformed
+
+    m = metric("x", "01", low=0, high=np.e**2 - 1, transform="log1p")
+    with np.errstate(all="raise"):
+        t = transformed(np.array([-5.0, -1.0, 0.0, np.e - 1, np.nan]), m)
+    assert t[:4].tolist() == pytest.approx([0.0, 0.0, 0.0, 1.0])
+    assert np.isnan(t[4])
+    assert goalposts(np.array([-5.0, -1.0, np.e - 1]), m).tolist() == pytest.approx([0.0, 0.0, 50.0])
+
+
+def test_log_clip_keeps_minmax_and_rank_finite_when_a_value_is_zero() -> None:
+    """Min-max and rank see the clipped log: a zero ties with the low goalpost, and nothing is -inf.
+
+    Without the clip log10(0) = -inf makes every min-max score NaN and ranks the zero below the
+    value at the low goalpost.
+    """
+    m = metric("x", "01", low=1, high=10000, transform="log")
+    v = np.array([0.0, 1.0, 10.0, 100.0, np.nan])
+    with np.errstate(all="raise"):
+        mm = minmax(v, m, RULE)
+        rk = rank(v, m)
+    assert mm[:4].tolist() == pytest.approx([0.0, 0.0, 50.0, 100.0])
+    assert rk[:4].tolist() == pytest.approx([100 / 6, 100 / 6, 200 / 3, 100.0])
+    assert np.isnan(mm[4]) and np.isnan(rk[4])
