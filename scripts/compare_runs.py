@@ -471,7 +471,12 @@ def main(argv: list[str] | None = None) -> int:
     for home in (args.before, args.after):
         if not warehouse_path(home).exists():
             parser.error(f"no warehouse at {warehouse_path(home)}")
-    report = comparison(args.before, args.after, persona=args.persona, tol=args.tolerance, top=args.top)
+    import duckdb
+
+    try:
+        report = comparison(args.before, args.after, persona=args.persona, tol=args.tolerance, top=args.top)
+    except duckdb.IOException as exc:  # e.g. a run still writing that home holds the file's lock
+        parser.exit(2, f"compare_runs: cannot open a warehouse read-only: {exc}\n")
     text = json.dumps(report, indent=1, default=str)
     if args.json_out == "-":
         sys.stdout.write(text + "\n")
