@@ -47,17 +47,25 @@ SIZE = "size"
 FVI = "fvi"
 EQUAL = "equal_weight"
 MODEL = "model"
+COUNTRY_ONLY = "country_only"
+THIN_EVENTS = 30
+"""Fewer non-viable outcomes than this and the report flags the row as thin (its AUC is noise-prone)."""
+"""A baseline written to the out-of-fold table beside the models: the mine's country closure rate alone."""
 BASELINE_ORDER = (FVI, SIZE, EQUAL)
 LEVEL_LABELS = {
     "us_mine": "US mines (EIA): still producing at t + H",
     "gem_stopped": "GEM mines operating at t: not mothballed/closed/retired at the next release",
     "gem_abandoned": "GEM proposed mines at t: not shelved/cancelled at the next release",
+    "gem_closure": (
+        "GEM mines worldwide operating at the end of t: not closed in t+1..t+H (closures from the tracker's "
+        "closed-mines sheet; models trained on years <= t only)"
+    ),
     "country": "Countries (OWID): coal production did not decline at t + H (viable = 1 - decline)",
 }
 BACKTEST_COLUMNS = [
     "level", "horizon", "fvi_horizon", "scorer", "model_name", "model_version", "as_of_year", "as_of_years",
-    "outcome_years", "n", "n_positive", "auc", "brier", "brier_base_rate", "auc_minus_size",
-    "auc_minus_size_lo", "auc_minus_size_hi", "persona", "run_id", "registry_hash",
+    "outcome_years", "n", "n_positive", "auc", "brier", "brier_base_rate", "ece", "lift_riskiest_decile",
+    "auc_minus_size", "auc_minus_size_lo", "auc_minus_size_hi", "persona", "run_id", "registry_hash",
 ]  # fmt: skip
 
 
@@ -123,6 +131,26 @@ def calibration_table(viable: Any, prob: Any, n_bins: int = 10) -> pd.DataFrame:
         rows.append([i + 1, p[idx].min(), p[idx].max(), p[idx].mean(), y[idx].mean(), len(idx)])
     table = pd.DataFrame(rows, columns=cols)
     return table.astype({"bin": int, "n": int})
+
+
+def expected_calibration_error(viable: Any, prob: Any, n_bins: int = 10) -> float:
+    """Row-weighted mean |mean predicted - observed| over the equal-count bins of :func:`calibration_table`."""
+    table = calibration_table(viable, prob, n_bins)
+    if table.empty:
+        return math.nan
+    return float(np.average((table["p_mean"] - table["observed"]).abs(), weights=table["n"]))
+
+
+def lift_riskiest_decile(viable: Any, score: Any) -> float:
+    """Rate of non-viable outcomes among the 10 % lowest-scored rows over the overall rate (1 = no lift)."""
+    y = np.asarray(viable, dtype=float)
+    s = np.asarray(score, dtype=float)
+    bad = 1.0 - y
+    if len(y) < 10 or bad.sum() == 0:
+        return math.nan
+    k = max(1, len(y) // 10)
+    riskiest = np.argsort(s, kind="stable")[:k]
+    return float(bad[riskiest].mean() / bad.mean())
 
 
 def weighted_auc(viable: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -267,6 +295,8 @@ def evaluate_level(
                 "auc": auc(y, s),
                 "brier": brier(y, p),
                 "brier_base_rate": brier(y, np.full(len(y), rate)),
+                "ece": expected_calibration_error(y, p, cfg.n_bins),
+                "lift_riskiest_decile": lift_riskiest_decile(y, s),
                 "as_of_years": _years(fh.loc[ok, "as_of_year"]),
                 "outcome_years": _years(fh.loc[ok, "outcome_year"]) if "outcome_year" in fh else "",
                 "calibration": calibration_table(y, p, cfg.n_bins).to_dict(orient="records"),
@@ -297,6 +327,8 @@ def evaluate_level(
                 "auc": entry["auc"],
                 "brier": entry["brier"],
                 "brier_base_rate": entry["brier_base_rate"],
+                "ece": entry["ece"],
+                "lift_riskiest_decile": entry["lift_riskiest_decile"],
                 "auc_minus_size": diff.get("diff"),
                 "auc_minus_size_lo": diff.get("lo"),
                 "auc_minus_size_hi": diff.get("hi"),
@@ -304,7 +336,14 @@ def evaluate_level(
             rows.append(pooled_row)
             for year, idx in fh[ok].groupby("as_of_year").groups.items():
                 yy, ss, pp = fh.loc[idx, "viable"], fh.loc[idx, sc.key], probs[sc.key][idx]
-                yr = {"n": len(idx), "n_positive": int(yy.sum()), "auc": auc(yy, ss), "brier": brier(yy, pp)}
+                yr = {
+                    "n": len(idx),
+                    "n_positive": int(yy.sum()),
+                    "auc": auc(yy, ss),
+                    "brier": brier(yy, pp),
+                    "ece": expected_calibration_error(yy, pp, cfg.n_bins),
+                    "lift_riskiest_decile": lift_riskiest_decile(yy, ss),
+                }
                 entry["by_year"][str(int(year))] = yr
                 rows.append(
                     {
@@ -456,6 +495,23 @@ def gem_labels(wh: Warehouse) -> tuple[dict[str, pd.DataFrame], int | None]:
     return {f"gem_{kind}": g.drop(columns=["label_kind", "label"]) for kind, g in labels.groupby("label_kind")}, last
 
 
+def gem_closure_labels(wh: Warehouse) -> tuple[pd.DataFrame, int | None]:
+    """Closure labels of GEM mines worldwide from the hazard frame; capacity (as the release records it) as size."""
+    from fvi.outcomes.hazard_frame import closure_labels
+    from fvi.outcomes.labels import load_config
+
+    if not wh.has_table("gold", "fvi_outcome_gem_hazard"):
+        return pd.DataFrame(), None
+    frame = wh.query(f"select gem_mine_id, year, event from {_table(wh, 'fvi_outcome_gem_hazard')}")
+    if frame.empty:
+        return pd.DataFrame(), None
+    cfg = load_config().gem_hazard
+    labels = closure_labels(frame, cfg.backtest_horizons, cfg.backtest_as_of)
+    size = wh.query(f"select gem_mine_id, capacity_mtpa as {SIZE} from {_table(wh, 'dim_mine')}")
+    labels = labels.merge(size.drop_duplicates("gem_mine_id"), on="gem_mine_id", how="left")
+    return labels.rename(columns={"gem_mine_id": "entity_id"}), int(frame["year"].max())
+
+
 def country_labels(wh: Warehouse) -> tuple[pd.DataFrame, int | None]:
     """OWID decline rows (viable = 1 - decline) with coal production (TWh) at t as size."""
     has_fct = wh.has_table("gold", "fct_country__yearly")
@@ -489,11 +545,14 @@ def assemble(
     *,
     last_observed: int | None,
     config: BacktestConfig | None = None,
+    require_fvi: bool = True,
 ) -> tuple[pd.DataFrame, list[Scorer], dict[str, Any]]:
     """One evaluation frame: labelled rows the index scored at t, with every scorer beside them.
 
     Rows whose outcome year lies beyond the last observed year are dropped (they cannot be
-    known without leakage); model columns are matched on entity, as-of year and horizon.
+    known without leakage); model columns are matched on entity, as-of year and horizon. With
+    ``require_fvi`` false every labelled row stays (the FVI column is empty where the index did not
+    score the entity at t: GEM mines before the release that first lists their attributes).
     """
     cfg = config or BacktestConfig()
     notes: dict[str, Any] = {"n_labels": int(len(labels)), "last_observed_year": last_observed}
@@ -505,7 +564,7 @@ def assemble(
         frame = frame[frame["outcome_year"] <= last_observed]
     frame = frame[frame["outcome_year"] > frame["as_of_year"]]
     frame["fvi_horizon"] = frame["horizon"].map(lambda h: fvi_horizon(int(h), cfg))
-    frame = frame.merge(fvi, on=["entity_id", "as_of_year", "fvi_horizon"], how="inner")
+    frame = frame.merge(fvi, on=["entity_id", "as_of_year", "fvi_horizon"], how="inner" if require_fvi else "left")
     notes["n_scored"] = int(len(frame))
     frame = frame.merge(equal, on=["entity_id", "as_of_year"], how="left")
     scorers = [Scorer(FVI, FVI, "pct100"), Scorer(SIZE, SIZE, "year_rank"), Scorer(EQUAL, EQUAL, "pct100")]
@@ -528,7 +587,8 @@ def assemble(
             if matched.any():
                 versions = g["model_version"].dropna()
                 version = str(versions.iloc[-1]) if len(versions) else None
-                scorers.insert(0, Scorer(col, MODEL, "identity", str(name), version))
+                kind = COUNTRY_ONLY if name == COUNTRY_ONLY else MODEL
+                scorers.insert(0, Scorer(col, kind, "identity", str(name), version))
     return frame.reset_index(drop=True), scorers, notes
 
 
@@ -542,6 +602,8 @@ def _levels(wh: Warehouse, config: BacktestConfig) -> Iterator[tuple[str, str, p
     gem, last_gem = gem_labels(wh)
     for level in ("gem_stopped", "gem_abandoned"):
         yield level, "mine", gem.get(level, pd.DataFrame()), last_gem
+    closure, last_closure = gem_closure_labels(wh)
+    yield "gem_closure", "mine", closure, last_closure
     country, last_country = country_labels(wh)
     yield "country", "country", country, last_country
 
@@ -625,6 +687,7 @@ def run_backtest(
             level_oof,
             last_observed=last,
             config=cfg,
+            require_fvi=level != "gem_closure",
         )
         entry.update(notes)
         if frame.empty:
@@ -664,7 +727,10 @@ def backtest_table(rows: list[dict[str, Any]], run_id: str | None, registry_hash
     table = pd.DataFrame(rows, columns=BACKTEST_COLUMNS).assign(run_id=run_id, registry_hash=registry_hash)
     for col in ("horizon", "n", "n_positive", "as_of_year"):
         table[col] = pd.to_numeric(table[col], errors="coerce").astype("Int64")
-    for col in ("auc", "brier", "brier_base_rate", "auc_minus_size", "auc_minus_size_lo", "auc_minus_size_hi"):
+    for col in (
+        "auc", "brier", "brier_base_rate", "ece", "lift_riskiest_decile", "auc_minus_size", "auc_minus_size_lo",
+        "auc_minus_size_hi",
+    ):  # fmt: skip
         table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
     for col in (
         "level",
@@ -739,15 +805,19 @@ def backtest_markdown(report: dict[str, Any]) -> str:
                 f"### H = {h} years (FVI {hd['fvi_horizon']}; as-of {hd['as_of_years']}, outcomes "
                 f"{hd['outcome_years']}; n = {hd['n']}, viable = {hd['n_positive']})",
                 "",
-                "| scorer | n | viable | AUC | Brier | Brier (base rate) | ΔAUC vs size [90 % CI] |",
-                "|---|---:|---:|---:|---:|---:|---|",
+                "| scorer | n | viable | AUC | Brier | Brier (base rate) | ECE | lift, riskiest 10 % "
+                "| ΔAUC vs size [90 % CI] |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---|",
             ]
             for sc in hd["scorers"].values():
                 d = sc.get("auc_minus_size")
                 delta = "–" if not d else f"{_fmt(d['diff'])} [{_fmt(d['lo'])}, {_fmt(d['hi'])}]"
+                events = int(sc["n"]) - int(sc["n_positive"])
+                thin = f" (thin: {events} events)" if events < THIN_EVENTS else ""
+                lift = _fmt(sc.get("lift_riskiest_decile"), 2)
                 lines.append(
-                    f"| {_label(sc)} | {sc['n']} | {sc['n_positive']} | {_fmt(sc['auc'])} | {_fmt(sc['brier'])} "
-                    f"| {_fmt(sc['brier_base_rate'])} | {delta} |"
+                    f"| {_label(sc)}{thin} | {sc['n']} | {sc['n_positive']} | {_fmt(sc['auc'])} | {_fmt(sc['brier'])} "
+                    f"| {_fmt(sc['brier_base_rate'])} | {_fmt(sc.get('ece'))} | {lift} | {delta} |"
                 )
             lines.append("")
     return "\n".join(lines) + "\n"

@@ -136,6 +136,14 @@ def coherent(
     if preds.empty:
         return pd.DataFrame(columns=COLUMNS)
     preds = _oriented(preds)
+    if "p_lo" in preds:  # a model's own band, oriented like its point
+        bad = preds["target"].map(is_bad_target).astype(bool)
+        lo, hi = pd.to_numeric(preds["p_lo"], errors="coerce"), pd.to_numeric(preds["p_hi"], errors="coerce")
+        preds = preds.drop(columns=["p_lo", "p_hi"]).assign(
+            own_lo=lo.where(~bad, 1.0 - hi),
+            own_hi=hi.where(~bad, 1.0 - lo),
+            own_method=preds.get("interval_method"),
+        )
     ent = ["entity_type", "entity_id", "as_of_year"]
     best = preds.drop_duplicates(KEYS)
     hazard = preds[preds["method"] == "hazard"].drop_duplicates(KEYS).set_index(KEYS)["p_viable"]
@@ -166,7 +174,8 @@ def coherent(
     # skill gate per model and horizon
     gate = [_skill(skills, str(m), str(h)) for m, h in zip(best["model_name"], best["horizon"], strict=True)]
     best["is_published"] = [g[0] for g in gate]
-    best["note"] = [g[1] for g in gate]
+    own = best["note"] if "note" in best else pd.Series(None, index=best.index, dtype=object)
+    best["note"] = [f"{o}; {g[1]}" if isinstance(o, str) and o else g[1] for o, g in zip(own, gate, strict=True)]
     best.loc[~best["is_published"], "p_viable"] = np.nan
 
     # never rising with the horizon (published values only)
@@ -198,6 +207,7 @@ def coherent(
     out["p_hi"] = np.where(has_band, hi, np.nan)
     out["interval_method"] = pd.Series("bayes_spread_around_point", index=out.index).where(has_band)
     out = _chain_bands(out, ent)
+    out = _own_bands(out)
 
     # observed status wins over any model
     if not closed.empty:
@@ -218,6 +228,19 @@ def coherent(
     out["model_version"] = out["model_version"].astype(str)
     out["run_id"] = None
     return out[COLUMNS].reset_index(drop=True)
+
+
+def _own_bands(out: pd.DataFrame) -> pd.DataFrame:
+    """A model that gives its own band for its own point (``own_lo``/``own_hi``) keeps it, widened to hold the point."""
+    if "own_lo" not in out:
+        return out
+    lo, hi = pd.to_numeric(out["own_lo"], errors="coerce"), pd.to_numeric(out["own_hi"], errors="coerce")
+    p = out["p_viable"]
+    use = lo.notna() & hi.notna() & p.notna()
+    out.loc[use, "p_lo"] = np.fmin(lo[use], p[use])
+    out.loc[use, "p_hi"] = np.fmax(hi[use], p[use])
+    out.loc[use, "interval_method"] = out.loc[use, "own_method"]
+    return out
 
 
 def _chain_bands(out: pd.DataFrame, ent: list[str]) -> pd.DataFrame:

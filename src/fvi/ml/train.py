@@ -46,6 +46,7 @@ import pandas as pd
 
 from fvi.ml import features as F
 from fvi.ml.explain import explanations_frame, shap_summary_png
+from fvi.ml.global_mines import MODEL_NAME as GLOBAL_MODEL
 from fvi.ml.hazard import K_FEATURE, hazard_matrix, person_period, survival_from_hazards
 from fvi.ml.model_registry import (
     CHAMPION,
@@ -108,6 +109,10 @@ PREDICTION_COLUMNS = [
     "model_version",
     "method",
     "mlflow_run_id",
+    "note",
+    "p_lo",
+    "p_hi",
+    "interval_method",
 ]
 OOF_COLUMNS = [
     "entity_type",
@@ -906,6 +911,64 @@ def _latest_per_entity(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["as_of_year"] == latest].reset_index(drop=True)
 
 
+def _train_global(
+    wh: Warehouse, *, seed: int, as_of_max: int | None, say: Say
+) -> dict[str, Any] | None:
+    """The worldwide GEM closure hazard: summary, prediction rows and strict out-of-fold rows."""
+    from fvi.ml import global_mines as G
+    from fvi.ml import project_stages as S
+    from fvi.outcomes.labels import gem_hazard, load_config
+    from fvi.registry.vocabulary import HORIZON_LABELS
+
+    if not wh.has_table("gold", "dim_mine"):
+        return None
+    gold = wh.schema("gold")
+    dim = wh.query(f"select * from {gold}.dim_mine")
+    frame = gem_hazard(dim)
+    if as_of_max is not None:
+        frame = frame[frame["year"] <= as_of_max]
+    cfg = load_config().gem_hazard
+    model = G.fit_global(frame, dim, as_of_years=cfg.backtest_as_of, horizons=cfg.backtest_horizons, seed=seed, say=say)
+    if model is None:
+        return None
+    version = model.version
+    preds = [G.predictions(model, dim, at_risk_statuses=["operating"], version=version)]
+    rates = S.stage_rates(S.load_units(wh))
+    if rates is not None:
+        stages = load_config().project_stages
+        waiting = dim[S.stage_of(dim["status"], dim["status_detail"], stages).notna()].reset_index(drop=True)
+        if len(waiting):
+            attrs = G.mine_attributes(waiting)
+            h = model.hazard(attrs)
+            curve = {label: G.survival(h, int(label[1:])) for label in HORIZON_LABELS}
+            bands = {label: model.band(attrs, int(label[1:])) for label in HORIZON_LABELS}
+            preds.append(S.predictions(waiting, rates, curve, stages, version=version, bands=bands))
+        say(
+            "project stages: "
+            + ", ".join(f"{r.stage} {r.rate:.1%}" for r in rates.rates.itertuples() if pd.notna(r.rate))
+            + f" operating at {rates.to_release} (from {rates.from_release})"
+        )
+    oof = model.oof.assign(model_version=version, target="operating", cv_scheme="strict_time")
+    return {
+        "version": version,
+        "kind": "hazard",
+        "target": "operating",
+        "method": G.METHOD,
+        "cv_scheme": "strict_time",
+        "folds": model.folds,
+        "calibration": model.calibration.method,
+        "calibration_brier": model.calibration.brier,
+        "n_train": model.n_train,
+        "n_events": model.n_events,
+        "label_years": list(model.years),
+        "features": list(G.FEATURES),
+        "seconds": model.seconds,
+        "predictions": pd.concat([p for p in preds if len(p)], ignore_index=True),
+        "stage_rates": None if rates is None else rates.rates.to_dict(orient="records"),
+        "oof": oof,
+    }
+
+
 def train_all(
     settings: Settings,
     wh: Warehouse,
@@ -1131,6 +1194,15 @@ def train_all(
                     output=t.output,
                 )
                 expl += [once, once.assign(horizon="H20")]  # one yearly hazard at k_max explains both
+    seconds["predict_explain"] = round(time.perf_counter() - t0, 2)
+
+    # the worldwide GEM closure hazard (its own features and strict back-test)
+    t0 = time.perf_counter()
+    summary_global = _train_global(wh, seed=seed, as_of_max=as_of_max, say=say)
+    if summary_global is not None:
+        preds.append(summary_global.pop("predictions"))
+        oofs.append(summary_global.pop("oof"))
+    seconds["mine_global"] = round(time.perf_counter() - t0, 2)
     # the serving features, so the API reads them instead of recomputing them at every start-up
     served = [_latest_per_entity(f).assign(horizon=h) for h, f in mine_feats.items()]
     served += [_latest_per_entity(f).assign(horizon=f"H{h}") for h, f in country_feats.items()]
@@ -1140,9 +1212,10 @@ def train_all(
         "fvi_explanations": _conform(expl, None),
         "fvi_model_features": pd.concat(served, ignore_index=True),
     }
-    seconds["predict_explain"] = round(time.perf_counter() - t0, 2)
     seconds["total"] = round(time.perf_counter() - t_all, 2)
     summary = {t.name: t.summary() for t in trained}
+    if summary_global is not None:
+        summary[GLOBAL_MODEL] = summary_global
     say(f"trained {len(trained)} models in {seconds['total']} s")
     return {
         "models": summary,

@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
+from fvi.outcomes.hazard_frame import HAZARD_FRAME_COLUMNS, gem_hazard_frame
 from fvi.warehouse import Warehouse
 
 CONFIG_PATH = Path(__file__).with_name("outcomes.yml")
@@ -64,6 +65,21 @@ class GemSurvivalConfig(_Strict):
     event_statuses: list[str] = Field(min_length=1)
 
 
+class GemHazardConfig(_Strict):
+    observed_from: PositiveInt
+    opened_statuses: list[str] = Field(min_length=1)
+    event_statuses: list[str] = Field(min_length=1)
+    not_placed_statuses: list[str] = Field(default_factory=list)
+    backtest_as_of: list[PositiveInt] = Field(min_length=1)
+    backtest_horizons: list[PositiveInt] = Field(min_length=1)
+
+
+class ProjectStagesConfig(_Strict):
+    by_detail: dict[str, str]
+    by_status: dict[str, str] = Field(min_length=1)
+    detail_statuses: list[str] = Field(default_factory=list)
+
+
 class CountryConfig(_Strict):
     horizons: list[PositiveInt] = Field(min_length=1)
     decline_threshold_pct: float = Field(gt=0, lt=100)
@@ -74,6 +90,8 @@ class OutcomesConfig(_Strict):
     us_mine: UsMineConfig
     gem_transition: GemTransitionConfig
     gem_survival: GemSurvivalConfig
+    gem_hazard: GemHazardConfig
+    project_stages: ProjectStagesConfig
     country: CountryConfig
 
 
@@ -144,6 +162,7 @@ OUTCOME_TABLES: dict[str, dict[str, str]] = {
     "fvi_outcome_us_mine": US_MINE_COLUMNS,
     "fvi_outcome_gem_transition": GEM_TRANSITION_COLUMNS,
     "fvi_outcome_gem_survival": GEM_SURVIVAL_COLUMNS,
+    "fvi_outcome_gem_hazard": HAZARD_FRAME_COLUMNS,
     "fvi_outcome_country": COUNTRY_COLUMNS,
 }
 
@@ -162,6 +181,7 @@ TARGET_COLUMNS = frozenset(
         "consumption_change_pct",
         "end_year",
         "duration_years",
+        "exit_year",
     }
 )
 
@@ -379,6 +399,19 @@ def gem_survival(dim_mine: pd.DataFrame, *, release_year: int | None = None) -> 
     return _conform(d, GEM_SURVIVAL_COLUMNS)
 
 
+def gem_hazard(dim_mine: pd.DataFrame, *, release_year: int | None = None) -> pd.DataFrame:
+    """The worldwide mine x year hazard frame with the ``gem_hazard`` settings of ``outcomes.yml``."""
+    cfg = load_config().gem_hazard
+    return gem_hazard_frame(
+        dim_mine,
+        observed_from=cfg.observed_from,
+        opened_statuses=cfg.opened_statuses,
+        event_statuses=cfg.event_statuses,
+        not_placed_statuses=cfg.not_placed_statuses,
+        release_year=release_year,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Countries (OWID)
 
@@ -559,10 +592,12 @@ def load_country_panel(wh: Warehouse) -> pd.DataFrame:
 
 def load_outcomes(wh: Warehouse) -> dict[str, pd.DataFrame]:
     """All outcome tables, keyed by gold table name; a missing source gives an empty frame."""
+    dim = load_dim_mine(wh)
     return {
         "fvi_outcome_us_mine": us_mine_labels(load_us_mine_panel(wh)),
         "fvi_outcome_gem_transition": gem_transition_labels(load_gem_releases(wh)),
-        "fvi_outcome_gem_survival": gem_survival(load_dim_mine(wh)),
+        "fvi_outcome_gem_survival": gem_survival(dim),
+        "fvi_outcome_gem_hazard": gem_hazard(dim),
         "fvi_outcome_country": country_labels(load_country_panel(wh)),
     }
 
@@ -585,6 +620,18 @@ def _rates(frame: pd.DataFrame, by: str, label: str) -> dict[Any, dict[str, Any]
     return out
 
 
+def _hazard_summary(frame: pd.DataFrame | None) -> dict[str, Any]:
+    if frame is None or frame.empty:
+        return {"mine_years": 0, "mines": 0, "events": 0}
+    return {
+        "mine_years": len(frame),
+        "mines": int(frame["gem_mine_id"].nunique()),
+        "events": int(frame["event"].sum()),
+        "countries": int(frame["country_iso3"].nunique()),
+        "years": f"{int(frame['year'].min())}-{int(frame['year'].max())}",
+    }
+
+
 def outcome_summary(frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """Counts and positive rates per table and horizon (or label kind), for reports and back-tests."""
     survival = frames["fvi_outcome_gem_survival"]
@@ -592,5 +639,6 @@ def outcome_summary(frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
         "us_mine_viable": _rates(frames["fvi_outcome_us_mine"], "horizon", "viable"),
         "gem_transition": _rates(frames["fvi_outcome_gem_transition"], "label_kind", "label"),
         "gem_survival": {"n": len(survival), "events": int(survival["event"].sum())},
+        "gem_hazard": _hazard_summary(frames.get("fvi_outcome_gem_hazard")),
         "country_decline": _rates(frames["fvi_outcome_country"], "horizon", "decline"),
     }

@@ -23,7 +23,7 @@ from fvi.outcomes import (
     us_mine_labels,
     write_outcomes,
 )
-from fvi.outcomes.labels import COUNTRY_COLUMNS, GEM_TRANSITION_COLUMNS, US_MINE_COLUMNS
+from fvi.outcomes.labels import COUNTRY_COLUMNS, GEM_TRANSITION_COLUMNS, US_MINE_COLUMNS, gem_hazard
 from fvi.warehouse import DuckDBWarehouse
 
 YEARS = range(2008, 2017)
@@ -306,8 +306,10 @@ def test_write_outcomes_round_trip(tmp_path: Path) -> None:
             "fvi_outcome_us_mine": len(us_mine_labels(panel)),
             "fvi_outcome_gem_transition": 5,
             "fvi_outcome_gem_survival": 4,
+            "fvi_outcome_gem_hazard": len(gem_hazard(dim)),
             "fvi_outcome_country": 4,
         }
+        assert written["fvi_outcome_gem_hazard"] > 0
     with DuckDBWarehouse(path, read_only=True) as wh:
         for table, schema in OUTCOME_TABLES.items():
             assert list(wh.query(f"select * from gold.{table} limit 0").columns) == list(schema)
