@@ -48,6 +48,8 @@ FVI = "fvi"
 EQUAL = "equal_weight"
 MODEL = "model"
 COUNTRY_ONLY = "country_only"
+FVI_LEARNT = "fvi_learnt"
+"""The composite with pillar weights fitted on strict folds (``fvi.weights.fit``), scored out of fold."""
 THIN_EVENTS = 30
 """Fewer non-viable outcomes than this and the report flags the row as thin (its AUC is noise-prone)."""
 """A baseline written to the out-of-fold table beside the models: the mine's country closure rate alone."""
@@ -401,9 +403,15 @@ def load_equal_weight(wh: Warehouse, entity_type: str) -> pd.DataFrame:
 
 def load_oof(wh: Warehouse) -> pd.DataFrame | None:
     """Out-of-fold model probabilities, oriented to *viable*: columns of :data:`_OOF_COLUMNS`."""
-    if not wh.has_table("gold", "fvi_backtest_oof"):
+    frames = [
+        wh.query(f"select * from {_table(wh, name)}")
+        for name in ("fvi_backtest_oof", "fvi_weights_oof")
+        if wh.has_table("gold", name)
+    ]
+    frames = [f for f in frames if len(f)]
+    if not frames:
         return None
-    return orient_oof(wh.query(f"select * from {_table(wh, 'fvi_backtest_oof')}"))
+    return orient_oof(pd.concat(frames, ignore_index=True))
 
 
 _OOF_COLUMNS = [
@@ -587,7 +595,7 @@ def assemble(
             if matched.any():
                 versions = g["model_version"].dropna()
                 version = str(versions.iloc[-1]) if len(versions) else None
-                kind = COUNTRY_ONLY if name == COUNTRY_ONLY else MODEL
+                kind = name if name in (COUNTRY_ONLY, FVI_LEARNT) else MODEL
                 scorers.insert(0, Scorer(col, kind, "identity", str(name), version))
     return frame.reset_index(drop=True), scorers, notes
 

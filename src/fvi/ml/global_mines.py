@@ -6,8 +6,8 @@ GEM tracker's own survival record (:mod:`fvi.outcomes.hazard_frame`: 4,000+ mine
 closures 2015-2023 in 60+ countries) and answers P(still operating at t + H) for every GEM mine
 that operates at the release.
 
-**Features, each with its reason** (registry section ``global_mine_features`` in ``metrics.yml``
-names source and polarity):
+**Features, each with its reason** (declared with source and polarity in ``models.yml``,
+``global_mine_features``):
 
 * ``te_country``, ``te_state``: the yearly closure rate of the mine's country and state/province,
   target-encoded with shrinkage (region -> country -> state, pseudo-counts in :data:`PRIORS`), out
@@ -56,21 +56,14 @@ import pandas as pd
 from fvi.ml.backtest import COUNTRY_ONLY
 from fvi.ml.model_registry import Calibration, fit_calibration
 from fvi.outcomes.hazard_frame import closure_labels
-from fvi.registry.vocabulary import HORIZON_LABELS
+from fvi.registry.vocabulary import GLOBAL_MINE_FEATURES, HORIZON_LABELS
 
 MODEL_NAME = "fvi_mine_global"
 METHOD = "global_hazard"
 BASELINE = COUNTRY_ONLY
 COAL_TYPES = ("lignite", "subbituminous", "bituminous", "anthracite")
-FEATURES = [
-    "te_country",
-    "te_state",
-    "is_underground",
-    *(f"coal_{c}" for c in COAL_TYPES),
-    "log_capacity",
-    "latitude",
-    "longitude",
-]
+FEATURES = [str(f["id"]) for f in GLOBAL_MINE_FEATURES]
+"""The feature list, declared with source, polarity and reason in ``models.yml`` (``global_mine_features``)."""
 PRIORS = {"region": 50.0, "country": 20.0, "state": 20.0}
 """Pseudo-counts (mine-years) pulling each level's closure rate toward the level above."""
 PARAMS: dict[str, Any] = {

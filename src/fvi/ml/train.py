@@ -1234,7 +1234,14 @@ def _conform(frames: list[pd.DataFrame], columns: list[str] | None) -> pd.DataFr
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    out = pd.concat(frames, ignore_index=True)[cols]
+    # optional columns (a model's own band and note) may be absent from every frame
+    out = pd.concat(frames, ignore_index=True).reindex(columns=cols)
+    for c in ("p_lo", "p_hi"):
+        if c in out.columns:
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    for c in ("note", "interval_method"):
+        if c in out.columns:
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
     for c in ("as_of_year", "label", "fold"):
         if c in out.columns:
             out[c] = out[c].astype("int64")

@@ -36,6 +36,7 @@ def _words() -> dict[str, Any]:
         "persona_ids": tuple(str(p["id"]) for p in personas["personas"]),
         "bad_targets": frozenset(str(t).lower() for t in outcomes["bad_outcome_targets"]),
         "method_preference": tuple(str(m) for m in models["method_preference"]),
+        "global_mine_features": tuple(dict(f) for f in models.get("global_mine_features", [])),
     }
 
 
@@ -48,6 +49,8 @@ PERSONA_IDS: tuple[str, ...] = _words()["persona_ids"]
 BAD_TARGETS: frozenset[str] = _words()["bad_targets"]
 #: Which prediction method answers for a horizon when several can (a direct classifier first).
 METHOD_PREFERENCE: tuple[str, ...] = _words()["method_preference"]
+#: The worldwide mine model's features with source, polarity and reason (``models.yml``).
+GLOBAL_MINE_FEATURES: tuple[dict[str, str], ...] = _words()["global_mine_features"]
 
 if TYPE_CHECKING:
     HorizonLabel = str

@@ -20,6 +20,7 @@ import pandas as pd
 from fvi.provenance import data_world
 from fvi.registry import registry_hash
 from fvi.scoring.config import ScoringSpec, load_learnt_personas
+from fvi.weights.job import FIT_SUFFIX
 from fvi.weights.store import read_history, weights_by_horizon
 
 LEVEL_OF = {"country": "country", "mine": "mine", "us_mine": "mine"}
@@ -30,7 +31,9 @@ def learnt_weights(wh: Any) -> dict[str, dict[str, dict[str, float]]]:
     history = read_history(wh)
     out: dict[str, dict[str, dict[str, float]]] = {}
     for level in sorted(set(LEVEL_OF.values())):
-        for h, w in weights_by_horizon(history, level).items():
+        # weights fitted on strict folds win over the information-gain ones where both exist
+        by_h = {**weights_by_horizon(history, level), **weights_by_horizon(history, f"{level}{FIT_SUFFIX}")}
+        for h, w in by_h.items():
             kept = {p: (v if np.isfinite(v) and v > 0 else 0.0) for p, v in w.items()}
             total = sum(kept.values())
             if total > 0:

@@ -25,6 +25,13 @@ from fvi.weights.store import publish_weights, store_weights
 KEYS = ("entity_id", "as_of_year")
 LEVELS = {"country": "country", "mine": "us_mine"}
 """Outcome level -> entity type whose metric scores are the features."""
+FIT_SUFFIX = "_fit"
+"""History level of the weights fitted on strict folds (``country_fit``, ``mine_fit``), beside the MI ones."""
+OOF_TABLE = "fvi_weights_oof"
+OOF_COLUMNS = [
+    "entity_type", "entity_id", "as_of_year", "horizon", "label", "p_model", "fold", "model_name", "model_version",
+    "target", "cv_scheme",
+]  # fmt: skip
 
 
 def features(wh: Warehouse, entity_type: str) -> pd.DataFrame:
@@ -55,6 +62,111 @@ def labels(wh: Warehouse, level: str) -> pd.DataFrame:
     frame = frame[frame["horizon"].isin(list(wanted))].copy()
     frame["horizon"] = frame["horizon"].map(wanted)
     return frame
+
+
+def pillar_rows(wh: Warehouse, entity_type: str, labels: pd.DataFrame) -> pd.DataFrame:
+    """Labels joined to the pillar scores of their entity, as-of year and horizon (default persona's rows)."""
+    from fvi.registry.vocabulary import DEFAULT_PERSONA
+
+    scores = wh.query(
+        f"select * from {wh.schema('gold')}.fvi_scores where entity_type = ? and persona = ?",
+        [entity_type, DEFAULT_PERSONA],
+    )
+    pillars = [c for c in scores.columns if c.startswith("pillar_") and c != "pillar_coverage"]
+    keep = ["entity_id", "as_of_year", "horizon", *pillars]
+    return labels.merge(scores[keep], on=["entity_id", "as_of_year", "horizon"], how="inner")
+
+
+def fit_labels(wh: Warehouse, level: str) -> pd.DataFrame:
+    """entity_id, as_of_year, horizon ('H5'), outcome_year, viable for the weight fit."""
+    gold = wh.schema("gold")
+    if level == "country":
+        sql = (
+            f"select iso3 as entity_id, as_of_year, horizon, outcome_year, 1 - decline as viable "
+            f"from {gold}.fvi_outcome_country"
+        )
+        table = "fvi_outcome_country"
+    else:
+        sql = (
+            f"select {us_mine_id_sql('msha_id')} as entity_id, as_of_year, horizon, outcome_year, viable "
+            f"from {gold}.fvi_outcome_us_mine"
+        )
+        table = "fvi_outcome_us_mine"
+    if not wh.has_table("gold", table):
+        return pd.DataFrame(columns=["entity_id", "as_of_year", "horizon", "outcome_year", "viable"])
+    frame = wh.query(sql)
+    wanted = {int(h[1:]): h for h in load_defaults().horizons}
+    frame = frame[frame["horizon"].isin(list(wanted))].copy()
+    frame["horizon"] = frame["horizon"].map(wanted)
+    return frame
+
+
+def fit_levels(
+    wh: Warehouse, expert: Any, default_blend: float
+) -> tuple[list[pd.DataFrame], pd.DataFrame, dict[str, Any]]:
+    """Strict-fold weight fits per level and horizon: history rows (level ``<level>_fit``), OOF rows, summary."""
+    from fvi.scoring.config import ScoringSpec
+    from fvi.weights.blend import expert_for
+    from fvi.ml.backtest import FVI_LEARNT
+    from fvi.weights.fit import fit_weights
+
+    spec = ScoringSpec.from_registry()
+    rows_out: list[pd.DataFrame] = []
+    oof_out: list[pd.DataFrame] = []
+    summary: dict[str, Any] = {}
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    if not wh.has_table("gold", "fvi_scores"):
+        return rows_out, pd.DataFrame(columns=OOF_COLUMNS), {"skipped": "no scores"}
+    for level, entity_type in LEVELS.items():
+        data = pillar_rows(wh, entity_type, fit_labels(wh, level))
+        for h in sorted(data["horizon"].unique()):
+            at_h = data[data["horizon"] == h].reset_index(drop=True)
+            e = expert_for(expert, h)
+            fit = fit_weights(at_h, spec.pillar_ids, e, default_blend=default_blend)
+            if fit is None:
+                continue
+            w = fit.weights
+            rows_out.append(
+                pd.DataFrame(
+                    {
+                        "level": f"{level}{FIT_SUFFIX}",
+                        "horizon": h,
+                        "pillar": fit.pillars,
+                        "mi": float("nan"),
+                        "n_metrics": 0,
+                        "top_metric": None,
+                        "data_weight": fit.fitted,
+                        "expert_weight": fit.expert,
+                        "weight": w,
+                        "blend": fit.blend,
+                        "estimator": "simplex_logistic_strict_folds",
+                        "engine": "local",
+                        "n_rows": fit.n_rows,
+                        "computed_at": now,
+                    }
+                )
+            )
+            if len(fit.oof):
+                oof_out.append(
+                    fit.oof.assign(
+                        entity_type=entity_type,
+                        horizon=int(h[1:]),
+                        model_name=FVI_LEARNT,
+                        model_version=None,
+                        target="viable",
+                        cv_scheme="strict_time",
+                    )  # fmt: skip
+                )
+            learnt = [f["auc_learnt"] for f in fit.folds]
+            expert_auc = [f["auc_expert"] for f in fit.folds]
+            summary[f"{level} {h}"] = {
+                "folds": len(fit.folds),
+                "blend": fit.blend,
+                "auc_learnt_mean": float(pd.Series(learnt).mean()) if learnt else None,
+                "auc_expert_mean": float(pd.Series(expert_auc).mean()) if expert_auc else None,
+            }
+    oof = pd.concat(oof_out, ignore_index=True)[OOF_COLUMNS] if oof_out else pd.DataFrame(columns=OOF_COLUMNS)
+    return rows_out, oof, summary
 
 
 def run_weight_job(
@@ -93,6 +205,10 @@ def run_weight_job(
             .head(3)[["horizon", "pillar", "mi"]]
             .to_dict("records"),
         }
+    fitted, oof, fit_summary = fit_levels(wh, expert, cfg.blend)
+    frames += fitted
+    summary["fit"] = fit_summary
+    wh.write_table("gold", OOF_TABLE, oof)
     if frames:
         weights = pd.concat(frames, ignore_index=True)
         store_weights(wh, weights, run_id)

@@ -178,3 +178,14 @@ def test_stage_rates_and_predictions() -> None:
     assert p1.to_dict() == pytest.approx({"H5": 0.45, "H10": 0.40, "H20": 0.30})
     assert set(rows["entity_id"]) == {"P1", "P2"}  # no shelved unit in the plant sample, operating mines excluded
     assert rows["note"].str.contains("construction").any()
+
+
+def test_feature_list_is_the_registry_declaration() -> None:
+    from fvi.registry.vocabulary import GLOBAL_MINE_FEATURES
+
+    assert G.FEATURES == [f["id"] for f in GLOBAL_MINE_FEATURES]
+    assert all({"source", "polarity", "reason"} <= set(f) for f in GLOBAL_MINE_FEATURES)
+    attrs = G.Encoder.fit(
+        gem_hazard_frame(_world(), **KW).merge(G.mine_attributes(_world()), on="gem_mine_id")
+    ).transform(G.mine_attributes(_world()))
+    assert set(G.FEATURES) <= set(attrs.columns)  # every declared feature is computed

@@ -21,7 +21,11 @@ def test_words_come_from_the_registry() -> None:
     assert v.DEFAULT_PERSONA in load_personas()
     assert v.PERSONA_IDS == tuple(load_personas())
     assert {"decline", "stopped", "closed"} <= v.BAD_TARGETS
-    assert v.METHOD_PREFERENCE[0] == "classifier"
+    models = yaml.safe_load((SRC / "registry" / "models.yml").read_text())
+    assert v.METHOD_PREFERENCE == tuple(models["method_preference"])
+    # the worldwide model answers GEM mines first; a direct classifier still precedes the US hazard curve
+    assert v.METHOD_PREFERENCE[0] == "global_hazard"
+    assert v.METHOD_PREFERENCE.index("classifier") < v.METHOD_PREFERENCE.index("hazard")
 
 
 @pytest.mark.parametrize(("value", "label"), [(5, "H5"), ("10", "H10"), ("h20", "H20"), (5.0, "H5"), ("H5", "H5")])
