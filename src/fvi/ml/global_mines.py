@@ -119,6 +119,7 @@ def mine_attributes(dim_mine: pd.DataFrame) -> pd.DataFrame:
             "log_capacity_raw": np.log1p(pd.to_numeric(d["capacity_mtpa"], errors="coerce").clip(lower=0)),
             "latitude": pd.to_numeric(d["latitude"], errors="coerce"),
             "longitude": pd.to_numeric(d["longitude"], errors="coerce"),
+            "msha": pd.to_numeric(d["msha_id"], errors="coerce") if "msha_id" in d else np.nan,
         }
     )
     for c in COAL_TYPES:
@@ -165,6 +166,55 @@ class Encoder:
         cap = attrs["log_capacity_raw"].fillna(attrs["g_country"].map(self.cap_country)).fillna(self.cap_global)
         out = attrs.assign(te_country=country.to_numpy(), te_state=state.to_numpy(), log_capacity=cap.to_numpy())
         return out
+
+
+@dataclass(frozen=True)
+class EiaHistory:
+    """Yearly EIA production of US mines, for the two dated features (``eia_*``) of GEM mines with an MSHA id."""
+
+    producing: pd.DataFrame  # msha, year, production_mt (producing years only)
+    last_year: int
+
+    @classmethod
+    def from_panel(cls, panel: pd.DataFrame | None) -> EiaHistory | None:
+        if panel is None or panel.empty:
+            return None
+        p = panel[panel["is_producing"].fillna(False).astype(bool)]
+        frame = pd.DataFrame(
+            {
+                "msha": pd.to_numeric(p["msha_id"], errors="coerce"),
+                "year": p["year"].astype(int),
+                "production_mt": pd.to_numeric(p["production_mt"], errors="coerce"),
+            }
+        ).dropna(subset=["msha"])
+        return cls(frame.sort_values(["msha", "year"]).reset_index(drop=True), int(panel["year"].max()))
+
+
+def dated(rows: pd.DataFrame, cutoff: pd.Series | int, history: EiaHistory | None) -> pd.DataFrame:
+    """``rows`` with the EIA features known at ``cutoff`` (a year, per row or for all).
+
+    ``eia_log_production``: log(1 + Mt) in the latest producing EIA year <= min(cutoff, last EIA year);
+    ``eia_years_idle``: years from that producing year to min(cutoff, last EIA year). NaN without an
+    MSHA id or a producing year by then. Nothing dated after ``cutoff`` is read.
+    """
+    out = rows.copy()
+    out["eia_log_production"] = np.nan
+    out["eia_years_idle"] = np.nan
+    if history is None or "msha" not in out or out["msha"].isna().all():
+        return out
+    cut = pd.Series(cutoff, index=out.index) if np.isscalar(cutoff) else pd.Series(cutoff, index=out.index)
+    seen = np.minimum(cut.astype(int), history.last_year)
+    keys = pd.DataFrame({"row": np.arange(len(out)), "msha": out["msha"].to_numpy(), "seen": seen.to_numpy()})
+    keys = keys.dropna(subset=["msha"])
+    j = keys.merge(history.producing, on="msha", how="inner")
+    j = j[j["year"] <= j["seen"]]
+    if j.empty:
+        return out
+    last = j.sort_values(["row", "year"]).groupby("row").tail(1).set_index("row")
+    pos = last.index.to_numpy()
+    out.iloc[pos, out.columns.get_loc("eia_log_production")] = np.log1p(last["production_mt"].clip(lower=0)).to_numpy()
+    out.iloc[pos, out.columns.get_loc("eia_years_idle")] = (last["seen"] - last["year"]).to_numpy(dtype=float)
+    return out
 
 
 def _fold_of(ids: pd.Series, n_folds: int) -> np.ndarray:
@@ -226,11 +276,18 @@ class GlobalModel:
     seconds: dict[str, float] = field(default_factory=dict)
 
     version: str = ""
+    history: EiaHistory | None = None
     replicates: list[tuple[Any, Encoder]] = field(default_factory=list)
 
     def hazard(self, attrs: pd.DataFrame, *, calibrated: bool = True) -> np.ndarray:
         raw = _hazard(self.booster, self.encoder.transform(attrs))
         return np.clip(self.calibration.apply(raw), 0.0, 1.0) if calibrated else raw
+
+    def at_release(self, dim_mine: pd.DataFrame) -> pd.DataFrame:
+        """Attributes of ``dim_mine``'s mines with the EIA features known at each mine's release year."""
+        attrs = mine_attributes(dim_mine)
+        release = dim_mine["latest_release"].astype(str).str[:4].astype(int).to_numpy()
+        return dated(attrs, pd.Series(release, index=attrs.index), self.history)
 
     def band(self, attrs: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """5th-95th percentile of the calibrated S(horizon) over the bootstrap refits (NaN without them)."""
@@ -253,6 +310,7 @@ def strict_backtest(
     as_of_years: Iterable[int],
     horizons: Iterable[int],
     seed: int,
+    history: EiaHistory | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
     """Train on years <= T, score mines operating at the end of T against closures in T+1..T+H.
 
@@ -262,6 +320,7 @@ def strict_backtest(
     from sklearn.metrics import roc_auc_score
 
     rows = frame.merge(attrs, on="gem_mine_id", how="inner")
+    rows = dated(rows, rows["year"] - 1, history)  # a year at risk sees what was known before it
     labels = closure_labels(frame, horizons, as_of_years)
     oof, yearly, summary = [], [], []
     for i, t in enumerate(sorted({int(y) for y in as_of_years})):
@@ -272,6 +331,7 @@ def strict_backtest(
         booster = _fit(training_features(train), train["event"].to_numpy(), seed)
         enc = Encoder.fit(train)
         test_attrs = attrs.set_index("gem_mine_id").loc[lab["gem_mine_id"].unique()].reset_index()
+        test_attrs = dated(test_attrs, t, history)
         h = pd.Series(_hazard(booster, enc.transform(test_attrs)), index=test_attrs["gem_mine_id"])
         hc = pd.Series(country_only_hazard(enc, test_attrs), index=test_attrs["gem_mine_id"])
         nxt = rows[rows["year"] == t + 1]
@@ -331,12 +391,14 @@ def bootstrap(rows: pd.DataFrame, *, n: int, seed: int) -> list[tuple[Any, Encod
     return out
 
 
-def fingerprint(frame: pd.DataFrame, dim_mine: pd.DataFrame) -> str:
+def fingerprint(frame: pd.DataFrame, dim_mine: pd.DataFrame, history: EiaHistory | None = None) -> str:
     """A version that names the inputs: the same frame, attributes and settings give the same version."""
     h = hashlib.sha256()
     h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     attrs = mine_attributes(dim_mine).sort_values("gem_mine_id")
     h.update(pd.util.hash_pandas_object(attrs, index=False).to_numpy().tobytes())
+    if history is not None:
+        h.update(pd.util.hash_pandas_object(history.producing, index=False).to_numpy().tobytes())
     h.update(json.dumps({"params": PARAMS, "rounds": ROUNDS, "features": FEATURES, "priors": PRIORS}).encode())
     return "g" + h.hexdigest()[:10]
 
@@ -348,6 +410,7 @@ def fit_global(
     as_of_years: Iterable[int],
     horizons: Iterable[int],
     seed: int = 42,
+    history: EiaHistory | None = None,
     say: Say = print,
 ) -> GlobalModel | None:
     """Back-test strictly, calibrate on the strict folds, then fit on every year; None without events."""
@@ -357,7 +420,9 @@ def fit_global(
     seconds: dict[str, float] = {}
     attrs = mine_attributes(dim_mine)
     t0 = time.perf_counter()
-    oof, yearly, folds = strict_backtest(frame, attrs, as_of_years=as_of_years, horizons=horizons, seed=seed)
+    oof, yearly, folds = strict_backtest(
+        frame, attrs, as_of_years=as_of_years, horizons=horizons, seed=seed, history=history
+    )
     seconds["strict_backtest"] = round(time.perf_counter() - t0, 2)
     if len(yearly) and yearly["event"].nunique() == 2:
         ok = yearly["hazard"].notna()
@@ -371,6 +436,7 @@ def fit_global(
         calibration = Calibration("none")
     t0 = time.perf_counter()
     rows = frame.merge(attrs, on="gem_mine_id", how="inner")
+    rows = dated(rows, rows["year"] - 1, history)
     booster = _fit(training_features(rows), rows["event"].to_numpy(), seed)
     seconds["fit"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
@@ -386,7 +452,8 @@ def fit_global(
         n_events=int(rows["event"].sum()),
         years=(int(rows["year"].min()), int(rows["year"].max())),
         seconds=seconds,
-        version=fingerprint(frame, dim_mine),
+        version=fingerprint(frame, dim_mine, history),
+        history=history,
         replicates=replicates,
     )
     aucs = ", ".join(
@@ -409,10 +476,10 @@ def predictions(
     d = dim_mine[status.isin([s.lower() for s in at_risk_statuses])]
     if d.empty:
         return pd.DataFrame()
-    attrs = mine_attributes(d)
+    as_of = d.set_index(d["gem_mine_id"].astype(str))["latest_release"].astype(str).str[:4].astype(int)
+    attrs = model.at_release(d)
     h_cal = model.hazard(attrs)
     h_raw = model.hazard(attrs, calibrated=False)
-    as_of = d.set_index(d["gem_mine_id"].astype(str))["latest_release"].astype(str).str[:4].astype(int)
     out = []
     for label in HORIZON_LABELS:
         years = int(label[1:])

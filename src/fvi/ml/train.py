@@ -928,7 +928,11 @@ def _train_global(
     if as_of_max is not None:
         frame = frame[frame["year"] <= as_of_max]
     cfg = load_config().gem_hazard
-    model = G.fit_global(frame, dim, as_of_years=cfg.backtest_as_of, horizons=cfg.backtest_horizons, seed=seed, say=say)
+    panel = wh.query(f"select * from {gold}.fct_us_mine__yearly") if wh.has_table("gold", "fct_us_mine__yearly") else None
+    history = G.EiaHistory.from_panel(panel)
+    model = G.fit_global(
+        frame, dim, as_of_years=cfg.backtest_as_of, horizons=cfg.backtest_horizons, seed=seed, history=history, say=say
+    )
     if model is None:
         return None
     version = model.version
@@ -938,7 +942,7 @@ def _train_global(
         stages = load_config().project_stages
         waiting = dim[S.stage_of(dim["status"], dim["status_detail"], stages).notna()].reset_index(drop=True)
         if len(waiting):
-            attrs = G.mine_attributes(waiting)
+            attrs = model.at_release(waiting)
             h = model.hazard(attrs)
             curve = {label: G.survival(h, int(label[1:])) for label in HORIZON_LABELS}
             bands = {label: model.band(attrs, int(label[1:])) for label in HORIZON_LABELS}

@@ -187,5 +187,26 @@ def test_feature_list_is_the_registry_declaration() -> None:
     assert all({"source", "polarity", "reason"} <= set(f) for f in GLOBAL_MINE_FEATURES)
     attrs = G.Encoder.fit(
         gem_hazard_frame(_world(), **KW).merge(G.mine_attributes(_world()), on="gem_mine_id")
-    ).transform(G.mine_attributes(_world()))
+    ).transform(G.dated(G.mine_attributes(_world()), 2020, None))
     assert set(G.FEATURES) <= set(attrs.columns)  # every declared feature is computed
+
+
+def test_eia_features_use_nothing_after_the_cutoff() -> None:
+    panel = pd.DataFrame(
+        {
+            "msha_id": [7, 7, 7, 7, 9],
+            "year": [2012, 2013, 2014, 2016, 2016],
+            "production_mt": [1.0, 2.0, 0.0, 4.0, 3.0],
+            "is_producing": [True, True, False, True, True],
+        }
+    )
+    history = G.EiaHistory.from_panel(panel)
+    rows = pd.DataFrame({"msha": [7.0, 7.0, 7.0, 7.0, np.nan, 9.0]})
+    out = G.dated(rows, pd.Series([2011, 2013, 2015, 2020, 2020, 2015]), history)
+    assert np.isnan(out["eia_log_production"].iloc[0])  # nothing produced by 2011
+    assert out["eia_log_production"].iloc[1] == pytest.approx(np.log1p(2.0))  # 2013, not 2016
+    assert out["eia_years_idle"].iloc[2] == 2  # last produced 2013 (2014 idle), seen at 2015
+    assert out["eia_log_production"].iloc[3] == pytest.approx(np.log1p(4.0))  # beyond EIA: the last file, 2016
+    assert out["eia_years_idle"].iloc[3] == 0
+    assert out[["eia_log_production", "eia_years_idle"]].iloc[4].isna().all()  # no MSHA id
+    assert np.isnan(out["eia_log_production"].iloc[5])  # mine 9 first produced in 2016 > 2015
