@@ -52,7 +52,10 @@ test("chat: the answer streams in, every sentence shows its citations, the quest
   await expect(sources.getByText("Climate TRACE estimates coal mine methane from production multiplied by an emission factor")).toBeHidden();
   await sentences.first().getByRole("link", { name: /^source \d+$/ }).click();
   await expect(sources.locator("details").first()).toHaveAttribute("open", "");
-  await expect(sources.locator("blockquote").first()).toBeVisible();
+  await expect(sources.locator("blockquote").first()).toContainText("Climate TRACE estimates coal mine methane from production multiplied by an emission factor");
+  await sources.getByRole("button", { name: "Show the whole passage" }).click();
+  await expect(sources.locator("blockquote").first()).toContainText("18 cubic metres per tonne");
+  await expect(sources.getByRole("button", { name: "Show the whole passage" })).toHaveCount(0);
   await expect(sources).toContainText("licence: unknown");
   await shoot(page, "chat");
   await expectAccessible(page);
@@ -149,8 +152,14 @@ test("dark mode: the toggle is remembered and applied before the page's scripts 
   expect(await page.evaluate(() => localStorage.getItem("fvi-theme"))).toBe("dark");
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   expect(bg).toBe("rgb(2, 6, 23)"); // slate-950
-  await page.goto("/chat/");
+  // the dark theme keeps its contrast: an answer with its sources, and a profile
+  await page.goto(`/chat/?q=${encodeURIComponent(METHANE)}`);
+  await expect(page.getByTestId("answer-sentence")).toHaveCount(3, { timeout: 30_000 });
+  await page.getByTestId("answer-sentence").first().getByRole("link", { name: /^source \d+$/ }).click();
   await shoot(page, "dark-mode");
+  await expectAccessible(page);
+  await page.goto("/mine/?id=M1");
+  await expect(page.getByTestId("score-driver")).toHaveCount(2);
   await expectAccessible(page);
   // no bundle runs: only the inline script in <head> can have set the theme (no flash of the light one)
   await page.route("**/_next/static/**/*.js", (route) => route.abort());

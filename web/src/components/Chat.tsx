@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { Badge, Card } from "@/components/ui";
+import { api, unwrap } from "@/lib/api";
 import {
   ChatError,
   citationPlace,
@@ -45,6 +46,36 @@ function SourceLink({ c }: { c: Citation }) {
   const ext = externalLink(c.source_url);
   if (ext) return <a href={ext} rel="noreferrer">source</a>;
   return c.source_url ? <span className="break-all">{c.source_url}</span> : null;
+}
+
+type DocChunk = { chunk_id: string; page: number | null; section: string | null; text: string };
+
+/** The cited passage: the retrieved excerpt, and the whole chunk from the document on request. */
+function Passage({ c }: { c: Citation }) {
+  const [whole, setWhole] = useState<{ text: string | null; error: string | null; loading: boolean }>({ text: null, error: null, loading: false });
+  const load = async () => {
+    setWhole({ text: null, error: null, loading: true });
+    try {
+      const r = await api.GET("/v1/documents/{doc_id}", { params: { path: { doc_id: c.doc_id } } });
+      const doc = unwrap(r) as { chunks?: DocChunk[] };
+      const chunk = doc.chunks?.find((k) => k.chunk_id === c.chunk_id);
+      setWhole({ text: chunk ? chunk.text : null, error: chunk ? null : "the passage is no longer in the document index", loading: false });
+    } catch (e) {
+      setWhole({ text: null, error: e instanceof Error ? e.message : String(e), loading: false });
+    }
+  };
+  const canLoad = c.kind !== "warehouse" && !!c.chunk_id;
+  return (
+    <div className="mt-1">
+      <blockquote className="whitespace-pre-line border-l-4 border-slate-300 pl-3 text-slate-800 dark:border-slate-600 dark:text-slate-200">{whole.text ?? c.quote}</blockquote>
+      {canLoad && whole.text === null ? (
+        <button type="button" onClick={() => void load()} disabled={whole.loading} className="mt-1 text-xs underline">
+          {whole.loading ? "Loading the passage…" : "Show the whole passage"}
+        </button>
+      ) : null}
+      {whole.error ? <p className="mt-1 text-xs text-red-800 dark:text-red-300">Could not load the passage: {whole.error}</p> : null}
+    </div>
+  );
 }
 
 /** `[n]` marks as links to the source list (they open the cited passage). */
@@ -171,9 +202,10 @@ export function ChatPanel({
   };
 
   const byN = useMemo(() => {
+    // the retrieved citation's quote is the passage itself; the completed one's is the answer's sentence
     const m = new Map<number, Citation>();
+    for (const c of turn.completed?.citations ?? []) m.set(c.n, c);
     for (const c of turn.retrieved) m.set(c.n, c);
-    for (const c of turn.completed?.citations ?? []) m.set(c.n, c); // the quote of the sentence that cites it
     return m;
   }, [turn.retrieved, turn.completed]);
   const rows = useMemo(() => turn.sentences.map((s) => splitCitations(s)), [turn.sentences]);
@@ -315,7 +347,7 @@ export function ChatPanel({
                         <span className="font-semibold">[{c.n}]</span> {c.title} <Badge>{c.kind === "warehouse" ? "warehouse fact" : c.kind}</Badge>{" "}
                         <span className="text-slate-700 dark:text-slate-300">{citationPlace(c)}</span>
                       </summary>
-                      <blockquote className="mt-1 border-l-4 border-slate-300 pl-3 text-slate-800 dark:border-slate-600 dark:text-slate-200">{c.quote}</blockquote>
+                      <Passage c={c} />
                       <p className="mt-1 text-xs text-slate-700 dark:text-slate-300">
                         {c.doc_id}
                         {c.page !== null && c.page !== undefined ? ` · page ${c.page}` : ""} · licence: {c.licence} · <SourceLink c={c} />
