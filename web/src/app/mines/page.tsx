@@ -56,7 +56,7 @@ function MinesTable() {
     fviMax: num(params.get("fmax")),
   };
   const mines = useAsync((s) => allMines(horizon, persona, s, type), [horizon, persona, type]);
-  const all = mines.data ?? [];
+  const all = useMemo(() => mines.data ?? [], [mines.data]);
   const countries = useMemo(() => [...new Set(all.map((m) => m.country_iso3).filter((c): c is string => !!c))].sort(), [all]);
   const statuses = useMemo(() => [...new Set(all.map((m) => m.status).filter((c): c is string => !!c))].sort(), [all]);
   const rows: MineSummary[] = useMemo(
