@@ -191,6 +191,12 @@ test.describe("phone width (375 px)", () => {
     [`/chat/?q=${encodeURIComponent(METHANE)}`, "phone-chat", /^Chat$/],
     ["/mine/?id=M1", "phone-mine", /^Alpha Coal Mine$/],
     ["/mines/", "phone-mines", /mines/i],
+    ["/country/?iso3=ZAF", "phone-country", /^South Africa$/],
+    ["/compare/?ids=M1,M3", "phone-compare", /^Compare$/],
+    ["/weights/", "phone-weights", /^Weights$/],
+    ["/track-record/", "phone-track-record", /^Track record$/],
+    ["/data-quality/", "phone-data-quality", /^Data quality$/],
+    ["/system/", "phone-system", /^System health$/],
   ] as const) {
     test(`${url}: nothing wider than the screen, navigation reachable; accessible`, async ({ page }) => {
       await page.goto(url);

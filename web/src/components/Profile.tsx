@@ -72,6 +72,7 @@ function Probability({ profile }: { profile: EntityProfile }) {
       {!p.available || rows.length === 0 ? (
         <p className="text-sm">{p.note ?? "No model prediction for this entity."}</p>
       ) : (
+        <div className="overflow-x-auto" role="region" aria-label="Model probabilities" tabIndex={0}>
         <table className="w-full text-sm">
           <thead>
             <tr className="text-left">
@@ -101,6 +102,7 @@ function Probability({ profile }: { profile: EntityProfile }) {
             ))}
           </tbody>
         </table>
+        </div>
       )}
       {p.note && rows.length ? <p className="mt-2 text-xs text-slate-700 dark:text-slate-300">{p.note}</p> : null}
     </Card>
@@ -270,6 +272,7 @@ function Quality({ profile }: { profile: EntityProfile }) {
       {metrics.length ? (
         <details className="mt-2 text-sm">
           <summary>Metrics ({metrics.length})</summary>
+          <div className="overflow-x-auto" role="region" aria-label="Metrics" tabIndex={0}>
           <table className="mt-1 w-full text-xs">
             <thead>
               <tr className="text-left">
@@ -290,6 +293,7 @@ function Quality({ profile }: { profile: EntityProfile }) {
               ))}
             </tbody>
           </table>
+          </div>
         </details>
       ) : null}
     </Card>
