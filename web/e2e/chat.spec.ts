@@ -66,6 +66,17 @@ test("chat: the answer streams in, every sentence shows its citations, the quest
   await expect(page.getByTestId("answer-sentence")).toHaveCount(3, { timeout: 30_000 });
 });
 
+test("chat: Stop ends the stream and says the answer is incomplete", async ({ page }) => {
+  await page.goto(`/chat/?q=${encodeURIComponent(METHANE)}`);
+  const sentences = page.getByTestId("answer-sentence");
+  await expect(sentences.first()).toBeVisible({ timeout: 30_000 });
+  await page.getByRole("button", { name: "Stop" }).click();
+  await expect(page.getByTestId("chat-status")).toHaveText("Stopped: the answer is incomplete");
+  await page.waitForTimeout(2 * GAP + 500);
+  await expect(sentences).toHaveCount(1);
+  await expect(page.getByRole("button", { name: "Stop" })).toHaveCount(0);
+});
+
 test("chat: a warehouse fact is cited with a link to the mine's profile", async ({ page }) => {
   await page.goto(`/chat/?q=${encodeURIComponent("What is the FVI of Alpha Coal Mine at H10?")}`);
   const first = page.getByTestId("answer-sentence").first();

@@ -17,7 +17,7 @@ import {
   type Citation,
 } from "@/lib/chat";
 
-type Status = "idle" | "streaming" | "done" | "error";
+type Status = "idle" | "streaming" | "done" | "stopped" | "error";
 
 type Turn = {
   question: string;
@@ -198,7 +198,7 @@ export function ChatPanel({
   };
   const stop = () => {
     ctl.current?.abort();
-    setTurn((t) => ({ ...t, status: t.sentences.length ? "done" : "idle", error: null }));
+    setTurn((t) => ({ ...t, status: "stopped", error: null }));
   };
 
   const byN = useMemo(() => {
@@ -263,7 +263,7 @@ export function ChatPanel({
               Answer
             </H>
             <span role="status" aria-live="polite" data-testid="chat-status" className="text-sm text-slate-700 dark:text-slate-300">
-              {busy ? (turn.retrieved.length ? "Answering…" : "Looking for sources…") : turn.status === "done" ? "Done" : turn.status === "error" ? "Failed" : ""}
+              {busy ? (turn.retrieved.length ? "Answering…" : "Looking for sources…") : turn.status === "done" ? "Done" : turn.status === "stopped" ? "Stopped: the answer is incomplete" : turn.status === "error" ? "Failed" : ""}
             </span>
             {turn.completed ? <Badge tone={refused ? "amber" : "blue"}>{backendLabel(turn.completed.backend)}</Badge> : null}
           </div>
