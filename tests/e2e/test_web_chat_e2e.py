@@ -4,13 +4,15 @@ A small world built here (no shared data needed): the tiny API warehouse, the ch
 ingested and embedded, and a local OpenAI-compatible endpoint (a test double) that streams a cited
 answer sentence by sentence with a pause between pieces, and refuses the API key for one question.
 Playwright runs ``web/e2e/chat.spec.ts`` (the chat page, the score drivers on a profile, the dark
-theme and the phone layout; axe-core on each); screenshots land in ``FVI_E2E_ARTEFACTS``.
+theme and the phone layout; axe-core on each); screenshots land in ``FVI_E2E_ARTEFACTS``
+(default ``web/test-results``) under ``screenshots-chat``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -199,8 +201,9 @@ def test_chat_page_in_the_browser(chat_served: str, nodocs_served: str) -> None:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found: `make browser` installs Debian's Chromium")
     artefacts = Path(os.environ.get("FVI_E2E_ARTEFACTS", WEB / "test-results")).resolve()
-    shots = artefacts / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = artefacts / "screenshots-chat"  # not test_web_e2e's folder: it empties that one when it starts
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
     env = _node_env(
         FVI_E2E_BASE_URL=chat_served,
         FVI_E2E_NODOCS_URL=nodocs_served,

@@ -135,7 +135,8 @@ def test_streamed_pieces_keep_the_space_between_words(corpus_home: Path, embedde
                            f"mines use 18 cubic metres per tonne [{n}]."])
 
     with llm_server(respond) as (url, _seen):
-        out = engine(corpus_home, embedder, llm_base_url=url, llm_model="m").answer("How is coal mine methane estimated?")
+        eng = engine(corpus_home, embedder, llm_base_url=url, llm_model="m")
+        out = eng.answer("How is coal mine methane estimated?")
     assert out["backend"] == "llm:m", out["notes"]
     assert "Underground mines use 18" in out["answer"] and "Undergroundmines" not in out["answer"]
 
