@@ -184,7 +184,13 @@ export function ChatPanel({
   useEffect(() => {
     session.current = null;
   }, [entityKey]);
-  useEffect(() => () => ctl.current?.abort(), []);
+  useEffect(
+    () => () => {
+      ctl.current?.abort();
+      asked.current = null; // mounted again (React's strict mode does it): ask again
+    },
+    [],
+  );
 
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
