@@ -45,9 +45,11 @@ test-unit: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench
+	cd web && NEXT_TELEMETRY_DISABLED=1 npm run --silent lint
 
 typecheck: setup
 	$(BIN)/mypy
+	cd web && npm run --silent typecheck
 
 bench: setup services
 	$(BIN)/python bench/bench_ingest_build.py

@@ -2,7 +2,7 @@ import type { Config } from "tailwindcss";
 
 const config: Config = {
   content: ["./src/**/*.{ts,tsx}"],
-  darkMode: "media",
+  darkMode: "class",
   theme: { extend: {} },
   plugins: [],
 };

@@ -165,6 +165,10 @@ def score_drivers(
         block["drivers"].append(
             {
                 **{k: row[k] for k in ("metric_id", "pillar", "metric_of", "raw_value", "typical_value", "imputation")},
+                "name": mname,
+                "unit": unit or None,
+                "value_text": _fmt_value(row["raw_value"], unit),
+                "typical_text": _fmt_value(row["typical_value"], unit),
                 "points": round(pts, 2),
                 "text": (
                     f"{mname}{of} of {_fmt_value(row['raw_value'], unit)}{where} {verb} the score by "

@@ -193,7 +193,9 @@ class ChatEngine:
                     parts = guard.split_sentences(buf)
                     if len(parts) < 2:
                         continue
-                    done, buf = parts[:-1], parts[-1]  # the last part may still be growing
+                    # the last part may still be growing; split_sentences strips it, so keep a trailing
+                    # space ("Underground " + "mines" must not become "Undergroundmines")
+                    done, buf = parts[:-1], parts[-1] + (" " if buf[-1:].isspace() else "")
                     for ev in self._checked(done, sources, kept, dropped):
                         yield ev
                 for ev in self._checked(guard.split_sentences(buf), sources, kept, dropped):

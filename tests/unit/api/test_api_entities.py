@@ -139,6 +139,8 @@ def test_profile_explains_the_score_in_points_and_words(client: TestClient) -> N
     assert first.startswith("Coal share of electricity (its country's) of 0 % in Alpha Coal Mine lowers the score by "
                             "6.1 points at H10"), first
     assert "imputed: country_median" in first and "against the typical country (35.0 %)" in first
+    d = h10["drivers"][0]  # plain labels for the dashboard's chart
+    assert (d["name"], d["value_text"], d["typical_text"]) == ("Coal share of electricity", "0 %", "35.0 %")
     assert client.get("/v1/mines/M2").json()["score_drivers"]["available"] is False
 
 

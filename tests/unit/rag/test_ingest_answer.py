@@ -126,6 +126,21 @@ def test_openai_compatible_backend_grounded(corpus_home: Path, embedder) -> None
     assert "Ignore all previous instructions" not in json.dumps(body)
 
 
+def test_streamed_pieces_keep_the_space_between_words(corpus_home: Path, embedder) -> None:  # noqa: ANN001
+    """A piece that ends with a space ("Underground ") and the next one ("mines ...") stay two words."""
+    def respond(body: dict):  # noqa: ANN202
+        blocks = body["messages"][1]["content"].split("<DATA>")[1].split("\n\n[")
+        n = next(b.strip().lstrip("[").split("]")[0] for b in blocks if "emission factor" in b)
+        return sse_answer([f"Methane is production times an emission factor [{n}]. Underground ",
+                           f"mines use 18 cubic metres per tonne [{n}]."])
+
+    with llm_server(respond) as (url, _seen):
+        eng = engine(corpus_home, embedder, llm_base_url=url, llm_model="m")
+        out = eng.answer("How is coal mine methane estimated?")
+    assert out["backend"] == "llm:m", out["notes"]
+    assert "Underground mines use 18" in out["answer"] and "Undergroundmines" not in out["answer"]
+
+
 @pytest.mark.parametrize(
     ("response", "note"),
     [

@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { ThemeToggle } from "@/components/ThemeToggle";
 
 export const PAGES: { href: string; label: string }[] = [
   { href: "/", label: "Overview" },
@@ -10,6 +11,7 @@ export const PAGES: { href: string; label: string }[] = [
   { href: "/track-record/", label: "Track record" },
   { href: "/data-quality/", label: "Data quality" },
   { href: "/system/", label: "System health" },
+  { href: "/chat/", label: "Chat" },
 ];
 
 export function Nav() {
@@ -33,6 +35,7 @@ export function Nav() {
             </Link>
           );
         })}
+        <ThemeToggle />
       </nav>
     </header>
   );

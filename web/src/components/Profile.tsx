@@ -1,7 +1,8 @@
 "use client";
 /** One entity's profile (mine, US mine or country): FVI per horizon with band, P(operating), pillars, drivers, what-if. */
 import Link from "next/link";
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
+import { ChatPanel } from "@/components/Chat";
 import { HorizonPersona } from "@/components/Selectors";
 import { Badge, Card, State } from "@/components/ui";
 import { WhatIfPanel } from "@/components/WhatIf";
@@ -71,6 +72,7 @@ function Probability({ profile }: { profile: EntityProfile }) {
       {!p.available || rows.length === 0 ? (
         <p className="text-sm">{p.note ?? "No model prediction for this entity."}</p>
       ) : (
+        <div className="overflow-x-auto" role="region" aria-label="Model probabilities" tabIndex={0}>
         <table className="w-full text-sm">
           <thead>
             <tr className="text-left">
@@ -100,6 +102,7 @@ function Probability({ profile }: { profile: EntityProfile }) {
             ))}
           </tbody>
         </table>
+        </div>
       )}
       {p.note && rows.length ? <p className="mt-2 text-xs text-slate-700 dark:text-slate-300">{p.note}</p> : null}
     </Card>
@@ -125,6 +128,94 @@ function Pillars({ profile, horizon, persona }: { profile: EntityProfile; horizo
             </li>
           ))}
         </ul>
+      )}
+    </Card>
+  );
+}
+
+type ScoreDriver = {
+  metric_id: string;
+  name?: string | null;
+  pillar?: string | null;
+  metric_of?: string | null;
+  value_text?: string | null;
+  typical_text?: string | null;
+  imputation?: string | null;
+  points: number;
+  text: string;
+};
+type ScoreDriversBlock = {
+  available?: boolean;
+  note?: string | null;
+  method?: string;
+  horizons?: Record<string, { persona: string; drivers: ScoreDriver[] }>;
+};
+
+/** The score's own drivers (points against the typical entity), largest first, as a diverging bar list. */
+export function ScoreDrivers({ profile, horizon }: { profile: Pick<EntityProfile, "score_drivers" | "pillar_names" | "entity_type">; horizon: Horizon }) {
+  const sd = (profile.score_drivers ?? {}) as ScoreDriversBlock;
+  const block = sd.horizons?.[horizon];
+  const drivers = [...(block?.drivers ?? [])].sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
+  const maxAbs = Math.max(1e-9, ...drivers.map((d) => Math.abs(d.points)));
+  const other = Object.keys(sd.horizons ?? {}).filter((h) => h !== horizon);
+  const typical = profile.entity_type === "country" ? "country" : "mine";
+  return (
+    <Card title={`What moves the score (${horizon})`}>
+      {!sd.available ? (
+        <p className="text-sm">{sd.note ?? "No score drivers for this entity."}</p>
+      ) : drivers.length === 0 ? (
+        <p className="text-sm">
+          No drivers stored at {horizon}.{other.length ? ` Pick ${other.join(" or ")} to see them.` : ""}
+        </p>
+      ) : (
+        <>
+          <p className="mb-2 text-xs text-slate-700 dark:text-slate-300">
+            FVI points each metric adds or removes against the typical {typical} (persona {block?.persona}), largest first.
+          </p>
+          <ol className="space-y-2 text-sm" aria-label={`Score drivers at ${horizon}`} data-testid="score-drivers">
+            {drivers.map((d, i) => {
+              const up = d.points >= 0;
+              const width = (50 * Math.abs(d.points)) / maxAbs;
+              const pillar = d.pillar ? profile.pillar_names[d.pillar] : null;
+              return (
+                <li key={`${d.metric_id}-${d.metric_of ?? ""}`} data-testid="score-driver" title={d.text}>
+                  <div className="grid grid-cols-[1.25rem_minmax(0,1fr)_4.5rem] items-baseline gap-x-2 sm:grid-cols-[1.25rem_minmax(0,1fr)_4.5rem_35%]">
+                    <span className="text-xs tabular-nums text-slate-700 dark:text-slate-300">{i + 1}.</span>
+                    <span>
+                      <span className="font-medium">{d.name ?? d.metric_id}</span>
+                      {d.metric_of === "country" ? <span className="text-slate-700 dark:text-slate-300"> (its country)</span> : null}
+                      <span className="block text-xs text-slate-700 dark:text-slate-300">
+                        {d.value_text ?? "—"} vs typical {d.typical_text ?? "—"}
+                        {pillar ? ` · ${pillar}` : ""}
+                        {d.imputation && d.imputation !== "observed" ? ` · imputed (${d.imputation.replace(/_/g, " ")})` : ""}
+                      </span>
+                    </span>
+                    <span className={`text-right font-semibold tabular-nums ${up ? "text-green-800 dark:text-green-300" : "text-red-800 dark:text-red-300"}`}>
+                      {up ? "+" : "−"}
+                      {Math.abs(d.points).toFixed(1)}
+                      <span className="sr-only"> points: {up ? "raises" : "lowers"} the score</span>
+                    </span>
+                    <span aria-hidden="true" className="relative col-span-3 mt-1 h-2.5 rounded bg-slate-100 dark:bg-slate-800 sm:col-span-1 sm:mt-0">
+                      <span className="absolute inset-y-0 left-1/2 w-px bg-slate-400" />
+                      <span
+                        className="absolute inset-y-0 rounded"
+                        style={{ left: up ? "50%" : `${50 - width}%`, width: `${width}%`, background: up ? "#15803d" : "#b91c1c" }}
+                      />
+                    </span>
+                  </div>
+                </li>
+              );
+            })}
+          </ol>
+          <details className="mt-2 text-xs">
+            <summary className="cursor-pointer">In words</summary>
+            <ul className="mt-1 list-disc space-y-0.5 pl-5">
+              {drivers.map((d) => (
+                <li key={`${d.metric_id}-${d.metric_of ?? ""}-t`}>{d.text}</li>
+              ))}
+            </ul>
+          </details>
+        </>
       )}
     </Card>
   );
@@ -181,6 +272,7 @@ function Quality({ profile }: { profile: EntityProfile }) {
       {metrics.length ? (
         <details className="mt-2 text-sm">
           <summary>Metrics ({metrics.length})</summary>
+          <div className="overflow-x-auto" role="region" aria-label="Metrics" tabIndex={0}>
           <table className="mt-1 w-full text-xs">
             <thead>
               <tr className="text-left">
@@ -201,6 +293,7 @@ function Quality({ profile }: { profile: EntityProfile }) {
               ))}
             </tbody>
           </table>
+          </div>
         </details>
       ) : null}
     </Card>
@@ -220,6 +313,16 @@ function Provenance({ profile }: { profile: EntityProfile }) {
           </li>
         ))}
       </ul>
+    </Card>
+  );
+}
+
+/** The chat scoped to this mine or country (the chat page has the same panel for any question). */
+function AskAbout({ kind, id, name }: { kind: "mine" | "country"; id: string; name: string }) {
+  const [question, setQuestion] = useState<string | null>(null);
+  return (
+    <Card title={`Ask about ${name}`} className="lg:col-span-2" actions={<Link href={`/chat/?entity=${kind}:${encodeURIComponent(id)}${question ? `&q=${encodeURIComponent(question)}` : ""}`} className="text-sm">Open in the chat page</Link>}>
+      <ChatPanel question={question} onSubmit={setQuestion} entity={{ type: kind, id }} entityLabel={name} headingLevel={3} />
     </Card>
   );
 }
@@ -261,10 +364,12 @@ export function Profile({ kind, id, horizon, persona, onChange }: { kind: Entity
               <ScoresByHorizon profile={p} persona={persona} horizon={horizon} />
               <Probability profile={p} />
               <Pillars profile={p} horizon={horizon} persona={persona} />
+              <ScoreDrivers profile={p} horizon={horizon} />
               <WhatIfPanel kind={kind} id={p.id} horizon={horizon} persona={persona} profile={p} />
               <Drivers kind={kind} id={p.id} horizon={horizon} />
               <Quality profile={p} />
               <Provenance profile={p} />
+              {kind !== "us_mine" ? <AskAbout kind={kind} id={p.id} name={p.name ?? p.id} /> : null}
             </div>
           </>
         ) : null}

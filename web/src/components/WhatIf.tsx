@@ -89,7 +89,7 @@ export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: Ent
         </fieldset>
         {metrics.length ? (
           <fieldset className="mt-3 space-y-1 text-sm">
-            <legend className="font-medium">A metric's value</legend>
+            <legend className="font-medium">A metric&apos;s value</legend>
             <select className={inputClass} value={metricId} onChange={(e) => setMetricId(e.target.value)} aria-label="Metric to change">
               {metrics.map((m) => (
                 <option key={m.metric_id} value={m.metric_id}>

@@ -77,16 +77,18 @@ export function WorldMap({
           {(countries ?? []).map((f, i) => {
             const iso3 = (isoByNumeric as Record<string, string>)[String(f.id ?? "")];
             const v = iso3 && countryValues ? countryValues[iso3] : undefined;
-            const fill = choropleth ? (v === undefined ? "#e5e7eb" : color(v)) : "#e5e7eb";
+            // land without a value: a neutral fill that follows the theme (a CSS class, so dark mode can change it)
+            const neutral = !choropleth || v === undefined;
+            const classes = [neutral ? "fill-slate-200 dark:fill-slate-600" : "", onSelectCountry && iso3 ? "cursor-pointer" : ""].filter(Boolean).join(" ");
             return (
               <path
                 key={`${String(f.id)}-${i}`}
                 d={path(f) ?? undefined}
-                fill={fill}
+                fill={neutral ? undefined : color(v)}
                 stroke="#94a3b8"
                 strokeWidth={0.4}
                 data-iso3={iso3}
-                className={onSelectCountry && iso3 ? "cursor-pointer" : undefined}
+                className={classes || undefined}
                 onClick={onSelectCountry && iso3 ? () => onSelectCountry(iso3) : undefined}
               >
                 <title>{`${f.properties.name}${v !== undefined ? `: ${valueLabel} ${fmt(v)}` : ""}`}</title>

@@ -49,3 +49,39 @@ describe("normalise", () => {
     expect(normalise({ a: 2, b: 2, c: -1 })).toEqual({ a: 0.5, b: 0.5, c: 0 });
   });
 });
+
+describe("ScoreDrivers", () => {
+  const profile = {
+    entity_type: "mine",
+    pillar_names: { "01": "Necessity", "02": "Resource extraction & scarcity" },
+    score_drivers: {
+      available: true,
+      horizons: {
+        H10: {
+          persona: "analyst",
+          drivers: [
+            { metric_id: "a", name: "Mine capacity", pillar: "02", metric_of: "own", value_text: "10.0 Mt/yr", typical_text: "12.5 Mt/yr", imputation: "observed", points: -1.5, text: "Mine capacity … lowers the score by 1.5 points." },
+            { metric_id: "b", name: "Coal share of electricity", pillar: "01", metric_of: "country", value_text: "0 %", typical_text: "35.0 %", imputation: "country_median", points: 6.1, text: "… raises the score by 6.1 points." },
+          ],
+        },
+      },
+    },
+  };
+  it("ranks the drivers by size with plain labels, signs and words", async () => {
+    const { ScoreDrivers } = await import("@/components/Profile");
+    render(<ScoreDrivers profile={profile} horizon="H10" />);
+    const items = screen.getAllByTestId("score-driver");
+    expect(items.map((li) => li.textContent)).toEqual([
+      expect.stringMatching(/^1\.Coal share of electricity \(its country\)0 % vs typical 35\.0 % · Necessity · imputed \(country median\)\+6\.1 points: raises the score/),
+      expect.stringMatching(/^2\.Mine capacity10\.0 Mt\/yr vs typical 12\.5 Mt\/yr · Resource extraction & scarcity−1\.5 points: lowers the score/),
+    ]);
+  });
+  it("says when a horizon has no drivers, and when the build has none", async () => {
+    const { ScoreDrivers } = await import("@/components/Profile");
+    render(<ScoreDrivers profile={profile} horizon="H5" />);
+    expect(screen.getByText("No drivers stored at H5. Pick H10 to see them.")).toBeTruthy();
+    cleanup();
+    render(<ScoreDrivers profile={{ ...profile, score_drivers: { available: false, note: "no contributions stored" } }} horizon="H10" />);
+    expect(screen.getByText("no contributions stored")).toBeTruthy();
+  });
+});

@@ -56,7 +56,7 @@ function MinesTable() {
     fviMax: num(params.get("fmax")),
   };
   const mines = useAsync((s) => allMines(horizon, persona, s, type), [horizon, persona, type]);
-  const all = mines.data ?? [];
+  const all = useMemo(() => mines.data ?? [], [mines.data]);
   const countries = useMemo(() => [...new Set(all.map((m) => m.country_iso3).filter((c): c is string => !!c))].sort(), [all]);
   const statuses = useMemo(() => [...new Set(all.map((m) => m.status).filter((c): c is string => !!c))].sort(), [all]);
   const rows: MineSummary[] = useMemo(
@@ -136,12 +136,12 @@ function MinesTable() {
         <State loading={mines.loading && !mines.data} error={mines.error} onRetry={mines.reload} empty={!mines.loading && rows.length === 0}>
           <div role="table" aria-label="Mines" aria-rowcount={rows.length + 1} className="text-sm">
             <div role="rowgroup">
-            <div role="row" className="grid grid-cols-[4rem_1fr_5rem_7rem_6rem_6rem] gap-2 border-b border-slate-300 pb-1 font-semibold dark:border-slate-700">
+            <div role="row" className="grid grid-cols-[2.5rem_minmax(0,1fr)_3.25rem_3.75rem] sm:grid-cols-[4rem_minmax(0,1fr)_5rem_7rem_6rem_6rem] gap-2 border-b border-slate-300 pb-1 font-semibold dark:border-slate-700">
               <span role="columnheader">Rank</span>
               <span role="columnheader">Mine</span>
               <span role="columnheader">Country</span>
-              <span role="columnheader">Status</span>
-              <span role="columnheader">Mt/yr</span>
+              <span role="columnheader" className="hidden sm:block">Status</span>
+              <span role="columnheader" className="hidden sm:block">Mt/yr</span>
               <span role="columnheader">FVI</span>
             </div>
             </div>
@@ -154,7 +154,7 @@ function MinesTable() {
                       key={m.id}
                       role="row"
                       aria-rowindex={v.index + 2}
-                      className="absolute left-0 grid w-full grid-cols-[4rem_1fr_5rem_7rem_6rem_6rem] items-center gap-2 border-b border-slate-100 dark:border-slate-800"
+                      className="absolute left-0 grid w-full grid-cols-[2.5rem_minmax(0,1fr)_3.25rem_3.75rem] sm:grid-cols-[4rem_minmax(0,1fr)_5rem_7rem_6rem_6rem] items-center gap-2 border-b border-slate-100 dark:border-slate-800"
                       style={{ height: ROW, transform: `translateY(${v.start}px)` }}
                     >
                       <span role="cell" className="tabular-nums">{m.rank ?? "—"}</span>
@@ -164,8 +164,8 @@ function MinesTable() {
                       <span role="cell">
                         {m.country_iso3 ? <Link href={`/country/?iso3=${m.country_iso3}&horizon=${horizon}&persona=${persona}`}>{m.country_iso3}</Link> : "—"}
                       </span>
-                      <span role="cell">{m.status ?? "—"}</span>
-                      <span role="cell" className="tabular-nums">{fmt(m.capacity_mtpa)}</span>
+                      <span role="cell" className="hidden sm:block">{m.status ?? "—"}</span>
+                      <span role="cell" className="hidden tabular-nums sm:block">{fmt(m.capacity_mtpa)}</span>
                       <span role="cell" className="flex items-center gap-1 tabular-nums">
                         <span aria-hidden className="inline-block h-2.5 w-2.5 rounded-full" style={{ background: fviColor(m.fvi) }} />
                         {fmt(m.fvi)}

@@ -27,7 +27,7 @@ function Health() {
       <Card title="Readiness">
         <State loading={ready.loading} error={ready.error} onRetry={ready.reload}>
           <p className="mb-2">{ready.data?.ready ? <Badge tone="green">ready</Badge> : <Badge tone="red">not ready</Badge>} {ready.data?.detail ?? ""}</p>
-          <ul className="text-sm">
+          <ul className="text-sm [overflow-wrap:anywhere]">
             {Object.entries(ready.data?.checks ?? {}).map(([k, c]) => (
               <li key={k}>
                 {c.ok ? "✓" : "✗"} <strong>{k}</strong>: {c.detail}
@@ -51,6 +51,7 @@ function Health() {
           <p className="mb-2 text-sm">
             A/B: {models.data?.ab.enabled ? `on, challenger share ${(models.data.ab.challenger_share * 100).toFixed(0)}%` : "off"}
           </p>
+          <div className="overflow-x-auto" role="region" aria-label="Models" tabIndex={0}>
           <table className="w-full text-left text-sm">
             <thead>
               <tr>
@@ -71,6 +72,7 @@ function Health() {
               ))}
             </tbody>
           </table>
+          </div>
         </State>
       </Card>
     </div>

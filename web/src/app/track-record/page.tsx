@@ -15,6 +15,7 @@ function TrackRecord() {
           <code>gold.fvi_backtest</code> by <code>fvi backtest</code>; the API does not serve it yet.
         </p>
         <State loading={models.loading} error={models.error} onRetry={models.reload} empty={!models.loading && (models.data?.models.length ?? 0) === 0}>
+          <div className="overflow-x-auto" role="region" aria-label="Models and their AUC" tabIndex={0}>
           <table className="w-full text-left text-sm">
             <thead>
               <tr>
@@ -43,6 +44,7 @@ function TrackRecord() {
               )}
             </tbody>
           </table>
+          </div>
         </State>
       </Card>
     </div>

@@ -56,6 +56,7 @@ function Weights() {
             Object.entries(levels).map(([level, byH]) => (
               <div key={level} className="mb-3">
                 <h3 className="text-sm font-semibold">{level}</h3>
+                <div className="overflow-x-auto" role="region" aria-label={`Weights: ${level}`} tabIndex={0}>
                 <table className="w-full text-left text-sm">
                   <thead>
                     <tr>
@@ -76,6 +77,7 @@ function Weights() {
                     ))}
                   </tbody>
                 </table>
+                </div>
               </div>
             ))
           )}
