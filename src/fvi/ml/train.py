@@ -928,7 +928,8 @@ def _train_global(
     if as_of_max is not None:
         frame = frame[frame["year"] <= as_of_max]
     cfg = load_config().gem_hazard
-    panel = wh.query(f"select * from {gold}.fct_us_mine__yearly") if wh.has_table("gold", "fct_us_mine__yearly") else None
+    has_panel = wh.has_table("gold", "fct_us_mine__yearly")
+    panel = wh.query(f"select * from {gold}.fct_us_mine__yearly") if has_panel else None
     history = G.EiaHistory.from_panel(panel)
     model = G.fit_global(
         frame, dim, as_of_years=cfg.backtest_as_of, horizons=cfg.backtest_horizons, seed=seed, history=history, say=say

@@ -216,7 +216,7 @@ def test_run_backtest_tiny_world(tiny_wh: Path, tmp_path: Path) -> None:
     years = table[(table["level"] == "us_mine") & (table["horizon"] == 1) & (table["scorer"] == "fvi")]
     assert sorted(years["as_of_year"].dropna().astype(int)) == [2008, 2009, 2010]
     assert (table["run_id"] == "run_test").all()
-    assert "| fvi | 36 | 18 | 1.000 | 0.090 |" in (out / "backtest.md").read_text()
+    assert "| fvi (thin: 18 events) | 36 | 18 | 1.000 | 0.090 |" in (out / "backtest.md").read_text()
 
 
 def test_run_backtest_without_model_or_labels(tmp_path: Path) -> None:
