@@ -14,7 +14,9 @@ answering 0.48 for every country. This step turns them into one table,
   then a running minimum guarantees P(viable at H) <= P(viable at a shorter H).
 * **Observed status first.** A GEM mine closed (or retired) by the as-of year is not viable:
   ``p_viable`` 0, ``method`` ``observed_status``, with the closure year in the note. A US mine
-  the EIA lists as permanently abandoned in that year likewise.
+  the EIA lists as permanently abandoned in that year likewise, and a US mine whose GEM record
+  (the crosswalk's same mine) closed in year c is not viable at any horizon reaching c: what FVI
+  publishes uses every observation it holds, while the back-test judges out-of-fold values only.
 * **Skill before publication.** A model whose strict back-test at that horizon gives an AUC
   whose 90 % lower bound (Hanley-McNeil) is not above 0.5 is not published: ``p_viable`` is NULL
   and ``note`` says why. Horizons no back-test reaches borrow the skill of the model's longest
@@ -211,8 +213,16 @@ def coherent(
 
     # observed status wins over any model
     if not closed.empty:
-        c = closed.astype({"as_of_year": int}).drop_duplicates(ent).set_index(ent)["note"]
+        dated = closed["closed_year"].notna() if "closed_year" in closed else pd.Series(False, index=closed.index)
+        c = closed[~dated].astype({"as_of_year": int}).drop_duplicates(ent).set_index(ent)["note"]
         hit = c.reindex(pd.MultiIndex.from_frame(out[ent]))
+        if dated.any():  # closed in a known year: every as-of row whose horizon reaches that year
+            later = closed[dated].drop_duplicates(["entity_type", "entity_id"]).set_index(["entity_type", "entity_id"])
+            idx = pd.MultiIndex.from_frame(out[["entity_type", "entity_id"]])
+            year = later["closed_year"].astype(float).reindex(idx).to_numpy()
+            reach = out["as_of_year"].astype(int).to_numpy() + out["horizon"].map(lambda h: int(str(h)[1:])).to_numpy()
+            reached = np.isfinite(year) & (reach >= year)
+            hit = hit.where(~pd.Series(reached, index=hit.index) | hit.notna(), later["note"].reindex(idx).to_numpy())
         is_closed = hit.notna().to_numpy()
         out.loc[is_closed, ["p_viable", "p_lo", "p_hi"]] = 0.0
         out.loc[is_closed, "method"] = "observed_status"
@@ -295,6 +305,36 @@ def closed_entities(wh: Warehouse, event_statuses: list[str]) -> pd.DataFrame:
                         "entity_id": us_mine_ids(us["msha_id"]).to_numpy(),
                         "as_of_year": us["as_of_year"].astype(int).to_numpy(),
                         "note": f"{US_CLOSED_STATUS.lower()} that year (EIA mine file)",
+                    }
+                )
+            )
+    if (
+        wh.has_table("gold", "fct_us_mine__yearly")
+        and wh.has_table("gold", "dim_mine")
+        and "gem_mine_id" in wh.query(f"select * from {g}.fct_us_mine__yearly limit 0").columns
+    ):
+        from fvi.registry.vocabulary import us_mine_ids
+
+        marks = ", ".join("?" for _ in event_statuses)
+        linked = wh.query(
+            f"select distinct f.msha_id, m.gem_mine_id, m.closing_year from {g}.fct_us_mine__yearly f "
+            f"join {g}.dim_mine m on m.gem_mine_id = f.gem_mine_id "
+            f"where lower(m.status) in ({marks}) and m.closing_year is not null",
+            [s.lower() for s in event_statuses],
+        )
+        if not linked.empty:
+            linked = linked.sort_values("closing_year").drop_duplicates("msha_id")
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "entity_type": "us_mine",
+                        "entity_id": us_mine_ids(linked["msha_id"]).to_numpy(),
+                        "as_of_year": np.nan,
+                        "closed_year": linked["closing_year"].astype(float).to_numpy(),
+                        "note": [
+                            f"closed in {int(y)} (GEM Coal Mine Tracker {gid}, the same mine): not operating by then"
+                            for gid, y in zip(linked["gem_mine_id"], linked["closing_year"], strict=True)
+                        ],
                     }
                 )
             )

@@ -102,3 +102,20 @@ def test_the_interval_always_contains_its_point() -> None:
     assert ((band["p_lo"] <= band["p_viable"]) & (band["p_viable"] <= band["p_hi"])).all()
     lo, hi = recentre(np.array([0.5]), np.array([0.7]), np.array([0.6]), np.array([0.8]))
     assert lo[0] < 0.5 < hi[0]
+
+
+def test_a_us_mine_closed_later_in_its_gem_record_is_not_viable_from_that_year() -> None:
+    preds = pd.DataFrame(
+        [_pred("MSHA1", h, p, "hazard", "haz", etype="us_mine", year=y)
+         for y in (2012, 2016) for h, p in (("H5", 0.8), ("H10", 0.6), ("H20", 0.4))]
+    )  # fmt: skip
+    closed = pd.DataFrame(
+        [{"entity_type": "us_mine", "entity_id": "MSHA1", "as_of_year": np.nan, "closed_year": 2019.0,
+          "note": "closed in 2019 (GEM Coal Mine Tracker M9, the same mine): not operating by then"}]
+    )  # fmt: skip
+    out = coherent(preds, pd.DataFrame(), {}, closed).set_index(["as_of_year", "horizon"])
+    assert out.loc[(2012, "H5"), "p_viable"] == pytest.approx(0.8)  # 2017 < 2019: the model's answer stands
+    assert out.loc[(2012, "H5"), "method"] == "hazard"
+    for key in ((2012, "H10"), (2012, "H20"), (2016, "H5"), (2016, "H10"), (2016, "H20")):
+        assert out.loc[key, "p_viable"] == 0 and out.loc[key, "method"] == "observed_status"
+        assert "2019" in out.loc[key, "note"]
