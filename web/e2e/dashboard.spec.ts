@@ -118,6 +118,15 @@ for (const [url, name, heading] of [
   });
 }
 
+test("Track record shows the strict back-test, the worldwide mine model beside size", async ({ page }) => {
+  await page.goto("/track-record/");
+  const gem = page.getByRole("region", { name: "Back-test gem_closure" });
+  await expect(gem).toBeVisible();
+  await expect(gem.getByRole("cell", { name: /model \(fvi_mine_global\)/ }).first()).toBeVisible();
+  await expect(gem.getByRole("cell", { name: /size alone/ }).first()).toBeVisible();
+  await expect(page.getByRole("region", { name: "Back-test us_mine" })).toBeVisible();
+});
+
 test("API down: a clear banner, not a blank page", async ({ page }) => {
   await page.route(/\/(v1\/.*|health)(\?.*)?$/, (route) => route.abort("connectionrefused"));
   await page.goto("/");

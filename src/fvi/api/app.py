@@ -31,6 +31,7 @@ from fvi.api.middleware import RequestContextMiddleware
 from fvi.api.models import error_responses
 from fvi.api.routers import (
     admin,
+    backtest,
     chat,
     countries,
     data_quality,
@@ -77,6 +78,7 @@ ROUTERS: list[APIRouter] = [
     jobs.router,
     explain.router,
     model_versions.router,
+    backtest.router,
     chat.router,
 ]
 STARTUP_HOOKS: list[StartupHook] = [serving.start]

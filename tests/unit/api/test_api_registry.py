@@ -115,3 +115,31 @@ def test_weights_with_history(warehouse, make_client) -> None:
     assert dyn["levels"]["country"]["H10"]["01"] == {"weight": 0.6, "data_weight": 0.6, "expert_weight": 0.5}
     assert body["history"]["total"] == 8 and len(body["history"]["items"]) == 3
     assert body["history"]["items"][0]["run_id"] == "r2"
+
+
+def test_backtest_route(warehouse, make_client) -> None:
+    from fvi.ml.backtest import backtest_table
+
+    body = make_client().get("/v1/backtest").json()
+    assert body["available"] is False and "fvi backtest" in body["note"]
+    base = {"horizon": 5, "fvi_horizon": "H5", "as_of_years": "2018", "outcome_years": "2023", "persona": "analyst",
+            "brier": 0.1, "brier_base_rate": 0.12, "ece": 0.02, "lift_riskiest_decile": 3.0}  # fmt: skip
+    rows = [
+        {**base, "level": "gem_closure", "scorer": "model", "model_name": "fvi_mine_global", "as_of_year": None,
+         "n": 400, "n_positive": 300, "auc": 0.89, "auc_minus_size": 0.16, "auc_minus_size_lo": 0.1,
+         "auc_minus_size_hi": 0.23},
+        {**base, "level": "gem_closure", "scorer": "size", "as_of_year": None, "n": 200, "n_positive": 190,
+         "auc": 0.65},
+        {**base, "level": "gem_closure", "scorer": "model", "model_name": "fvi_mine_global", "as_of_year": 2018,
+         "n": 400, "n_positive": 300, "auc": 0.5},
+    ]  # fmt: skip
+    table = backtest_table(rows, "run_x", "abc")
+    replace_warehouse(warehouse, lambda wh: wh.write_table("gold", "fvi_backtest", table))
+    body = make_client().get("/v1/backtest").json()
+    assert body["available"] and body["run_id"] == "run_x"
+    level = body["levels"]["gem_closure"]
+    assert "worldwide" in level["description"]
+    h5 = level["horizons"]["5"]
+    assert [r["scorer"] for r in h5] == ["model", "size"]  # pooled rows only, best AUC first
+    assert h5[0]["auc"] == 0.89 and h5[0]["auc_minus_size_lo"] == 0.1 and h5[0]["thin"] is False
+    assert h5[1]["thin"] is True  # 10 non-viable outcomes

@@ -26,7 +26,21 @@ export function Badge({ children, tone = "slate" }: { children: ReactNode; tone?
 }
 
 /** Loading, error and empty states of one panel, so no panel is ever silently blank. */
-export function State({ loading, error, empty, onRetry, children }: { loading: boolean; error?: Error; empty?: boolean; onRetry?: () => void; children: ReactNode }) {
+export function State({
+  loading,
+  error,
+  empty,
+  emptyText,
+  onRetry,
+  children,
+}: {
+  loading: boolean;
+  error?: Error;
+  empty?: boolean;
+  emptyText?: string;
+  onRetry?: () => void;
+  children: ReactNode;
+}) {
   if (error)
     return (
       <div role="status" className="rounded border border-red-200 bg-red-50 p-3 text-sm text-red-900 dark:border-red-900 dark:bg-red-950 dark:text-red-100">
@@ -44,7 +58,7 @@ export function State({ loading, error, empty, onRetry, children }: { loading: b
         Loading…
       </div>
     );
-  if (empty) return <p className="text-sm text-slate-600 dark:text-slate-300">Nothing to show.</p>;
+  if (empty) return <p className="text-sm text-slate-600 dark:text-slate-300">{emptyText ?? "Nothing to show."}</p>;
   return <>{children}</>;
 }
 
