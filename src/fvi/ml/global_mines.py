@@ -29,14 +29,16 @@ of the latest production figure. Each is recorded for most operating mines but f
 closed ones, so in this frame its presence mostly says "still operating at the release": a model
 would learn the tracker's bookkeeping, not closure risk.
 
-**Time rule.** The features are attributes the tracker lists for the mine itself (location, type,
-coal, nameplate size), which do not change with the year at risk; the only learned quantities
-that depend on outcomes (the encodings) are computed from training rows only. The strict back-test
+**Time rule.** Most features are attributes the tracker lists for the mine itself (location, type,
+coal, nameplate size), which do not change with the year at risk; the EIA features of a year at
+risk y read EIA files dated <= y - 1 (:func:`dated`); the learned quantities that depend on
+outcomes (the encodings) are computed from training rows only. The strict back-test
 (:func:`strict_backtest`) trains on years <= T and scores the mines operating at the end of T
 against closures in T+1..T+H, for every as-of year in ``outcomes.yml``.
 
-**Survival.** With year-invariant features the yearly hazard h is constant for a mine, so
-P(operating at t + H) = (1 - h)^H: it never rises with H. The calibration (isotonic or sigmoid,
+**Survival.** A forecast reads the features known at its as-of year and holds them for the years
+ahead, so the yearly hazard h is constant for a mine and P(operating at t + H) = (1 - h)^H: it
+never rises with H. The calibration (isotonic or sigmoid,
 chosen on the latest strict fold, :func:`fvi.ml.model_registry.fit_calibration`) is fitted on the
 strict out-of-fold yearly hazards.
 """
