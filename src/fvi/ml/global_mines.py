@@ -23,6 +23,9 @@ that operates at the release.
   **no missing flag is given**, so absence carries no signal.
 * ``latitude``, ``longitude``: the coalfield (geology, transport, the plants a basin supplies),
   finer than the province.
+* ``eia_log_production``, ``eia_years_idle``: for GEM mines with an MSHA id, the EIA output of the
+  latest producing year known before the year at risk and the years since (an idle mine is one
+  step from closure); 99 % of US mines carry an MSHA id whether closed or operating.
 
 Left out on purpose: opening year/age, workforce, reserves, coal grade, parent company and the year
 of the latest production figure. Each is recorded for most operating mines but for 11-19 % of
