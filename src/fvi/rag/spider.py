@@ -279,6 +279,9 @@ class PoliteClient:
             if urlsplit(cur).hostname not in self.cfg.hosts:
                 raise FetchFailed(f"redirected to a host the spider may not crawl: {cur}")
             if not self.allowed(cur):
+                if self._robots.get(_origin(cur)) == "deny":
+                    raise Disallowed(f"robots.txt of {_origin(cur)} unavailable (5xx or unreachable): "
+                                     f"nothing fetched from that host")
                 raise Disallowed(f"robots.txt forbids {cur}")
             resp = self.request(cur, validators if validators and cur == validated_url else None)
             if resp.status_code in REDIRECT_STATUS:
