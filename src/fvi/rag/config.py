@@ -39,8 +39,10 @@ class RagSettings(BaseSettings):
     )
     spider_max_pages: int = Field(default=200, ge=0, validation_alias=AliasChoices("FVI_SPIDER_MAX_PAGES"),
                                   description="Pages the spider requests per run at most.")
-    spider_delay: float = Field(default=2.0, gt=0, validation_alias=AliasChoices("FVI_SPIDER_DELAY"),
-                                description="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).")
+    spider_delay: float = Field(
+        default=2.0, gt=0, validation_alias=AliasChoices("FVI_SPIDER_DELAY"),
+        description="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
+    )
     spider_retries: int = Field(default=4, ge=0, le=10, validation_alias=AliasChoices("FVI_SPIDER_RETRIES"))
     spider_max_wait: float = Field(default=120.0, gt=0, validation_alias=AliasChoices("FVI_SPIDER_MAX_WAIT"),
                                    description="A 429/5xx asking to wait longer than this gives the page up.")

@@ -195,7 +195,8 @@ class PoliteClient:
     # rate limit
     def _spacing(self, origin: str) -> float:
         rp = self._robots.get(origin)
-        crawl_delay = rp.crawl_delay(self.cfg.user_agent) if isinstance(rp, urllib.robotparser.RobotFileParser) else None
+        robots = isinstance(rp, urllib.robotparser.RobotFileParser)
+        crawl_delay = rp.crawl_delay(self.cfg.user_agent) if robots else None  # type: ignore[union-attr]
         return max(self.cfg.delay, float(crawl_delay or 0))
 
     def _wait_turn(self, origin: str) -> None:
@@ -374,7 +375,8 @@ def _charset(content_type: str) -> str:
     return m.group(1) if m else "utf-8"
 
 
-def extract(data: bytes, content_type: str = "text/html; charset=utf-8") -> tuple[str | None, list[Section], dict[str, str]]:
+def extract(data: bytes, content_type: str = "text/html; charset=utf-8",
+            ) -> tuple[str | None, list[Section], dict[str, str]]:
     """(title, sections, infobox) of a wiki page; ``Unreadable`` with the reason when it is no readable page."""
     from selectolax.lexbor import LexborHTMLParser
 
@@ -542,13 +544,22 @@ def split_urls(value: Any) -> list[str]:
     return [u for u in _URL_SPLIT.split(value.strip()) if u.lower().startswith(("http://", "https://"))]
 
 
+def _num(value: Any) -> float:
+    """A capacity as a float for ordering; missing, NaN or text that is no number: 0."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return x if x == x else 0.0
+
+
 def wiki_targets(reader: Any) -> list[Target]:
     """Every mine's and plant's wiki URL, latest release first: largest mines, then largest plants."""
     out: list[Target] = []
-    cap = {}
+    cap: dict[str, float] = {}
     if reader.has_table("gold", "dim_mine"):
         for row in reader.rows(f"select gem_mine_id, capacity_mtpa from {reader.table('gold', 'dim_mine')}"):
-            cap[row["gem_mine_id"]] = row["capacity_mtpa"] or 0.0
+            cap[row["gem_mine_id"]] = _num(row["capacity_mtpa"])
     mines: dict[str, tuple[str, str | None, str]] = {}
     for sheet in ("open", "closed"):
         name = f"raw_gem_mines__{sheet}"
@@ -563,9 +574,9 @@ def wiki_targets(reader: Any) -> list[Target]:
         ):
             if row["id"] and (row["id"] not in mines or row["rel"] > mines[row["id"]][2]):
                 mines[row["id"]] = (row["url"], row["name"], row["rel"])
-    for mid in sorted(mines, key=lambda m: (-float(cap.get(m) or 0.0), m)):
-        url, name, _rel = mines[mid]
-        out.extend(Target(u, "mine", mid, name) for u in split_urls(url))
+    for mid in sorted(mines, key=lambda m: (-cap.get(m, 0.0), m)):
+        url, mine_name, _rel = mines[mid]
+        out.extend(Target(u, "mine", mid, mine_name) for u in split_urls(url))
     if reader.has_table("bronze", "raw_gem_plants__units"):
         tbl = reader.table("bronze", "raw_gem_plants__units")
         cols = set(reader.query(f"select * from {tbl} limit 0").columns)
@@ -579,10 +590,7 @@ def wiki_targets(reader: Any) -> list[Target]:
                 if not row["id"]:
                     continue
                 p = plants.setdefault(row["id"], {"url": row["url"], "name": row["name"], "mw": 0.0})
-                try:
-                    p["mw"] += float(row["mw"])
-                except (TypeError, ValueError):
-                    pass
+                p["mw"] += _num(row["mw"])
             for pid in sorted(plants, key=lambda k: (-plants[k]["mw"], k)):
                 out.extend(Target(u, "plant", pid, plants[pid]["name"]) for u in split_urls(plants[pid]["url"]))
     return out

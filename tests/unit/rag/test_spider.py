@@ -340,7 +340,8 @@ def test_wiki_targets_from_the_trackers() -> None:
     con = duckdb.connect()
     for s in ("bronze", "gold"):
         con.execute(f"create schema {s}")
-    con.execute("create table gold.dim_mine as select * from (values ('M1', 5.0), ('M2', 50.0)) t(gem_mine_id, capacity_mtpa)")
+    con.execute("create table gold.dim_mine as select * from (values ('M1', 5.0), ('M2', 50.0)) "
+                "t(gem_mine_id, capacity_mtpa)")
     con.execute("""create table bronze.raw_gem_mines__open as select * from (values
         ('M1', 'https://www.gem.wiki/Old_M1', 'One', '2024-04'),
         ('M1', 'https://www.gem.wiki/M1', 'One', '2025-04'),

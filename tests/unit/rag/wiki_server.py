@@ -95,7 +95,8 @@ def wiki_server() -> Iterator[Wiki]:
         srv.server_close()
 
 
-def wiki_page(title: str, lead: str, infobox: dict[str, str] | None = None, sections: dict[str, str] | None = None) -> bytes:
+def wiki_page(title: str, lead: str, infobox: dict[str, str] | None = None,
+              sections: dict[str, str] | None = None) -> bytes:
     """A MediaWiki-shaped page (the markup gem.wiki serves: firstHeading, mw-parser-output, infobox)."""
     box = ""
     if infobox:
