@@ -8,6 +8,7 @@ with the reason, the previous copy kept when a page breaks, and nothing re-embed
 from __future__ import annotations
 
 import email.utils
+import os
 import time
 from pathlib import Path
 
@@ -143,6 +144,15 @@ def test_crawl_polite_cached_and_quarantined(home: Path, tmp_path: Path) -> None
         assert "Background" in set(m_chunks.section) and "Infobox" in set(m_chunks.section)
         body = " ".join(chunks.text)
         assert "var x=1" not in body and "Recent changes" not in body and "[edit]" not in body
+
+        # the pages are searchable like any document, filtered by their mine or plant
+        from fvi.rag.embed import Embedder
+        from fvi.rag.index import SearchIndex
+
+        idx = SearchIndex.from_store(home, Embedder(Path(os.environ["FVI_CHAT_MODEL_CACHE"])))
+        hits = idx.search("who owns the mine and what capacity", k=3, entity=("mine", "M0740"), kinds=["wiki"])
+        assert hits and {h.doc_id for h in hits} == {moatize.name}
+        assert any("Owner: Vulcan Resources" in h.text for h in hits) and hits[0].licence == "CC BY-SA 4.0"
 
         # second run: conditional GETs answered 304, served from the cache, nothing re-embedded
         n = len(w.hits)
