@@ -18,20 +18,21 @@ def ingest(
     folders: Annotated[list[Path] | None, typer.Argument(help="Extra folders (PDF, markdown, HTML, text).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Folder with rag_corpus/.")] = None,
     no_fact_sheets: Annotated[bool, typer.Option("--no-fact-sheets", help="Skip the generated fact sheets.")] = False,
-    spider: Annotated[bool, typer.Option("--spider", help="Also crawl the GEM wiki pages (not built yet).")] = False,
+    spider: Annotated[bool, typer.Option(
+        "--spider", help="Also crawl the GEM wiki page of every mine and plant (network; FVI_SPIDER_* settings).",
+    )] = False,
 ) -> None:
     """Chunk and embed every document whose sha256 changed; unreadable ones go to quarantine."""
     from fvi.rag.jobs import ingest_documents
     from fvi.settings import get_settings
 
-    if spider:
-        console.print("[yellow]--spider: the GEM wiki spider is not built yet; documents only[/]")
     for f in folders or []:
         if not f.is_dir():
             console.print(f"[red]not a folder: {f}[/]")
             raise typer.Exit(2)
     report = ingest_documents(get_settings(), data_dir=data_dir, folders=list(folders or []),
-                              fact_sheets=not no_fact_sheets, say=console.print)
+                              fact_sheets=not no_fact_sheets, say=console.print,
+                              spider=True if spider else None)
     console.print_json(json.dumps(report.to_json()))
 
 

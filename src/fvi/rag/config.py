@@ -33,6 +33,25 @@ class RagSettings(BaseSettings):
         description="`fvi run` ingests and embeds the chat documents after the build (false: `fvi docs ingest` only).",
     )
 
+    spider: bool = Field(
+        default=False, validation_alias=AliasChoices("FVI_SPIDER"),
+        description="`fvi run` and `fvi docs ingest` also crawl the GEM wiki (off: only with `--spider`).",
+    )
+    spider_max_pages: int = Field(default=200, ge=0, validation_alias=AliasChoices("FVI_SPIDER_MAX_PAGES"),
+                                  description="Pages the spider requests per run at most.")
+    spider_delay: float = Field(
+        default=2.0, gt=0, validation_alias=AliasChoices("FVI_SPIDER_DELAY"),
+        description="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
+    )
+    spider_retries: int = Field(default=4, ge=0, le=10, validation_alias=AliasChoices("FVI_SPIDER_RETRIES"))
+    spider_max_wait: float = Field(default=120.0, gt=0, validation_alias=AliasChoices("FVI_SPIDER_MAX_WAIT"),
+                                   description="A 429/5xx asking to wait longer than this gives the page up.")
+    spider_timeout: float = Field(default=20.0, gt=0, validation_alias=AliasChoices("FVI_SPIDER_TIMEOUT"))
+    spider_hosts: str | None = Field(
+        default=None, validation_alias=AliasChoices("FVI_SPIDER_HOSTS"),
+        description="Comma-separated hosts the spider may crawl; unset: those in rag/spider.yml (gem.wiki).",
+    )
+
     model_cache: Path | None = Field(
         default=None, validation_alias=AliasChoices("FVI_CHAT_MODEL_CACHE"),
         description="Where the ONNX export of the embedding model is kept; unset means FVI_HOME/rag/models.",

@@ -31,6 +31,7 @@ class IngestReport:
     quarantined: list[dict[str, str]] = field(default_factory=list)
     chunks_embedded: int = 0
     seconds: float = 0.0
+    spider: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -40,6 +41,7 @@ class IngestReport:
             "quarantined": self.quarantined,
             "chunks_embedded": self.chunks_embedded,
             "seconds": round(self.seconds, 2),
+            **({"spider": self.spider} if self.spider is not None else {}),
         }
 
 
@@ -109,6 +111,24 @@ class Ingestor:
             self.add(doc)
         if prune:
             self._prune(collection, seen)
+
+    def add_crawl(self, crawl: Any, target_ids: set[str] | None) -> None:
+        """The spider's pages: readable ones like any document, failures quarantined.
+
+        A page that failed or was left for a later run (page cap) keeps its stored copy; only pages
+        no longer among ``target_ids`` (None: keep everything) are removed.
+        """
+        from fvi.rag.spider import COLLECTION
+
+        self.add_documents(crawl.documents, COLLECTION, prune=False)
+        for q in crawl.quarantined:
+            self.store.quarantine(q["source"], COLLECTION, q["sha256"] or None, q["reason"])
+            self.report.quarantined.append({"source": q["source"], "reason": q["reason"]})
+        if target_ids is not None:
+            gone = sorted(self.store.collection_ids(COLLECTION) - target_ids)
+            self.store.remove(gone)
+            self.report.removed.extend(gone)
+        self.report.spider = crawl.to_json()
 
     def add(self, doc: Document) -> None:
         text, chunks = chunk(doc)

@@ -38,13 +38,48 @@ def live_facts(settings: Settings) -> Iterator[Any]:
         lw.close()
 
 
+def spider_cache_dir(home: Path) -> Path:
+    return home / "rag" / "spider"
+
+
+def crawl_wiki(settings: Settings, ing: Ingestor, *, targets: list[Any] | None = None, config: Any = None,
+               say: Say = print) -> None:
+    """Crawl the GEM wiki pages of ``targets`` (default: every mine's and plant's URL in the warehouse)."""
+    from fvi.rag.spider import Spider, SpiderConfig, doc_id_for, wiki_targets
+
+    if targets is None:
+        with live_facts(settings) as wf:
+            if wf is None:
+                say("spider: no warehouse built yet, so no wiki URLs: skipped")
+                return
+            targets = wiki_targets(wf.r)
+    cfg = config or SpiderConfig.from_settings()
+    say(f"spider: {len(targets)} wiki URLs; at most {cfg.max_pages} pages this run, "
+        f"one request per host every {cfg.delay:g} s, hosts {', '.join(sorted(cfg.hosts))}")
+    spider = Spider(spider_cache_dir(settings.home_abs), cfg, say=say)
+    try:
+        crawl = spider.crawl(targets)
+    finally:
+        spider.close()
+    ing.add_crawl(crawl, {doc_id_for(t.url) for t in targets})
+    say(f"spider: {crawl.fetched} fetched, {crawl.not_modified} not modified (304), "
+        f"{len(crawl.quarantined)} quarantined, {len(crawl.deferred)} left for the next run")
+
+
 def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folders: list[Path] | None = None,
                      fact_sheets: bool = True, say: Say = print,
-                     progress: Callable[[int, int], None] | None = None) -> IngestReport:
-    """The corpus, any extra folders, and the fact sheets of the live warehouse.
+                     progress: Callable[[int, int], None] | None = None, spider: bool | None = None,
+                     spider_targets: list[Any] | None = None, spider_config: Any = None) -> IngestReport:
+    """The corpus, any extra folders, the GEM wiki pages when asked, and the fact sheets of the live warehouse.
 
-    The corpus is ``data_dir/rag_corpus`` (default: FVI_DATA_DIR, then FVI_SHARED_DATA).
+    The corpus is ``data_dir/rag_corpus`` (default: FVI_DATA_DIR, then FVI_SHARED_DATA). The wiki
+    spider is the only step that reaches the network: it runs when ``spider`` is true, or, when
+    ``spider`` is None, when FVI_SPIDER is set.
     """
+    from fvi.rag.config import RagSettings
+
+    if spider is None:
+        spider = RagSettings().spider
     from fvi.rag.facts import fact_sheets as make_sheets
     from fvi.rag.service import make_embedder
 
@@ -60,13 +95,15 @@ def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folder
             say(f"no corpus folder at {corpus}: skipped")
         for folder in folders or []:
             ing.add_folder(folder, f"folder:{folder.resolve()}")
+        if spider:
+            crawl_wiki(settings, ing, targets=spider_targets, config=spider_config, say=say)
+        else:
+            say("GEM wiki spider off (offline): `fvi docs ingest --spider` or FVI_SPIDER=1 crawls it")
         if fact_sheets:
             with live_facts(settings) as wf:
                 if wf is None:
                     say("no warehouse built yet: fact sheets skipped")
                 else:
-                    from fvi.rag.config import RagSettings
-
                     sheets = make_sheets(wf, None, RagSettings().fact_sheet_mines)
                     say(f"fact sheets: {len(sheets)}")
                     ing.add_documents(sheets, "fact_sheets")
