@@ -419,7 +419,12 @@ def train(
         with updating(settings, run_id) as wh:
             result = train_all(settings, wh, tune=tune, n_trials=n_trials, as_of_max=as_of_max, say=console.print)
             rows = write_ml_tables(wh, result)
-            summary: dict = {"models": result.get("models"), "rows": rows, "seconds": result.get("seconds")}
+            summary: dict = {
+                "models": result.get("models"),
+                "warehouse_models": result.get("warehouse_models"),
+                "rows": rows,
+                "seconds": result.get("seconds"),
+            }
             if bayes:
                 from fvi.ml.bayes import run_bayes
 

@@ -457,7 +457,7 @@ def step_train(ctx: StepContext) -> dict[str, Any]:
 
     result = train_all(ctx.settings, ctx.wh, tune=ctx.tune, say=ctx.say)
     rows = write_ml_tables(ctx.wh, result)
-    return {"models": result.get("models"), "rows": rows}
+    return {"models": result.get("models"), "warehouse_models": result.get("warehouse_models"), "rows": rows}
 
 
 @_timed

@@ -44,6 +44,11 @@ def test_train_real_end_to_end(shared_settings, tmp_path, record_property) -> No
 
     models = result["models"]
     assert set(models) == {T.MINE_H5, T.MINE_HAZARD, *(T.country_model_name(h) for h in T.COUNTRY_HORIZONS)}
+    # the worldwide mine model: strict time folds on the GEM closures, skill well above chance on every one
+    worldwide = result["warehouse_models"][T.GLOBAL_MODEL]
+    assert worldwide["cv_scheme"] == "strict_time" and len(worldwide["folds"]) >= 3
+    assert min(f["auc"] for f in worldwide["folds"]) > 0.75
+    assert worldwide["n_events"] > 500
     for name, m in models.items():
         print(name, m["cv_scheme"], {k: round(v, 3) for k, v in m["cv"].items()}, m["calibration"])
         assert m["alias"] == CHAMPION and m["onnx_parity_max_abs"] <= PARITY_TOLERANCE

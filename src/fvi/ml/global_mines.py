@@ -416,6 +416,7 @@ def fit_global(
     horizons: Iterable[int],
     seed: int = 42,
     history: EiaHistory | None = None,
+    n_bootstrap: int = BOOTSTRAP,
     say: Say = print,
 ) -> GlobalModel | None:
     """Back-test strictly, calibrate on the strict folds, then fit on every year; None without events."""
@@ -445,7 +446,7 @@ def fit_global(
     booster = _fit(training_features(rows), rows["event"].to_numpy(), seed)
     seconds["fit"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
-    replicates = bootstrap(rows, n=BOOTSTRAP, seed=seed)
+    replicates = bootstrap(rows, n=n_bootstrap, seed=seed)
     seconds["bootstrap"] = round(time.perf_counter() - t0, 2)
     model = GlobalModel(
         booster=booster,

@@ -124,14 +124,17 @@ def test_model_learns_the_country_risk_and_survival_never_rises() -> None:
     dim = _world(600)
     frame = gem_hazard_frame(dim, **KW)
     cfg = load_config().gem_hazard
-    model = G.fit_global(frame, dim, as_of_years=[2018, 2019], horizons=[1, 3, 5], seed=1, say=lambda _m: None)
-    assert model is not None
-    assert model.version == G.fit_global(frame, dim, as_of_years=[2018, 2019], horizons=[1, 3, 5], seed=1,
-                                         say=lambda _m: None).version  # fmt: skip
+    model = G.fit_global(
+        frame, dim, as_of_years=[2018, 2019], horizons=[1, 3, 5], seed=1, n_bootstrap=3, say=lambda _m: None
+    )
+    assert model is not None and len(model.replicates) == 3
+    assert model.version == G.fingerprint(frame, dim)  # the same inputs name the same version
+    assert model.version != G.fingerprint(frame.iloc[:-1], dim)
     assert np.nanmean([f["auc"] for f in model.folds]) > 0.65
     preds = G.predictions(model, dim, at_risk_statuses=["operating"], version=model.version)
     wide = preds.pivot(index="entity_id", columns="horizon", values="p")
     assert (wide["H5"] >= wide["H10"]).all() and (wide["H10"] >= wide["H20"]).all()
+    assert (preds["p_lo"] <= preds["p"]).all() and (preds["p"] <= preds["p_hi"]).all()  # its own band holds it
     country = dim.set_index("gem_mine_id")["country_iso3"]
     by_country = wide["H5"].groupby(country).mean()
     assert by_country["AAA"] > by_country["BBB"] > by_country["CCC"]

@@ -40,7 +40,8 @@ export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: Ent
 
   const custom = !!weights && !!preset && Object.keys(weights).some((k) => Math.abs((weights[k] ?? 0) - (preset[k] ?? 0)) > 1e-9);
   const body: WhatIfRequest | null = useMemo(() => {
-    if (!weights && value === null) return null;
+    // nothing moved yet: the published score stands, so there is nothing to rescore
+    if (!custom && value === null) return null;
     const b: WhatIfRequest = { entity_type: kind, entity_id: id, horizons: [horizon] };
     if (custom && weights) b.weights = normalise(weights) as WhatIfRequest["weights"];
     else if (isWhatIfPersona(persona)) b.persona = persona;
