@@ -127,6 +127,14 @@ test("Track record shows the strict back-test, the worldwide mine model beside s
   await expect(page.getByRole("region", { name: "Back-test us_mine" })).toBeVisible();
 });
 
+test("Data quality shows the worldwide model's signals, used and left out, with their coverage", async ({ page }) => {
+  await page.goto("/data-quality/");
+  const table = page.getByRole("region", { name: "Worldwide mine model features and their coverage" });
+  await expect(table).toBeVisible();
+  await expect(table.getByRole("row").filter({ hasText: "log_capacity" })).toContainText("used");
+  await expect(table.getByRole("row").filter({ hasText: "workforce_size" })).toContainText("left out");
+});
+
 test("API down: a clear banner, not a blank page", async ({ page }) => {
   await page.route(/\/(v1\/.*|health)(\?.*)?$/, (route) => route.abort("connectionrefused"));
   await page.goto("/");

@@ -37,6 +37,7 @@ def _words() -> dict[str, Any]:
         "bad_targets": frozenset(str(t).lower() for t in outcomes["bad_outcome_targets"]),
         "method_preference": tuple(str(m) for m in models["method_preference"]),
         "global_mine_features": tuple(dict(f) for f in models.get("global_mine_features", [])),
+        "global_mine_features_left_out": tuple(dict(f) for f in models.get("global_mine_features_left_out", [])),
     }
 
 
@@ -51,6 +52,8 @@ BAD_TARGETS: frozenset[str] = _words()["bad_targets"]
 METHOD_PREFERENCE: tuple[str, ...] = _words()["method_preference"]
 #: The worldwide mine model's features with source, polarity and reason (``models.yml``).
 GLOBAL_MINE_FEATURES: tuple[dict[str, str], ...] = _words()["global_mine_features"]
+#: GEM signals the worldwide model leaves out, each with the reason (``models.yml``).
+GLOBAL_MINE_FEATURES_LEFT_OUT: tuple[dict[str, str], ...] = _words()["global_mine_features_left_out"]
 
 if TYPE_CHECKING:
     HorizonLabel = str

@@ -143,3 +143,26 @@ def test_backtest_route(warehouse, make_client) -> None:
     assert [r["scorer"] for r in h5] == ["model", "size"]  # pooled rows only, best AUC first
     assert h5[0]["auc"] == 0.89 and h5[0]["auc_minus_size_lo"] == 0.1 and h5[0]["thin"] is False
     assert h5[1]["thin"] is True  # 10 non-viable outcomes
+
+
+def test_model_features_show_the_coverage_gap(warehouse, make_client) -> None:
+    from fvi.registry.vocabulary import GLOBAL_MINE_FEATURES, GLOBAL_MINE_FEATURES_LEFT_OUT
+
+    dim = pd.DataFrame(
+        {
+            "gem_mine_id": ["A", "B", "C", "D"],
+            "status": ["Operating", "operating", "closed", "Closed"],
+            "country_iso3": ["AUS", "AUS", "AUS", "USA"],
+            "capacity_mtpa": [1.0, 2.0, None, None],
+            "workforce_size": [10.0, 20.0, 5.0, None],
+        }
+    )
+    replace_warehouse(warehouse, lambda wh: wh.write_table("gold", "dim_mine", dim))
+    body = make_client().get("/v1/data-quality/model-features").json()
+    items = {i["id"]: i for i in body["items"]}
+    assert len(items) == len(GLOBAL_MINE_FEATURES) + len(GLOBAL_MINE_FEATURES_LEFT_OUT)
+    assert items["log_capacity"]["used"] is True and items["log_capacity"]["coverage"] == {"operating": 1.0, "closed": 0.0}
+    assert items["log_capacity"]["coverage_gap"] == 1.0
+    assert items["workforce_size"]["used"] is False and items["workforce_size"]["coverage"]["closed"] == 0.5
+    assert items["te_country"]["coverage_gap"] == 0.0 and items["te_country"]["reason"]
+    assert items["coal_grade"]["coverage"] == {"operating": None, "closed": None}  # no such column here

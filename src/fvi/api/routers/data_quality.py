@@ -50,3 +50,56 @@ def data_quality(
         return {"items": items, "total": total, **page.meta}
 
     return cached(state, reader, ("data-quality", entity, pillar, sort, page.limit, page.offset), compute)
+
+
+COVERAGE_STATUSES = ("operating", "closed")
+
+
+@router.get("/model-features", summary="The worldwide mine model's features: source, reason and coverage")
+def model_features(reader: ReaderDep) -> dict[str, Any]:
+    """The worldwide mine model's features and the GEM signals it leaves out, with their coverage.
+
+    Coverage is the share of operating and of closed GEM mines that carry the source column; a large
+    gap is why a signal is left out (its presence would say "still operating at the release").
+    """
+    from fvi.ml.global_mines import MODEL_NAME
+    from fvi.registry.vocabulary import GLOBAL_MINE_FEATURES, GLOBAL_MINE_FEATURES_LEFT_OUT
+
+    declared = [(f, True) for f in GLOBAL_MINE_FEATURES] + [(f, False) for f in GLOBAL_MINE_FEATURES_LEFT_OUT]
+    out: dict[str, Any] = {"model": MODEL_NAME, "note": None, "items": []}
+    coverage: dict[str, dict[str, float | None]] = {}
+    if reader.has_table("gold", "dim_mine"):
+        table = reader.table("gold", "dim_mine")
+        known = set(reader.query(f"select * from {table} limit 0").columns)
+        columns = sorted({str(f.get("column")) for f, _ in declared if f.get("column") in known})
+        if columns:
+            counts = ", ".join(f'count("{c}") as "{c}"' for c in columns)
+            marks = ", ".join("?" for _ in COVERAGE_STATUSES)
+            rows = reader.rows(
+                f"select lower(status) as status, count(*) as n, {counts} from {table} "
+                f"where lower(status) in ({marks}) group by lower(status)",
+                list(COVERAGE_STATUSES),
+            )
+            for r in rows:
+                n = float(r["n"])
+                for c in columns:
+                    coverage.setdefault(c, {})[str(r["status"])] = round(float(r[c]) / n, 4) if n else None
+    else:
+        out["note"] = "gold.dim_mine is not built in this warehouse"
+    for f, used in declared:
+        col = str(f.get("column", ""))
+        cov = {s: coverage.get(col, {}).get(s) for s in COVERAGE_STATUSES}
+        gap = None if None in cov.values() else round(float(cov["operating"]) - float(cov["closed"]), 4)
+        out["items"].append(
+            {
+                "id": f["id"],
+                "column": col,
+                "used": used,
+                "source": f.get("source"),
+                "polarity": f.get("polarity"),
+                "reason": f.get("reason"),
+                "coverage": cov,
+                "coverage_gap": gap,
+            }
+        )
+    return out

@@ -14,6 +14,19 @@ function DataQuality() {
   const sort: Sort = (SORTS as readonly string[]).includes(params.get("sort") ?? "") ? (params.get("sort") as Sort) : "metric_id";
   const dq = useAsync(async (signal) => unwrap(await api.GET("/v1/data-quality", { params: { query: { entity, sort, limit: 500 } }, signal })), [entity, sort]);
   const sources = useAsync(async (signal) => unwrap(await api.GET("/v1/sources", { params: { query: { limit: 500 } }, signal })), []);
+  const features = useAsync(async (signal) => unwrap(await api.GET("/v1/data-quality/model-features", { signal })), []);
+  const featureRows = ((features.data?.items ?? []) as Record<string, unknown>[]).map((f) => {
+    const cov = (f.coverage ?? {}) as Record<string, number | null>;
+    const pct = (v: number | null | undefined) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)} %`);
+    return {
+      feature: f.id,
+      used: f.used ? "used" : "left out",
+      column: f.column,
+      operating: pct(cov.operating),
+      closed: pct(cov.closed),
+      reason: f.reason,
+    };
+  });
   return (
     <div className="space-y-4">
       <h1 className="text-2xl font-bold">Data quality</h1>
@@ -43,6 +56,15 @@ function DataQuality() {
         <State loading={dq.loading} error={dq.error} onRetry={dq.reload} empty={!dq.loading && (dq.data?.items.length ?? 0) === 0}>
           {dq.data?.note ? <p className="mb-2 text-sm">{dq.data.note}</p> : null}
           <DataTable rows={(dq.data?.items ?? []) as Record<string, unknown>[]} caption="Coverage per metric" />
+        </State>
+      </Card>
+      <Card title="Worldwide mine model: the GEM signals it uses and leaves out">
+        <p className="mb-2 text-sm">
+          Share of operating and of closed GEM mines that carry each signal. A signal recorded for most operating mines but few closed ones
+          would teach the model the tracker&apos;s bookkeeping (&quot;still listed in full&quot;) instead of closure risk, so it is left out.
+        </p>
+        <State loading={features.loading} error={features.error} onRetry={features.reload} empty={!features.loading && featureRows.length === 0}>
+          <DataTable rows={featureRows as Record<string, unknown>[]} caption="Worldwide mine model features and their coverage" />
         </State>
       </Card>
       <Card title="Sources, releases and licences">
