@@ -161,7 +161,8 @@ def test_model_features_show_the_coverage_gap(warehouse, make_client) -> None:
     body = make_client().get("/v1/data-quality/model-features").json()
     items = {i["id"]: i for i in body["items"]}
     assert len(items) == len(GLOBAL_MINE_FEATURES) + len(GLOBAL_MINE_FEATURES_LEFT_OUT)
-    assert items["log_capacity"]["used"] is True and items["log_capacity"]["coverage"] == {"operating": 1.0, "closed": 0.0}
+    assert items["log_capacity"]["used"] is True
+    assert items["log_capacity"]["coverage"] == {"operating": 1.0, "closed": 0.0}
     assert items["log_capacity"]["coverage_gap"] == 1.0
     assert items["workforce_size"]["used"] is False and items["workforce_size"]["coverage"]["closed"] == 0.5
     assert items["te_country"]["coverage_gap"] == 0.0 and items["te_country"]["reason"]
