@@ -23,6 +23,7 @@ with T + H inside the observed window are labelled.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,10 +60,10 @@ def _spells(
     dim_mine: pd.DataFrame,
     *,
     observed_from: int,
-    release_year: int | None,
+    release_year: int | None = None,
     opened_statuses: Iterable[str],
     event_statuses: Iterable[str],
-    not_placed_statuses: Iterable[str],
+    not_placed_statuses: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """One spell (entry, exit, event) per mine that can be placed in time, and the exclusion counts."""
     need = ["gem_mine_id", "status", "opening_year", "closing_year"]
@@ -144,26 +145,11 @@ def gem_hazard_frame(
     return rows.astype(HAZARD_FRAME_COLUMNS)[list(HAZARD_FRAME_COLUMNS)]
 
 
-def frame_exclusions(
-    dim_mine: pd.DataFrame,
-    *,
-    observed_from: int,
-    opened_statuses: Iterable[str],
-    event_statuses: Iterable[str],
-    not_placed_statuses: Iterable[str] = (),
-    release_year: int | None = None,
-) -> dict[str, int]:
-    """How many mines the frame holds and why the others are not in it."""
+def frame_exclusions(dim_mine: pd.DataFrame, **settings: Any) -> dict[str, int]:
+    """How many mines the frame holds and why the others are not in it (same settings as the frame)."""
     if dim_mine.empty:
         return {"spells": 0}
-    return _spells(
-        dim_mine,
-        observed_from=observed_from,
-        release_year=release_year,
-        opened_statuses=opened_statuses,
-        event_statuses=event_statuses,
-        not_placed_statuses=not_placed_statuses,
-    )[1]
+    return _spells(dim_mine, **settings)[1]
 
 
 def closure_labels(frame: pd.DataFrame, horizons: Iterable[int], as_of_years: Iterable[int]) -> pd.DataFrame:
