@@ -267,6 +267,13 @@ def _chain_bands(out: pd.DataFrame, ent: list[str]) -> pd.DataFrame:
     return out
 
 
+def _us_rows(msha_ids: pd.Series, **columns: Any) -> pd.DataFrame:
+    """Closed-entity rows for US mines (entity ids built from the MSHA ids) with the given columns."""
+    from fvi.registry.vocabulary import us_mine_ids
+
+    return pd.DataFrame({"entity_type": "us_mine", "entity_id": us_mine_ids(msha_ids).to_numpy(), **columns})
+
+
 def closed_entities(wh: Warehouse, event_statuses: list[str]) -> pd.DataFrame:
     """Entities observed closed at an as-of year: GEM mines by status and closure year, US mines by EIA status."""
     g = wh.schema("gold")
@@ -288,33 +295,21 @@ def closed_entities(wh: Warehouse, event_statuses: list[str]) -> pd.DataFrame:
                 for status, y in zip(gem["status"], gem["closing_year"], strict=True)
             ]
             frames.append(gem[["entity_type", "entity_id", "as_of_year", "note"]])
-    if (
-        wh.has_table("gold", "fct_us_mine__yearly")
-        and "status" in wh.query(f"select * from {g}.fct_us_mine__yearly limit 0").columns
-    ):
-        from fvi.registry.vocabulary import us_mine_ids
-
+    us_cols = (
+        set(wh.query(f"select * from {g}.fct_us_mine__yearly limit 0").columns)
+        if wh.has_table("gold", "fct_us_mine__yearly")
+        else set()
+    )
+    if "status" in us_cols:
         us = wh.query(
             f"select msha_id, year as as_of_year from {g}.fct_us_mine__yearly where status = ?", [US_CLOSED_STATUS]
         )
         if not us.empty:
             frames.append(
-                pd.DataFrame(
-                    {
-                        "entity_type": "us_mine",
-                        "entity_id": us_mine_ids(us["msha_id"]).to_numpy(),
-                        "as_of_year": us["as_of_year"].astype(int).to_numpy(),
-                        "note": f"{US_CLOSED_STATUS.lower()} that year (EIA mine file)",
-                    }
-                )
-            )
-    if (
-        wh.has_table("gold", "fct_us_mine__yearly")
-        and wh.has_table("gold", "dim_mine")
-        and "gem_mine_id" in wh.query(f"select * from {g}.fct_us_mine__yearly limit 0").columns
-    ):
-        from fvi.registry.vocabulary import us_mine_ids
-
+                _us_rows(us["msha_id"], as_of_year=us["as_of_year"].astype(int).to_numpy(),
+                         note=f"{US_CLOSED_STATUS.lower()} that year (EIA mine file)")
+            )  # fmt: skip
+    if "gem_mine_id" in us_cols and wh.has_table("gold", "dim_mine"):
         marks = ", ".join("?" for _ in event_statuses)
         linked = wh.query(
             f"select distinct f.msha_id, m.gem_mine_id, m.closing_year from {g}.fct_us_mine__yearly f "
@@ -324,20 +319,14 @@ def closed_entities(wh: Warehouse, event_statuses: list[str]) -> pd.DataFrame:
         )
         if not linked.empty:
             linked = linked.sort_values("closing_year").drop_duplicates("msha_id")
+            notes = [
+                f"closed in {int(y)} (GEM Coal Mine Tracker {gid}, the same mine): not operating by then"
+                for gid, y in zip(linked["gem_mine_id"], linked["closing_year"], strict=True)
+            ]
             frames.append(
-                pd.DataFrame(
-                    {
-                        "entity_type": "us_mine",
-                        "entity_id": us_mine_ids(linked["msha_id"]).to_numpy(),
-                        "as_of_year": np.nan,
-                        "closed_year": linked["closing_year"].astype(float).to_numpy(),
-                        "note": [
-                            f"closed in {int(y)} (GEM Coal Mine Tracker {gid}, the same mine): not operating by then"
-                            for gid, y in zip(linked["gem_mine_id"], linked["closing_year"], strict=True)
-                        ],
-                    }
-                )
-            )
+                _us_rows(linked["msha_id"], as_of_year=np.nan,
+                         closed_year=linked["closing_year"].astype(float).to_numpy(), note=notes)
+            )  # fmt: skip
     return (
         pd.concat(frames, ignore_index=True)
         if frames
