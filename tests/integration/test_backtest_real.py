@@ -76,6 +76,12 @@ def test_export_real(shared_settings, tmp_path: Path) -> None:
     assert (gem["mine_id"] == gem["gem_mine_id"]).all() and gem["msha_id"].isna().all()
     for key in ("gem_mine_id", "msha_id"):  # each key names one row per horizon
         assert not mines.dropna(subset=[key]).duplicated([key, "horizon"]).any()
+    # every operating GEM mine has P(operating) with its band at H5, H10 and H20, never rising with H
+    operating = gem[gem["status"].str.lower() == "operating"]
+    assert len(operating) > 3000 and operating[["p_operating", "p_operating_lo", "p_operating_hi"]].notna().all().all()
+    assert set(operating["method"]) == {"global_hazard"}
+    wide = operating.pivot(index="mine_id", columns="horizon", values="p_operating")
+    assert (wide["H5"] >= wide["H10"]).all() and (wide["H10"] >= wide["H20"]).all()
     print(f"mine export: {mines['mine_id'].nunique()} mines, {mines['p_operating'].notna().sum()} rows with p")
     n2016 = export_mine_scores(shared_settings, tmp_path / "m2016.csv", "csv", as_of=2016)
     assert n2016 > 0 and set(pd.read_csv(tmp_path / "m2016.csv")["as_of_year"]) == {2016}
