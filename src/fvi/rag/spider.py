@@ -223,10 +223,14 @@ class PoliteClient:
                             raise FetchFailed(f"page larger than {self.cfg.max_bytes} bytes")
                     resp._content = bytes(body)  # noqa: SLF001 - the capped body, read once
             except httpx.TransportError as exc:
+                self._last[origin] = self.clock()
                 if attempt >= self.cfg.retries:
                     raise FetchFailed(f"{type(exc).__name__}: {exc} (after {attempt + 1} attempts)") from exc
                 wait = self.cfg.backoff * 2**attempt
             else:
+                # the next request to this host waits from the end of this one, so the host never sees
+                # two requests closer than the delay however slow the exchange was
+                self._last[origin] = self.clock()
                 if resp.status_code not in RETRY_STATUS:
                     return resp
                 if attempt >= self.cfg.retries:

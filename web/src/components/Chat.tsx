@@ -327,7 +327,7 @@ export function ChatPanel({
               ))}
             </ol>
           ) : busy ? (
-            <p className="animate-pulse text-sm text-slate-700 dark:text-slate-300">Waiting for the first sentence…</p>
+            <p className="text-sm text-slate-700 dark:text-slate-300">Waiting for the first sentence…</p>
           ) : turn.status === "done" ? (
             <p className="text-sm">No answer came back for this question.</p>
           ) : null}

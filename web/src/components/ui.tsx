@@ -54,7 +54,7 @@ export function State({
     );
   if (loading)
     return (
-      <div role="status" aria-live="polite" className="animate-pulse text-sm text-slate-600 dark:text-slate-300">
+      <div role="status" aria-live="polite" className="text-sm text-slate-700 dark:text-slate-200">
         Loading…
       </div>
     );
