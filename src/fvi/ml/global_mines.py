@@ -90,10 +90,6 @@ TE_FOLDS = 5
 BOOTSTRAP = 10
 """Refits on mines drawn with replacement; their 5th-95th percentiles of S(H) are the model's own band."""
 BAND = (0.05, 0.95)
-_DIM_COLUMNS = [
-    "gem_mine_id", "country_iso3", "region", "subregion", "state_province", "mine_type", "coal_type",
-    "capacity_mtpa", "latitude", "longitude", "status", "latest_release",
-]  # fmt: skip
 
 Say = Callable[[str], Any]
 
