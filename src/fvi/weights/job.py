@@ -47,17 +47,23 @@ def features(wh: Warehouse, entity_type: str) -> pd.DataFrame:
 
 
 def labels(wh: Warehouse, level: str) -> pd.DataFrame:
-    """Binary 'still viable' labels per entity x as-of year x horizon ('H5', ...)."""
+    """Binary 'still viable' labels per entity x as-of year x horizon ('H5', ...), with their outcome year."""
     gold = wh.schema("gold")
     if level == "country":
-        frame = wh.query(
-            f"select iso3 as entity_id, as_of_year, horizon, 1 - decline as label from {gold}.fvi_outcome_country"
+        table = "fvi_outcome_country"
+        sql = (
+            f"select iso3 as entity_id, as_of_year, horizon, outcome_year, 1 - decline as label "
+            f"from {gold}.{table}"
         )
     else:
-        frame = wh.query(
-            f"select {us_mine_id_sql('msha_id')} as entity_id, as_of_year, horizon, viable as label "
-            f"from {gold}.fvi_outcome_us_mine"
+        table = "fvi_outcome_us_mine"
+        sql = (
+            f"select {us_mine_id_sql('msha_id')} as entity_id, as_of_year, horizon, outcome_year, viable as label "
+            f"from {gold}.{table}"
         )
+    if not wh.has_table("gold", table):
+        return pd.DataFrame(columns=["entity_id", "as_of_year", "horizon", "outcome_year", "label"])
+    frame = wh.query(sql)
     wanted = {int(h[1:]): h for h in load_defaults().horizons}
     frame = frame[frame["horizon"].isin(list(wanted))].copy()
     frame["horizon"] = frame["horizon"].map(wanted)
@@ -77,30 +83,6 @@ def pillar_rows(wh: Warehouse, entity_type: str, labels: pd.DataFrame) -> pd.Dat
     return labels.merge(scores[keep], on=["entity_id", "as_of_year", "horizon"], how="inner")
 
 
-def fit_labels(wh: Warehouse, level: str) -> pd.DataFrame:
-    """entity_id, as_of_year, horizon ('H5'), outcome_year, viable for the weight fit."""
-    gold = wh.schema("gold")
-    if level == "country":
-        sql = (
-            f"select iso3 as entity_id, as_of_year, horizon, outcome_year, 1 - decline as viable "
-            f"from {gold}.fvi_outcome_country"
-        )
-        table = "fvi_outcome_country"
-    else:
-        sql = (
-            f"select {us_mine_id_sql('msha_id')} as entity_id, as_of_year, horizon, outcome_year, viable "
-            f"from {gold}.fvi_outcome_us_mine"
-        )
-        table = "fvi_outcome_us_mine"
-    if not wh.has_table("gold", table):
-        return pd.DataFrame(columns=["entity_id", "as_of_year", "horizon", "outcome_year", "viable"])
-    frame = wh.query(sql)
-    wanted = {int(h[1:]): h for h in load_defaults().horizons}
-    frame = frame[frame["horizon"].isin(list(wanted))].copy()
-    frame["horizon"] = frame["horizon"].map(wanted)
-    return frame
-
-
 def fit_levels(
     wh: Warehouse, expert: Any, default_blend: float
 ) -> tuple[list[pd.DataFrame], pd.DataFrame, dict[str, Any]]:
@@ -118,7 +100,7 @@ def fit_levels(
     if not wh.has_table("gold", "fvi_scores"):
         return rows_out, pd.DataFrame(columns=OOF_COLUMNS), {"skipped": "no scores"}
     for level, entity_type in LEVELS.items():
-        data = pillar_rows(wh, entity_type, fit_labels(wh, level))
+        data = pillar_rows(wh, entity_type, labels(wh, level).rename(columns={"label": "viable"}))
         for h in sorted(data["horizon"].unique()):
             at_h = data[data["horizon"] == h].reset_index(drop=True)
             e = expert_for(expert, h)
