@@ -278,13 +278,14 @@ def closed_entities(wh: Warehouse, event_statuses: list[str]) -> pd.DataFrame:
     """Entities observed closed at an as-of year: GEM mines by status and closure year, US mines by EIA status."""
     g = wh.schema("gold")
     frames = []
+    marks = ", ".join("?" for _ in event_statuses)
+    closed_statuses = [s.lower() for s in event_statuses]
     if wh.has_table("gold", "dim_mine") and wh.has_table("gold", "fvi_scores"):
-        marks = ", ".join("?" for _ in event_statuses)
         gem = wh.query(
             f"select distinct s.entity_type, s.entity_id, s.as_of_year, m.status, m.closing_year, m.latest_release "
             f"from {g}.fvi_scores s join {g}.dim_mine m on s.entity_type = 'mine' and m.gem_mine_id = s.entity_id "
             f"where lower(m.status) in ({marks})",
-            [s.lower() for s in event_statuses],
+            closed_statuses,
         )
         if not gem.empty:
             release = pd.to_numeric(gem["latest_release"].astype(str).str[:4], errors="coerce")
@@ -310,12 +311,11 @@ def closed_entities(wh: Warehouse, event_statuses: list[str]) -> pd.DataFrame:
                          note=f"{US_CLOSED_STATUS.lower()} that year (EIA mine file)")
             )  # fmt: skip
     if "gem_mine_id" in us_cols and wh.has_table("gold", "dim_mine"):
-        marks = ", ".join("?" for _ in event_statuses)
         linked = wh.query(
             f"select distinct f.msha_id, m.gem_mine_id, m.closing_year from {g}.fct_us_mine__yearly f "
             f"join {g}.dim_mine m on m.gem_mine_id = f.gem_mine_id "
             f"where lower(m.status) in ({marks}) and m.closing_year is not null",
-            [s.lower() for s in event_statuses],
+            closed_statuses,
         )
         if not linked.empty:
             linked = linked.sort_values("closing_year").drop_duplicates("msha_id")
