@@ -117,6 +117,7 @@ class Metric(BaseModel):
     goalposts: Goalposts
     goalpost_note: str | None = None
     horizon_weights: HorizonWeights
+    horizon_note: str | None = None
     sources: list[str] = Field(min_length=1)
     missing_data: MissingData
     transform: Literal["none", "log", "log1p", "per_capita", "per_gdp", "boolean"] = "none"
@@ -146,6 +147,11 @@ def check_metrics(doc: Any) -> tuple[dict[str, Pillar], dict[str, Metric]]:
         w = m.horizon_weights
         if w.H5 + w.H10 + w.H20 <= 0:
             raise RegistryError(f"metrics.yml: {m.id}: horizon weights are all zero")
+        if len({w.H5, w.H10, w.H20}) > 1 and not m.horizon_note:
+            raise RegistryError(
+                f"metrics.yml: {m.id}: horizon weights change with the horizon ({w.H5}/{w.H10}/{w.H20}) "
+                "but horizon_note does not say why"
+            )
         metrics[m.id] = m
     for m in metrics.values():
         for rel in m.missing_data.from_related or []:

@@ -67,7 +67,8 @@ def score_checks(scores: pd.DataFrame) -> dict[str, Any]:
 
     Hundreds of entities at exactly one value are scored on the same imputed inputs, not found
     equal; an FVI rising with the horizon comes from metrics whose declared horizon weights grow
-    (``horizon_weight_note`` in metrics.yml says why), and its share is reported, not hidden.
+    (``horizon_note`` in metrics.yml says why), and its share is reported, not hidden, with the
+    metrics whose weight grows and the registry's reason for each.
     """
     s = scores[scores["persona"] == DEFAULT_PERSONA]
     if s.empty:
@@ -87,9 +88,29 @@ def score_checks(scores: pd.DataFrame) -> dict[str, Any]:
         f"{t['mean_imputed_share']:.0%}: a sign of imputation, not of equal viability"
         for t in sorted(ties, key=lambda t: -int(t["entities"]))[:5]
     ]
-    messages += [f"FVI rises with the horizon for {v:.1%} of {et} entities (declared horizon weights)"
-                 for et, v in share.items()]
-    return {"ties": ties, "share_rising_with_horizon": share, "messages": messages}
+    growing = growing_horizon_weights()
+    for et, v in share.items():
+        # a mine's pillars blend in its country's, so country metrics move mine scores too
+        names = [g["metric"] for g in growing if et != "country" or g["entity"] == "country"]
+        why = (f": the declared weights of {len(names)} metrics grow with the horizon (e.g. {', '.join(names[:3])}),"
+               " each with its reason in metrics.yml horizon_note") if names else ""
+        messages.append(f"FVI rises with the horizon for {v:.1%} of {et} entities{why}")
+    return {"ties": ties, "share_rising_with_horizon": share, "growing_horizon_weights": growing,
+            "messages": messages}
+
+
+def growing_horizon_weights() -> list[dict[str, Any]]:
+    """Metrics whose declared weight is higher at the longest horizon than at the shortest, with the reason."""
+    from fvi.registry.metrics import load_metrics
+
+    out = []
+    for m in load_metrics().values():
+        w = m.horizon_weights.model_dump()
+        first, last = w[HORIZON_LABELS[0]], w[HORIZON_LABELS[-1]]
+        if last > first:
+            out.append({"metric": m.id, "entity": m.entity, "pillar": m.pillar, "weights": w,
+                        "reason": m.horizon_note})
+    return out
 
 
 def score_warehouse(

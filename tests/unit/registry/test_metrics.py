@@ -165,3 +165,21 @@ def test_us_mine_columns_exist_in_gold() -> None:
         if m.us_mine_column is not None:
             assert m.entity == "mine", m.id
             assert m.us_mine_column in us, f"{m.id}: fct_us_mine__yearly.{m.us_mine_column} not documented"
+
+
+def test_horizon_weights_that_change_need_a_stated_reason() -> None:
+    """An FVI differs between horizons only through these weights: the registry must say why they move."""
+    doc = _doc()
+    moving = next(m for m in doc["metrics"] if len(set(m["horizon_weights"].values())) > 1)
+    del moving["horizon_note"]
+    with pytest.raises(RegistryError, match="horizon_note"):
+        check_metrics(doc)
+    doc = _doc()
+    flat = copy.deepcopy(_first_metric(doc))
+    flat.pop("horizon_note", None)
+    flat["horizon_weights"] = {"H5": 0.5, "H10": 0.5, "H20": 0.5}
+    doc["metrics"][0] = flat
+    check_metrics(doc)  # equal weights need no reason
+    for m in load_metrics().values():
+        w = m.horizon_weights
+        assert len({w.H5, w.H10, w.H20}) == 1 or m.horizon_note, m.id

@@ -21,3 +21,6 @@ def test_a_large_tie_is_reported_as_imputation_and_the_rising_share_is_counted()
     assert tie["entities"] == TIE_MIN + 10 and tie["fvi"] == 51.3 and tie["mean_imputed_share"] == 0.6
     assert out["share_rising_with_horizon"] == {"us_mine": 0.5}
     assert any("sign of imputation" in m for m in out["messages"])
+    rising = next(m for m in out["messages"] if "rises with the horizon" in m)
+    assert "horizon_note" in rising and "mine_reserves_mt" in {g["metric"] for g in out["growing_horizon_weights"]}
+    assert all(g["reason"] for g in out["growing_horizon_weights"])
