@@ -71,11 +71,27 @@ class Band(BaseModel):
     p95: float | None = None
 
 
+class BandDriver(BaseModel):
+    factor: str = Field(description="A modelling choice the Monte Carlo varies.")
+    st: float = Field(description="Total Sobol index of the choice (rank shifts over all entities of the type).")
+    s1: float | None = Field(default=None, description="First-order Sobol index.")
+    label: str
+
+
+class BandExplained(BaseModel):
+    width: float = Field(description="p95 - p05 of the FVI, points.")
+    drivers: list[BandDriver] = Field(description="The choices behind the spread, largest total index first.")
+    text: str
+
+
 class ScoreBlock(BaseModel):
     """Scores of one horizon and persona."""
 
     fvi: float | None
     band: Band = Field(description="Monte Carlo 5th/50th/95th percentile of the FVI.")
+    band_explained: BandExplained | None = Field(
+        default=None, description="How wide the band is and which modelling choice drives it (Sobol indices)."
+    )
     ranks: dict[str, float | int | None]
     pillars: dict[str, float | None] = Field(description="Pillar id -> 0-100 score (null: no data).")
     pillar_coverage: float | None = None

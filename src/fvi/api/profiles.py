@@ -46,12 +46,64 @@ def _metric_info() -> dict[str, tuple[str, str]]:
     return {m.id: (m.name, m.unit) for m in load_metrics().values()}
 
 
-def _score_blocks(rows: list[Row], pillars: list[str]) -> dict[str, dict[str, Any]]:
+FACTOR_WORDS = {
+    "weights": "the pillar weights (drawn around the persona's)",
+    "normalisation": "the normalisation (fixed goalposts, min-max or rank)",
+    "imputation": "imputing missing values or leaving them out",
+    "aggregation": "arithmetic or geometric aggregation",
+}
+"""The Monte Carlo's choices (``fvi.scoring.uncertainty.FACTORS``) in words."""
+
+
+def band_explained(row: Row, drivers: list[Row], noun: str) -> dict[str, Any] | None:
+    """The band's width and the choices that drive it, from the Sobol indices of this entity type.
+
+    The indices are of the mean rank shift over all entities of the type at the newest year (the
+    same draws as the band), so they say which modelling choice the spread comes from.
+    """
+    lo, hi = row.get("fvi_p05"), row.get("fvi_p95")
+    if lo is None or hi is None:
+        return None
+    width = round(float(hi) - float(lo), 1)
+    ranked = [d for d in drivers if d.get("st") is not None]
+    out: dict[str, Any] = {
+        "width": width,
+        "drivers": [
+            {"factor": d["factor"], "st": round(float(d["st"]), 3), "s1": None if d.get("s1") is None
+             else round(float(d["s1"]), 3), "label": FACTOR_WORDS.get(str(d["factor"]), str(d["factor"]))}
+            for d in ranked
+        ],
+    }
+    text = f"The 5-95 % band is {width:g} points wide."
+    if ranked:
+        top = ranked[0]
+        text += (
+            f" Of the choices the Monte Carlo varies, {FACTOR_WORDS.get(str(top['factor']), top['factor'])} "
+            f"drives most of the spread among {noun}s at {row.get('horizon')} (total Sobol index "
+            f"{float(top['st']):.2f}"
+        )
+        if len(ranked) > 1:
+            nxt = ranked[1]
+            text += f"; then {FACTOR_WORDS.get(str(nxt['factor']), nxt['factor'])}, {float(nxt['st']):.2f}"
+        text += ")."
+    else:
+        text += " No Sobol indices were computed for this entity type (run `fvi uncertainty`)."
+    out["text"] = text
+    return out
+
+
+def _score_blocks(
+    rows: list[Row], pillars: list[str], sens: list[Row] | None = None, noun: str = "entity"
+) -> dict[str, dict[str, Any]]:
+    by_key: dict[tuple[str, str], list[Row]] = {}
+    for d in sens or []:
+        by_key.setdefault((str(d["horizon"]), str(d["persona"])), []).append(d)
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
         out.setdefault(row["horizon"], {})[row["persona"]] = {
             "fvi": row.get("fvi"),
             "band": {"p05": row.get("fvi_p05"), "p50": row.get("fvi_p50"), "p95": row.get("fvi_p95")},
+            "band_explained": band_explained(row, by_key.get((str(row["horizon"]), str(row["persona"])), []), noun),
             "ranks": {k: row.get(k) for k in queries.RANK_COLUMNS if k in row},
             "pillars": {p: row.get(f"pillar_{p}") for p in pillars},
             "pillar_coverage": row.get("pillar_coverage"),
@@ -357,7 +409,7 @@ def entity_profile(
         "as_of_year": year,
         "years_scored": years,
         "pillar_names": {p: n for p, n in _pillar_names().items() if p in pillars},
-        "scores": _score_blocks(scores, pillars),
+        "scores": _score_blocks(scores, pillars, queries.band_sensitivity(r, entity_type), noun),
         "prediction": _prediction(r, entity_type, entity_id, year),
         "score_drivers": score_drivers(r, entity_type, entity_id, year, name),
         "data_quality": _quality(r, entity_type, entity_id, year, scores),

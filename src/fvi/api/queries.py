@@ -209,6 +209,18 @@ def score_contributions(r: Reader, entity_type: str, entity_id: str, as_of_year:
     )
 
 
+def band_sensitivity(r: Reader, entity_type: str) -> list[Row]:
+    """Sobol indices of the Monte Carlo's choices for this entity type at its newest Sobol year."""
+    if not r.has_table("gold", "fvi_sensitivity"):
+        return []
+    t = r.table("gold", "fvi_sensitivity")
+    return r.rows(
+        f"select horizon, persona, factor, s1, st, as_of_year, n_entities from {t} where entity_type = ? "
+        f"and as_of_year = (select max(as_of_year) from {t} where entity_type = ?) order by horizon, persona, st desc",
+        [entity_type, entity_type],
+    )
+
+
 def metric_scores(r: Reader, entity_type: str, entity_id: str, as_of_year: int) -> list[Row] | None:
     if not r.has_table("gold", "fvi_metric_scores"):
         return None

@@ -279,3 +279,34 @@ def test_linked_entities_show_each_other_and_why_they_differ(client: TestClient)
     assert linked["this_fvi"]["H10"] == 80.0 and "scored twice" in linked["why_different"]
     back = client.get("/v1/mines/msha42").json()["related"]["linked"]
     assert back["id"] == "M3" and back["fvi"]["H10"] == 80.0
+
+
+def test_the_band_width_is_explained_by_the_choices_that_drive_it(settings, make_client) -> None:
+    """A band 20 points wide says which modelling choice (Sobol indices of its entity type) it comes from."""
+    import pandas as pd
+    from tests.unit.api.tiny_warehouse import write_runs, write_warehouse
+
+    def sensitivity(wh) -> None:
+        rows = [
+            {"entity_type": "mine", "as_of_year": year, "horizon": "H10", "persona": "analyst", "factor": f,
+             "output": "mean_abs_rank_shift", "s1": st / 2, "s1_conf": 0.01, "st": st, "st_conf": 0.01,
+             "n_evaluations": 768, "n_entities": 4, "mean_output": 0.4, "seed": 1}
+            for year, order in ((2023, (0.9, 0.1, 0.1, 0.1)), (2024, (0.05, 0.57, 0.2, 0.1)))
+            for f, st in zip(("weights", "normalisation", "imputation", "aggregation"), order, strict=True)
+        ]
+        wh.write_table("gold", "fvi_sensitivity", pd.DataFrame(rows))
+
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    write_warehouse(settings.duckdb_path, extra=sensitivity)
+    write_runs(settings.home_abs)
+    block = make_client().get("/v1/mines/M1").json()["scores"]["H10"]["analyst"]
+    assert block["band"] == {"p05": 50.0, "p50": 60.0, "p95": 70.0}
+    explained = block["band_explained"]
+    assert explained["width"] == 20.0
+    assert [d["factor"] for d in explained["drivers"]] == ["normalisation", "imputation", "aggregation", "weights"]
+    assert "20 points wide" in explained["text"] and "normalisation" in explained["text"] and "0.57" in explained["text"]
+
+
+def test_a_band_without_sobol_indices_says_so(client: TestClient) -> None:
+    explained = client.get("/v1/mines/M1").json()["scores"]["H10"]["analyst"]["band_explained"]
+    assert explained["width"] == 20.0 and explained["drivers"] == [] and "No Sobol indices" in explained["text"]
