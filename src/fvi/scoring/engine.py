@@ -25,6 +25,7 @@ from fvi.scoring.impute import (
     EXCLUDED,
     FLAG_NAMES,
     IMPUTED,
+    LINKED_PREFIX,
     MISSING,
     apply_missing_rules,
     without_imputation,
@@ -136,9 +137,26 @@ def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame,
     if unknown:
         raise ValueError(f"mine metrics read from unsupported gold tables {unknown}")
     mcols = ", ".join(f"{_static(m, alias[m.gold.table], 'f.year')} as {m.id}" for m in mm)
+    # the same mine in EIA's files (MSHA IDs crosswalked to this GEM mine), same year, added up
+    eia = [m for m in mm if m.us_mine_column]
+    lcols = "".join(f", e.{m.id} as {LINKED_PREFIX}{m.id}" for m in eia)
+    agg = {
+        "production_mt": "sum(u.production_mt)",
+        "average_employees": "sum(u.average_employees)",
+        "productivity_t_per_worker": "case when sum(u.average_employees) > 0 then sum(u.production_mt) * 1000000 "
+        "/ sum(u.average_employees) end",
+    }
+    ecols = ", ".join(f"{agg.get(str(m.us_mine_column), f'max(u.{m.us_mine_column})')} as {m.id}" for m in eia)
+    linked_eia = (
+        f"left join (select u.gem_mine_id, u.year, {ecols} from {gold}.fct_us_mine__yearly u "
+        "where u.gem_mine_id is not null group by u.gem_mine_id, u.year) e "
+        "on e.gem_mine_id = f.gem_mine_id and e.year = f.year"
+        if eia else ""
+    )
     mines = wh.query(
-        f"select f.gem_mine_id as entity_id, d.mine_name as entity_name, d.country_iso3, d.status, f.year, {mcols} "
-        f"from {gold}.fct_mine__yearly f join {gold}.dim_mine d on d.gem_mine_id = f.gem_mine_id "
+        f"select f.gem_mine_id as entity_id, d.mine_name as entity_name, d.country_iso3, d.status, f.year, {mcols}"
+        f"{lcols if eia else ''} "
+        f"from {gold}.fct_mine__yearly f join {gold}.dim_mine d on d.gem_mine_id = f.gem_mine_id {linked_eia} "
         f"where f.year >= {first - _lookback(spec, 'mine')}"
     )
 
@@ -148,10 +166,17 @@ def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame,
         return _static(m, "d", "u.year") if m.gold.table == "dim_mine" else "cast(null as double precision)"
 
     ucols = ", ".join(f"{us_col(m)} as {m.id}" for m in mm)
+    # the same mine's GEM record for the same year, where the GEM mine is this one MSHA ID alone
+    # (a GEM complex of several MSHA mines would lend each of them the whole complex's figures)
+    yearly = [m for m in mm if m.gold.table == "fct_mine__yearly"]
+    gcols = "".join(f", case when n.msha_ids = 1 then g.{m.gold.column} end as {LINKED_PREFIX}{m.id}" for m in yearly)
     us_mines = wh.query(
         f"select {us_mine_id_sql('u.msha_id')} as entity_id, u.mine_name as entity_name, "
-        f"'USA' as country_iso3, lower(u.status) as status, u.year, {ucols} "
+        f"'USA' as country_iso3, lower(u.status) as status, u.year, {ucols}{gcols} "
         f"from {gold}.fct_us_mine__yearly u left join {gold}.dim_mine d on d.gem_mine_id = u.gem_mine_id "
+        f"left join {gold}.fct_mine__yearly g on g.gem_mine_id = u.gem_mine_id and g.year = u.year "
+        f"left join (select gem_mine_id, count(distinct msha_id) as msha_ids from {gold}.fct_us_mine__yearly "
+        "group by gem_mine_id) n on n.gem_mine_id = u.gem_mine_id "
         f"where u.year >= {first - _lookback(spec, 'mine')}"
     )
     return countries, mines, us_mines

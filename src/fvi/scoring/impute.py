@@ -11,7 +11,7 @@ import pandas as pd
 
 from fvi.registry.metrics import Metric
 
-OBSERVED, CARRY_FORWARD, COUNTRY_MEDIAN, FILL_VALUE, PILLAR_MEAN, EXCLUDED, MISSING, RELATED_FIELD = range(8)
+OBSERVED, CARRY_FORWARD, COUNTRY_MEDIAN, FILL_VALUE, PILLAR_MEAN, EXCLUDED, MISSING, RELATED_FIELD, CROSSWALK = range(9)
 FLAG_NAMES = {
     OBSERVED: "observed",
     CARRY_FORWARD: "carry_forward",
@@ -21,9 +21,14 @@ FLAG_NAMES = {
     EXCLUDED: "excluded",
     MISSING: "missing",
     RELATED_FIELD: "related_field",
+    CROSSWALK: "crosswalk",
 }
-IMPUTED = (CARRY_FORWARD, COUNTRY_MEDIAN, FILL_VALUE, PILLAR_MEAN, RELATED_FIELD)
+IMPUTED = (CARRY_FORWARD, COUNTRY_MEDIAN, FILL_VALUE, PILLAR_MEAN, RELATED_FIELD, CROSSWALK)
 """Flags that count as imputed (the value used is not the one observed for this entity and year)."""
+
+LINKED_PREFIX = "linked__"
+"""A panel column ``linked__<metric id>`` holds the same physical mine's value for the same year in the
+other mine spine (GEM <-> EIA through the MSHA crosswalk): tried first, before related fields and peers."""
 
 
 def _carry_forward(panel: pd.DataFrame, col: str, entity_col: str, max_years: int) -> pd.Series:
@@ -52,15 +57,25 @@ def apply_missing_rules(
         observed = col.notna().to_numpy()
         filled = col.copy()
         rule = m.missing_data.rule
-        # the same entity's related fields first (capacity from production, ...), then the rule
+        # the same mine's record in the other spine first (EIA <-> GEM, same year), then the same
+        # entity's related fields (capacity from production, ...), then the rule (peers)
+        linked = LINKED_PREFIX + m.id
+        if linked in panel.columns:
+            other = panel[linked].astype(float)
+            take = filled.isna().to_numpy() & other.notna().to_numpy()
+            filled[take] = other[take]
+            flags[take, j] = CROSSWALK
         for rel in m.missing_data.from_related or []:
             if rel.metric not in panel.columns:
                 continue
-            other = panel[rel.metric].astype(float) * rel.factor
+            other = panel[rel.metric].astype(float)
+            if LINKED_PREFIX + rel.metric in panel.columns:  # the related field as the linked record holds it
+                other = other.fillna(panel[LINKED_PREFIX + rel.metric].astype(float))
+            other = other * rel.factor
             take = filled.isna().to_numpy() & other.notna().to_numpy()
             filled[take] = other[take]
             flags[take, j] = RELATED_FIELD
-        observed = observed | (flags[:, j] == RELATED_FIELD)
+        observed = observed | np.isin(flags[:, j], (RELATED_FIELD, CROSSWALK))
         if rule == "carry_forward_years":
             cf = _carry_forward(panel.assign(**{m.id: col}), m.id, entity_col, int(m.missing_data.max_years or 0))
             take = ~observed & cf.notna().to_numpy()

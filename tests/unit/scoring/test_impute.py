@@ -82,3 +82,29 @@ def test_a_missing_capacity_comes_from_the_same_mines_production_before_peers() 
     assert np.isnan(raw[0, 0]) and values[0, 0] == 56.3 and flags[0, 0] == RELATED_FIELD
     assert FLAG_NAMES[int(flags[0, 0])] == "related_field"
     assert values[1, 0] == 1.5  # observed values are kept
+
+
+def test_the_same_mines_record_in_the_other_spine_comes_before_related_fields_and_peers() -> None:
+    """EIA <-> GEM through the crosswalk: the linked record's value of the same year fills first, flagged."""
+    from fvi.registry.metrics import load_metrics
+    from fvi.scoring.impute import CROSSWALK, FLAG_NAMES, LINKED_PREFIX, RELATED_FIELD, apply_missing_rules
+
+    metrics = load_metrics()
+    cap, prod = metrics["mine_capacity_mtpa"], metrics["mine_production_mt"]
+    panel = pd.DataFrame(
+        {
+            "entity_id": ["A", "B", "C"],
+            "country_iso3": ["USA"] * 3,
+            "year": [2016] * 3,
+            "mine_capacity_mtpa": [None, None, 3.0],
+            "mine_production_mt": [None, 40.0, 2.5],
+            LINKED_PREFIX + "mine_capacity_mtpa": [None, 60.0, 9.0],
+            LINKED_PREFIX + "mine_production_mt": [56.3, None, 7.0],
+        }
+    )
+    raw, values, flags = apply_missing_rules(panel, [cap, prod], entity_col="entity_id", country_col="country_iso3")
+    assert values[0, 1] == 56.3 and flags[0, 1] == CROSSWALK and FLAG_NAMES[CROSSWALK] == "crosswalk"
+    assert np.isnan(raw[0, 1])  # the entity's own observation stays missing
+    assert values[0, 0] == 56.3 and flags[0, 0] == RELATED_FIELD  # capacity from the (linked) production
+    assert values[1, 0] == 60.0 and flags[1, 0] == CROSSWALK  # the linked capacity beats its own production
+    assert values[2].tolist() == [3.0, 2.5] and flags[2].tolist() == [OBSERVED, OBSERVED]  # observed values kept

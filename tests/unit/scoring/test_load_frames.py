@@ -59,3 +59,31 @@ def test_snapshots_are_unknown_before_they_were_observed(tmp_path) -> None:
     for frame in (mines, us_mines):
         opening = frame.set_index("year")["mine_opening_year"]
         assert pd.isna(opening.loc[2015]) and opening.loc[2022] == 1990  # GEM listed the mine in 2020
+
+
+def test_a_mine_reads_its_record_in_the_other_spine_for_the_same_year_only(tmp_path) -> None:
+    """GEM M1 = EIA 7 + 8 (production added up); EIA 9 = GEM M2 alone (GEM capacity lent), never across years."""
+    from fvi.scoring.impute import LINKED_PREFIX
+
+    spec = ScoringSpec.from_registry()
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+        _gold(wh)
+        mine = wh.query("select * from gold.fct_mine__yearly")
+        m2 = mine.assign(gem_mine_id="M2", gem_capacity_mtpa=[5.0, 6.0])
+        wh.write_table("gold", "fct_mine__yearly", pd.concat([mine, m2], ignore_index=True))
+        dim = wh.query("select * from gold.dim_mine")
+        wh.write_table("gold", "dim_mine", pd.concat([dim, dim.assign(gem_mine_id="M2")], ignore_index=True))
+        us = wh.query("select * from gold.fct_us_mine__yearly")
+        extra = [us.assign(msha_id=8, production_mt=[2.0, 3.0]), us.assign(msha_id=9, gem_mine_id="M2")]
+        us = pd.concat([us, *extra], ignore_index=True)
+        us = us.assign(year=np.where(us["msha_id"] == 9, us["year"] + 1, us["year"]))  # 2016 and 2023: no GEM year
+        wh.write_table("gold", "fct_us_mine__yearly", pd.concat([us, extra[1]], ignore_index=True))
+        _, mines, us_mines = load_frames(wh, spec)
+    m1 = mines[mines["entity_id"] == "M1"].set_index("year")
+    assert m1.loc[2015, LINKED_PREFIX + "mine_production_mt"] == 1.0 + 2.0  # EIA 7 and 8 added up
+    assert m1.loc[2022, LINKED_PREFIX + "mine_production_mt"] == 1.0 + 3.0
+    u9 = us_mines[us_mines["entity_id"] == "MSHA9"].set_index("year")
+    assert u9.loc[2015, LINKED_PREFIX + "mine_capacity_mtpa"] == 5.0  # same year, M2 is EIA 9 alone
+    assert pd.isna(u9.loc[2016, LINKED_PREFIX + "mine_capacity_mtpa"])  # GEM has no 2016 row: nothing lent
+    u7 = us_mines[us_mines["entity_id"] == "MSHA7"].set_index("year")
+    assert u7[LINKED_PREFIX + "mine_capacity_mtpa"].isna().all()  # M1 is EIA 7 + 8: its capacity is not lent
