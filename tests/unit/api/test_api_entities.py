@@ -304,7 +304,8 @@ def test_the_band_width_is_explained_by_the_choices_that_drive_it(settings, make
     explained = block["band_explained"]
     assert explained["width"] == 20.0
     assert [d["factor"] for d in explained["drivers"]] == ["normalisation", "imputation", "aggregation", "weights"]
-    assert "20 points wide" in explained["text"] and "normalisation" in explained["text"] and "0.57" in explained["text"]
+    text = explained["text"]
+    assert "20 points wide" in text and "normalisation" in text and "0.57" in text
 
 
 def test_a_band_without_sobol_indices_says_so(client: TestClient) -> None:
