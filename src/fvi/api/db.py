@@ -356,6 +356,10 @@ class LiveWarehouse:
             r.close()
             self.release(h)
 
+    def current_version(self) -> str | None:
+        """The build a read would see now: the file identity for DuckDB (one stat), the last run seen for PostgreSQL."""
+        return self._file_version() if self.kind == "duckdb" else self.version()
+
     def version(self) -> str | None:
         """The current build's version without opening anything (None before the first read)."""
         h = self._handle

@@ -124,6 +124,7 @@ def start(state: AppState) -> None:
         where=where,
         refresh_seconds=cfg.refresh_seconds,
         cache_ttl=cfg.cache_ttl_seconds,
+        live_version=state.warehouse.current_version,
     )
     jobs = JobStore(
         functools.partial(predict_item, predictor),

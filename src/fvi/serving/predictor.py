@@ -367,6 +367,7 @@ class Predictor:
         where: str = "",
         refresh_seconds: float = 30.0,
         cache_ttl: float | None = None,
+        live_version: Callable[[], str | None] | None = None,
     ) -> None:
         self.models_dir = Path(models_dir)
         self.cache = cache
@@ -375,6 +376,7 @@ class Predictor:
         self._where = where
         self.refresh_seconds = refresh_seconds
         self.cache_ttl = cache_ttl
+        self._live_version = live_version
         self._snap = Snapshot({}, {}, None, {})
         self._reload_lock = threading.Lock()
         self._refreshing = False
@@ -508,6 +510,24 @@ class Predictor:
             self.load()
         return changed
 
+    def _follow_build(self) -> None:
+        """Reload now when the live build is not the one the models were chosen for.
+
+        A rebuild swaps the warehouse and the champions together; the profile routes read the new
+        warehouse at once, so a prediction must not answer from the old champions meanwhile (one
+        build, one model version per answer). Costs one ``stat`` when nothing changed.
+        """
+        if self._live_version is None:
+            return
+        try:
+            live = self._live_version()
+        except Exception:  # noqa: BLE001 - an outage is reported by the routes that read
+            return
+        snap = self._snap
+        seen = snap.rows.build if snap.rows is not None else snap.build
+        if live is not None and seen is not None and live != seen:
+            self.refresh()
+
     def _maybe_refresh(self) -> None:
         """At most one background refresh per ``refresh_seconds``, started by a request."""
         now = time.monotonic()
@@ -591,6 +611,7 @@ class Predictor:
 
         ``record=False`` leaves the A/B counters alone (cache warming is not traffic).
         """
+        self._follow_build()
         if self._next_check <= time.monotonic():
             self._maybe_refresh()
         rows, group, i = self._locate(entity_type, entity_id)
@@ -665,6 +686,7 @@ class Predictor:
         variant: str | None = None,
     ) -> tuple[ServingModel, str, int, dict[str, float | None]]:
         """(model, arm, as-of year, feature -> value) for explanations; overrides applied and checked."""
+        self._follow_build()
         rows, group, i = self._locate(entity_type, entity_id)
         model, arm = self.route(entity_type, horizon, variant, entity_id)
         x = self._snap.matrices.get((model.name, model.version))

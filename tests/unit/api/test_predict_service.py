@@ -329,3 +329,33 @@ def test_a_model_from_another_data_world_never_serves_this_build(home: Path) -> 
     # the same model, recorded with this build's world, serves again
     reg.record("fvi_country_h10", 1, {**info, "data_world": real})
     assert predictor(home).predict("country", "ZAF", "H10", variant=CHAMPION).model_version == "1"
+
+
+def test_a_rebuild_under_a_running_server_is_answered_by_its_own_champions_at_once(home) -> None:
+    """A run swaps the warehouse and promotes a new champion: the very next prediction uses both (no timer wait)."""
+    settings = Settings(home=home)
+    live = LiveWarehouse(settings)
+    p = Predictor(
+        home / "models",
+        MemoryCache(1000, namespace="t"),
+        ABRouter(home / "serving" / "ab.json", default_share=0.1),
+        reader=live.reader,
+        where=str(settings.duckdb_path),
+        refresh_seconds=3600,  # the timer alone would keep the old champion for an hour
+        live_version=live.current_version,
+    )
+    p.load()
+    assert p.predict("mine", "M1", "H5", variant=CHAMPION).model_version == "1"
+    old_build = p.snapshot.rows.build
+    wh_path = home / "warehouse" / "fvi.duckdb"
+    staging = wh_path.with_name("fvi.next.duckdb")
+    shutil.copyfile(wh_path, staging)
+    with DuckDBWarehouse(staging) as wh:
+        wh.write_table("gold", "fvi_marker", pd.DataFrame({"x": [1]}))
+    ModelRegistry(home / "models").promote("fvi_mine_h5", 2)  # the run's new champion ...
+    os.replace(staging, wh_path)  # ... and its warehouse, swapped in
+    got = p.predict("mine", "M1", "H5", variant=CHAMPION)
+    assert got.model_version == "2" and p.snapshot.rows.build != old_build
+    assert p.snapshot.rows.build == live.current_version()
+    again = p.predict("mine", "M1", "H5", variant=CHAMPION)  # nothing changed since: no reload
+    assert again.model_version == "2" and again.cached is True
