@@ -19,11 +19,10 @@ from fvi.settings import Settings
 from fvi.warehouse import pg_params
 
 
-def project_dir() -> Path:
-    """The dbt project: ``FVI_DBT_PROJECT_DIR`` or ``warehouse/`` beside the source tree."""
-    env = os.environ.get("FVI_DBT_PROJECT_DIR")
-    if env:
-        return Path(env).resolve()
+def project_dir(settings: Settings | None = None) -> Path:
+    """The dbt project: ``settings.dbt_project_dir`` (``FVI_DBT_PROJECT_DIR``) or ``warehouse/`` beside the package."""
+    if settings is not None and settings.dbt_project_dir:
+        return Path(settings.dbt_project_dir).expanduser().resolve()
     here = Path(__file__).resolve()
     for parent in here.parents:
         if (parent / "warehouse" / "dbt_project.yml").exists():
@@ -108,7 +107,7 @@ def run_dbt(
     full = [
         *args,
         "--project-dir",
-        str(project_dir()),
+        str(project_dir(settings)),
         "--profiles-dir",
         str(profiles),
         "--target-path",

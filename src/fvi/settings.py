@@ -1,12 +1,99 @@
-"""Runtime settings, read from ``FVI_*`` environment variables when asked for (never at import)."""
+"""Runtime settings: one :class:`Settings`, nested by concern, read from ``FVI_*`` variables at the edge.
+
+The command line, the API factory and the Dagster definitions build it once (``get_settings()``)
+and pass it down; library code takes it (or the group it needs: ``settings.api``,
+``settings.serving``) as an argument and never reads the environment itself. Each group keeps
+the variable names operators already use (``FVI_API_*``, ``FVI_SERVING_*``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    """What an operator may change about the service without touching code."""
+
+    model_config = SettingsConfigDict(env_prefix="FVI_API_", extra="ignore")
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed by CORS, comma-separated; empty means no cross-origin access.",
+    )
+    rate_per_minute: int = Field(default=300, ge=1, description="Requests per minute per anonymous client IP.")
+    key_rate_per_minute: int = Field(default=1200, ge=1, description="Requests per minute per API key.")
+    rate_burst: int = Field(default=60, ge=1, description="Requests a client may make at once before throttling.")
+    whatif_rate_per_minute: int = Field(default=60, ge=1, description="What-if rescorings per minute per client.")
+    max_body_bytes: int = Field(default=1 << 20, ge=1024, description="Largest request body accepted (413 above).")
+    response_cache_ttl_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        validation_alias=AliasChoices("FVI_API_RESPONSE_CACHE_TTL_SECONDS", "FVI_API_CACHE_TTL_SECONDS"),
+        description="How long GET responses stay cached (FVI_API_CACHE_TTL_SECONDS is read too).",
+    )
+    keys_path: Path | None = Field(default=None, description="API key store; unset means FVI_HOME/api/keys.sqlite3.")
+    version_check_seconds: float = Field(
+        default=5.0, ge=0, description="PostgreSQL only: how often to look for a newer run (DuckDB checks the file)."
+    )
+    tracing: bool = Field(
+        default=True, description="OpenTelemetry spans (exported only with OTEL_EXPORTER_OTLP_ENDPOINT)."
+    )
+    warm_whatif: bool = Field(
+        default=True, description="Build the what-if scorer in the background at start-up (first call fast)."
+    )
+    service_name: str = Field(default="fvi-api", description="service.name on traces.")
+    web_dir: Path | None = Field(
+        default=None, description="Built dashboard served at / (unset: the package's static/web, built by make setup)."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    def keys_file(self, home: Path) -> Path:
+        return self.keys_path.expanduser().resolve() if self.keys_path else home / "api" / "keys.sqlite3"
+
+
+class ServingSettings(BaseSettings):
+    """What an operator may change about predictions without touching code."""
+
+    model_config = SettingsConfigDict(env_prefix="FVI_SERVING_", extra="ignore")
+
+    prediction_cache_ttl_seconds: float = Field(
+        default=3600.0, gt=0,
+        validation_alias=AliasChoices("FVI_SERVING_PREDICTION_CACHE_TTL_SECONDS", "FVI_SERVING_CACHE_TTL_SECONDS"),
+        description="How long a computed prediction stays cached (FVI_SERVING_CACHE_TTL_SECONDS is read too).",
+    )
+    cache_max_entries: int = Field(default=200_000, ge=1, description="In-process cache size (ignored with Redis).")
+    batch_sync_limit: int = Field(default=100, ge=1, description="Largest batch answered in the request; above: a job.")
+    batch_max_items: int = Field(default=10_000, ge=1, description="Largest batch accepted at all (422 above).")
+    max_active_jobs: int = Field(default=8, ge=1, description="Queued or running jobs per worker (503 above).")
+    job_ttl_seconds: float = Field(default=3600.0, gt=0, description="How long finished job results are kept.")
+    refresh_seconds: float = Field(
+        default=30.0, ge=0, description="How often to look for a new build, registry or A/B file (0: on every call)."
+    )
+    ab_path: Path | None = Field(default=None, description="A/B split file; unset means FVI_HOME/serving/ab.json.")
+    default_challenger_share: float = Field(
+        default=0.1, ge=0, le=1, description="Share of entities sent to a challenger until the A/B file says otherwise."
+    )
+    warm_cache: bool = Field(
+        default=False,
+        description="Compute every entity's prediction into the cache at start-up (background thread, ~1 s/10k).",
+    )
+    explain_top: int = Field(default=5, ge=1, le=50, description="Drivers put into plain words per explanation.")
+
+    def ab_file(self, home: Path) -> Path:
+        return self.ab_path.expanduser().resolve() if self.ab_path else home / "serving" / "ab.json"
+
 
 
 class Settings(BaseSettings):
@@ -44,6 +131,12 @@ class Settings(BaseSettings):
         default=False, description="Load a release the plausibility checks refuse (truncated, large row drop)."
     )
     lock_no_wait: bool = Field(default=False, description="Refuse at once when another writer holds FVI_HOME.")
+    dbt_project_dir: Path | None = Field(
+        default=None, description="The dbt project (warehouse/); unset means the one shipped beside the package."
+    )
+
+    api: ApiSettings = Field(default_factory=ApiSettings, description="The HTTP service (FVI_API_*).")
+    serving: ServingSettings = Field(default_factory=ServingSettings, description="Predictions (FVI_SERVING_*).")
 
     @property
     def home_abs(self) -> Path:
@@ -62,3 +155,23 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Settings for this process; tests call ``get_settings.cache_clear()`` after changing env."""
     return Settings()
+
+
+GROUPS: dict[str, tuple[type[BaseSettings], str]] = {
+    "": (Settings, "FVI_"),
+    "api": (ApiSettings, "FVI_API_"),
+    "serving": (ServingSettings, "FVI_SERVING_"),
+}
+"""Each group of settings and the prefix of its variables (the nested groups are fields of Settings)."""
+
+
+def env_names() -> Iterator[tuple[str, str]]:
+    """(variable, description) of every setting of every group: what ``deploy/.env.example`` must list."""
+    for group, (cls, prefix) in GROUPS.items():
+        for name, field in cls.model_fields.items():
+            if group == "" and name in GROUPS:
+                continue
+            alias = field.validation_alias
+            first = alias.choices[0] if isinstance(alias, AliasChoices) else None
+            yield (str(first) if first else f"{prefix}{name.upper()}"), field.description or ""
+

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fvi.api.app import create_app
-from fvi.api.config import ApiSettings
 from fvi.scoring.config import load_personas
+from fvi.settings import ApiSettings
 
 pytestmark = [pytest.mark.integration]
 HORIZONS = {"H5", "H10", "H20"}

@@ -16,9 +16,8 @@ from tests.integration.helpers import PG_ADMIN, env, scratch_database
 from tests.unit.api.tiny_warehouse import RUN, fill
 
 from fvi.api.app import create_app
-from fvi.api.config import ApiSettings
 from fvi.cache import RedisCache
-from fvi.settings import Settings
+from fvi.settings import ApiSettings, Settings
 from fvi.warehouse import PostgresWarehouse
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]

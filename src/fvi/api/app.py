@@ -25,7 +25,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from fvi.api import errors, serving
-from fvi.api.config import ApiSettings
 from fvi.api.deps import RateLimited
 from fvi.api.middleware import RequestContextMiddleware
 from fvi.api.models import error_responses
@@ -54,7 +53,7 @@ from fvi.api.security import BodySizeLimitMiddleware
 from fvi.api.state import AppState, WhatIfFactory
 from fvi.api.web import mount_dashboard
 from fvi.cache import Cache
-from fvi.settings import Settings, get_settings
+from fvi.settings import ApiSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +141,7 @@ def create_app(
 ) -> FastAPI:
     """A new app with its own state, metrics registry and middleware (nothing shared between apps)."""
     settings = settings or get_settings()
-    api = api_settings or ApiSettings()
+    api = api_settings or settings.api
     state = AppState.build(settings, api, whatif_factory=whatif_factory, cache=cache)
     hooks = [*STARTUP_HOOKS, *startup_hooks]
 

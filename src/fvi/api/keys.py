@@ -22,6 +22,8 @@ from typing import Annotated
 
 import typer
 
+from fvi.settings import Settings, get_settings
+
 SCOPES = ("write", "admin")  # admin implies write; reading needs no key
 PREFIX = "fvi_"
 
@@ -134,12 +136,10 @@ def verify(plaintext: str, store: KeyStore | None = None) -> ApiKey | None:
     return (store or default_store()).verify(plaintext)
 
 
-def default_store() -> KeyStore:
-    """The store the service uses: FVI_API_KEYS_PATH, else FVI_HOME/api/keys.sqlite3."""
-    from fvi.api.config import ApiSettings
-    from fvi.settings import get_settings
-
-    return KeyStore(ApiSettings().keys_file(get_settings().home_abs))
+def default_store(settings: Settings | None = None) -> KeyStore:
+    """The store the service uses: FVI_API_KEYS_PATH, else FVI_HOME/api/keys.sqlite3 (the process's settings)."""
+    s = settings or get_settings()
+    return KeyStore(s.api.keys_file(s.home_abs))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 ``start`` (in ``fvi.api.app.STARTUP_HOOKS``) loads every champion and challenger ONNX session and
 the feature rows, puts a :class:`ServingService` on ``AppState.extras["serving"]`` and replaces the
-``model`` readiness check. Settings come from ``FVI_SERVING_*`` (:class:`fvi.serving.config.ServingSettings`).
+``model`` readiness check. Settings come from ``FVI_SERVING_*`` (``Settings.serving``).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from fvi.api.state import AppState, Check
 from fvi.cache import Cache, make_cache
 from fvi.registry.vocabulary import entity_key
 from fvi.serving.ab import ABRouter
-from fvi.serving.config import ServingSettings
 from fvi.serving.jobs import JobStore
 from fvi.serving.predictor import InvalidOverride, ModelUnavailable, Predictor, UnknownEntity
+from fvi.settings import ServingSettings
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +107,9 @@ def _model_check(state: AppState) -> Check:
 
 def start(state: AppState) -> None:
     """Start-up hook: load models and feature rows once for this worker (failures are reported, not raised)."""
-    cfg = ServingSettings()
+    cfg = state.settings.serving
     url = state.settings.cache_url
-    options: dict[str, Any] = {"default_ttl": cfg.cache_ttl_seconds}
+    options: dict[str, Any] = {"default_ttl": cfg.prediction_cache_ttl_seconds}
     if not url:
         options["max_entries"] = cfg.cache_max_entries
     cache = make_cache(url, CACHE_NAMESPACE, **options)
@@ -123,7 +123,7 @@ def start(state: AppState) -> None:
         reader=state.warehouse.reader,
         where=where,
         refresh_seconds=cfg.refresh_seconds,
-        cache_ttl=cfg.cache_ttl_seconds,
+        cache_ttl=cfg.prediction_cache_ttl_seconds,
         live_version=state.warehouse.current_version,
     )
     jobs = JobStore(

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fvi.api.config import ApiSettings
 from fvi.api.db import LiveWarehouse, Reader
 from fvi.api.keys import KeyStore
 from fvi.api.security import RateLimiter
@@ -22,7 +21,7 @@ from fvi.obs.metrics import ApiMetrics
 from fvi.obs.ops_metrics import OpsCollector
 from fvi.obs.telemetry import span
 from fvi.registry import registry_hash
-from fvi.settings import Settings
+from fvi.settings import ApiSettings, Settings
 
 if TYPE_CHECKING:
     from fvi.scoring.whatif import WhatIf
@@ -113,7 +112,7 @@ class AppState:
             settings=settings,
             api=api,
             warehouse=LiveWarehouse(settings, version_check_seconds=api.version_check_seconds),
-            cache=cache or make_cache(settings.cache_url, CACHE_NAMESPACE, default_ttl=api.cache_ttl_seconds),
+            cache=cache or make_cache(settings.cache_url, CACHE_NAMESPACE, default_ttl=api.response_cache_ttl_seconds),
             keys=KeyStore(api.keys_file(settings.home_abs)),
             limiter=limiter,
             metrics=ApiMetrics(),

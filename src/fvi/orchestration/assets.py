@@ -135,7 +135,7 @@ def ensure_manifest(settings: Settings) -> Path:
     from fvi.dbt import project_dir, run_dbt
 
     manifest = settings.home_abs / "dbt" / "target" / "manifest.json"
-    project = project_dir()
+    project = project_dir(settings)
     newest = max((p.stat().st_mtime for p in project.rglob("*") if p.is_file() and "target" not in p.parts),
                  default=0.0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:

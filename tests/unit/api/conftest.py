@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from tests.unit.api.tiny_warehouse import write_runs, write_warehouse
 
 from fvi.api.app import create_app
-from fvi.api.config import ApiSettings
-from fvi.settings import Settings, get_settings
+from fvi.settings import ApiSettings, Settings, get_settings
 
 APP_KEYWORDS = ("routers", "extra_routers", "startup_hooks", "whatif_factory", "cache")
 

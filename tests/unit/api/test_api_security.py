@@ -155,7 +155,7 @@ def test_cors_allowlist(warehouse: Path, make_client) -> None:
 
 
 def test_cors_origins_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fvi.api.config import ApiSettings
+    from fvi.settings import ApiSettings
 
     monkeypatch.setenv("FVI_API_CORS_ORIGINS", "https://a.example,https://b.example")
     assert ApiSettings().cors_origins == ["https://a.example", "https://b.example"]

@@ -14,7 +14,7 @@ from tests.unit.api.serving_world import make_home
 
 from fvi.api.app import create_app
 from fvi.api.keys import KeyStore
-from fvi.settings import Settings
+from fvi.settings import ServingSettings, Settings
 
 
 @pytest.fixture()
@@ -121,6 +121,7 @@ def test_ab_split_routes_stably_and_needs_an_admin_key(client: TestClient, keys)
 def test_batch_sync_and_async_jobs(settings: Settings, make_client, keys, monkeypatch) -> None:
     monkeypatch.setenv("FVI_SERVING_BATCH_SYNC_LIMIT", "3")
     monkeypatch.setenv("FVI_SERVING_BATCH_MAX_ITEMS", "50")
+    settings.serving = ServingSettings()  # settings are read once, at the edge: read this group again
     make_home(settings.home_abs)
     c = make_client()
     items = [

@@ -1,0 +1,161 @@
+"""Gold is one contract: the tables Python writes are declared beside dbt's and checked when written.
+
+dbt declares its own gold models in ``warehouse/models/gold/**.yml``. The tables the Python steps
+write (scores, outcomes, predictions, back-tests, weights) are declared in the same project as dbt
+*sources* (``warehouse/models/gold/python/_python__tables.yml``): grain, key, typed columns and a
+description each, so ``dbt docs generate`` documents both alike. :func:`enforce` holds a frame to
+its declaration before :meth:`fvi.warehouse.Warehouse.write_table` replaces the table: a missing or
+undeclared column, a value of the wrong type, or a key that is null or repeated refuses the write
+and names the table and what is wrong. A drift test compares every built gold table with the
+declarations.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+CONTRACT_FILE = Path("models") / "gold" / "python" / "_python__tables.yml"
+SOURCE_NAME = "gold_python"
+TYPES = ("string", "integer", "float", "boolean", "timestamp")
+
+
+class ContractError(ValueError):
+    """A frame does not match the declaration of the gold table it is written to."""
+
+
+@dataclass(frozen=True)
+class ColumnContract:
+    name: str
+    """A column name, or a glob (``pillar_*``) for a family of columns the registry decides."""
+    type: str
+    description: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class TableContract:
+    name: str
+    description: str
+    grain: str
+    key: tuple[str, ...]
+    writer: str
+    columns: tuple[ColumnContract, ...]
+
+    def column(self, name: str) -> ColumnContract | None:
+        for c in self.columns:
+            if c.name == name or ("*" in c.name and fnmatch.fnmatchcase(name, c.name)):
+                return c
+        return None
+
+
+def contract_path() -> Path:
+    from fvi.dbt import project_dir
+
+    return project_dir() / CONTRACT_FILE
+
+
+def parse(doc: dict) -> dict[str, TableContract]:
+    """Declarations from the dbt sources document; a malformed one raises naming the table."""
+    sources = [s for s in doc.get("sources") or [] if s.get("name") == SOURCE_NAME]
+    if len(sources) != 1:
+        raise ContractError(f"{CONTRACT_FILE}: expected one source named {SOURCE_NAME}")
+    out: dict[str, TableContract] = {}
+    for t in sources[0].get("tables") or []:
+        name = t.get("name")
+        meta = t.get("meta") or {}
+        missing = [k for k in ("grain", "key", "writer") if not meta.get(k)]
+        if not name or not t.get("description") or missing:
+            raise ContractError(f"{CONTRACT_FILE}: table {name!r} needs a description and meta {missing}")
+        cols = []
+        for c in t.get("columns") or []:
+            ctype = c.get("data_type")
+            if ctype not in TYPES or not c.get("description"):
+                raise ContractError(f"{CONTRACT_FILE}: {name}.{c.get('name')}: data_type in {TYPES} and a description")
+            cols.append(ColumnContract(c["name"], ctype, c["description"], not (c.get("meta") or {}).get("optional")))
+        key = tuple(meta["key"])
+        unknown = [k for k in key if k not in {c.name for c in cols}]
+        if unknown:
+            raise ContractError(f"{CONTRACT_FILE}: {name}: key columns {unknown} are not declared")
+        out[name] = TableContract(name, t["description"], meta["grain"], key, meta["writer"], tuple(cols))
+    return out
+
+
+@lru_cache(maxsize=1)
+def contracts() -> dict[str, TableContract]:
+    """Every declared Python-written gold table, by name."""
+    return parse(yaml.safe_load(contract_path().read_text("utf-8")) or {})
+
+
+def _type_problem(series: pd.Series, ctype: str) -> str | None:
+    values = series.dropna()
+    if values.empty:
+        return None
+    kind = series.dtype.kind
+    if ctype == "string":
+        if kind in "OSU" or isinstance(series.dtype, pd.StringDtype) or isinstance(series.dtype, pd.CategoricalDtype):
+            return None if values.map(lambda v: isinstance(v, str)).all() else "holds non-text values"
+        return f"is {series.dtype}, declared string"
+    if ctype == "boolean":
+        if kind == "b" or str(series.dtype) == "boolean":
+            return None
+        if kind == "O" and values.map(lambda v: isinstance(v, bool)).all():
+            return None
+        return f"is {series.dtype}, declared boolean"
+    if ctype == "timestamp":
+        return None if kind == "M" or kind == "O" and values.map(lambda v: hasattr(v, "year")).all() else (
+            f"is {series.dtype}, declared timestamp"
+        )
+    if kind in "iu" or str(series.dtype).startswith(("Int", "UInt")):
+        return None
+    if kind == "f":
+        if ctype == "float":
+            return None
+        return None if (values == values.round()).all() else "holds fractions, declared integer"
+    if kind == "O" and values.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).all():
+        return None
+    return f"is {series.dtype}, declared {ctype}"
+
+
+def problems(table: TableContract, frame: pd.DataFrame) -> list[str]:
+    """What keeps ``frame`` from being ``table`` as declared (empty: it is)."""
+    out: list[str] = []
+    cols = list(frame.columns)
+    undeclared = [c for c in cols if table.column(c) is None]
+    if undeclared:
+        out.append(f"undeclared columns {undeclared}")
+    missing = [c.name for c in table.columns if c.required and "*" not in c.name and c.name not in cols]
+    if missing:
+        out.append(f"missing columns {missing}")
+    for c in cols:
+        spec = table.column(c)
+        if spec is not None:
+            why = _type_problem(frame[c], spec.type)
+            if why:
+                out.append(f"column {c} {why}")
+    key = [k for k in table.key if k in cols]
+    if key and len(key) == len(table.key) and len(frame):
+        nulls = [k for k in key if frame[k].isna().any()]
+        if nulls:
+            out.append(f"key columns {nulls} hold nulls")
+        dup = int(frame.duplicated(subset=key).sum())
+        if dup:
+            out.append(f"{dup} rows repeat the key ({', '.join(key)}): the grain is {table.grain}")
+    return out
+
+
+def enforce(layer: str, name: str, frame: pd.DataFrame) -> None:
+    """Refuse to write a declared gold table whose frame breaks its declaration."""
+    if layer != "gold":
+        return
+    table = contracts().get(name)
+    if table is None:
+        return
+    found = problems(table, frame)
+    if found:
+        raise ContractError(f"gold.{name} does not match its declaration ({CONTRACT_FILE}): " + "; ".join(found))
