@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
+from fvi.contract import enforce
 from fvi.settings import Settings
 
 LAYERS = ("bronze", "silver", "gold", "marts")
@@ -49,7 +50,7 @@ class Warehouse(ABC):
 
     @abstractmethod
     def write_table(self, layer: str, name: str, frame: pd.DataFrame) -> None:
-        """Replace ``layer.name`` with ``frame``."""
+        """Replace ``layer.name`` with ``frame``; a declared gold table must match its contract (``fvi.contract``)."""
 
     @abstractmethod
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
@@ -89,6 +90,7 @@ class DuckDBWarehouse(Warehouse):
         self.con = duckdb.connect(str(path), read_only=read_only)
 
     def write_table(self, layer: str, name: str, frame: pd.DataFrame) -> None:
+        enforce(layer, name, frame)
         schema, table = self.schema(layer), _ident(name)
         self.con.execute(f"create schema if not exists {schema}")
         self.con.register("_fvi_frame", frame)
@@ -161,6 +163,7 @@ class PostgresWarehouse(Warehouse):
             raise WarehouseUnavailable(f"PostgreSQL at {p['host']}:{p['port']} unreachable: {exc}") from exc
 
     def write_table(self, layer: str, name: str, frame: pd.DataFrame) -> None:
+        enforce(layer, name, frame)
         schema, table = self.schema(layer), _ident(name)
         cols = [_ident(c.lower()) if _IDENT.match(c.lower()) else None for c in frame.columns]
         if any(c is None for c in cols):

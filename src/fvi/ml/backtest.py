@@ -440,10 +440,12 @@ def orient_oof(oof: pd.DataFrame) -> pd.DataFrame:
     if oof.empty:
         return pd.DataFrame(columns=_OOF_COLUMNS)
     frame = oof.copy()
+    by_type = frame["entity_type"].astype(str).eq("country")
     if "target" in frame:
-        bad = frame["target"].astype(str).str.lower().isin(BAD_TARGETS)
+        target = frame["target"]
+        bad = target.astype(str).str.lower().isin(BAD_TARGETS).where(target.notna(), by_type)
     else:
-        bad = frame["entity_type"].astype(str).eq("country")
+        bad = by_type
     p = frame["p_model"].astype(float)
     label = frame["label"].astype(float)
     frame["p_viable"] = p.where(~bad, 1.0 - p)

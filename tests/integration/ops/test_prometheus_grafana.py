@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from tests.gold import write_gold
 from tests.servers import free_port, stop, wait_for
 from tests.unit.api.serving_world import make_home
 from tests.unit.deploy.tools import DEPLOY, tool
@@ -67,7 +68,7 @@ def ops_world(home: Path) -> dict:
         }
     )
     with DuckDBWarehouse(home / "warehouse" / "fvi.duckdb") as wh:
-        wh.write_table("gold", "fvi_weights_history", weights)
+        write_gold(wh, "fvi_weights_history", weights)
         wh.write_table("marts", "vw_metric_dq", dq)
     return report
 

@@ -24,6 +24,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from tests.gold import write_gold
 from tests.unit.api.tiny_warehouse import write_runs, write_warehouse
 
 from fvi.ml.explain import explanations_frame
@@ -184,9 +185,9 @@ def serving_tables(models_dir: Path) -> Any:
 
     def extra(wh: Warehouse) -> None:
         features = feature_rows()
-        wh.write_table("gold", "fvi_model_features", features)
-        wh.write_table("gold", "fvi_explanations", explanations(models_dir, features))
-        wh.write_table("gold", "fvi_predictions_bayes", bayes_rows())
+        write_gold(wh, "fvi_model_features", features)
+        write_gold(wh, "fvi_explanations", explanations(models_dir, features))
+        write_gold(wh, "fvi_predictions_bayes", bayes_rows())
 
     return extra
 

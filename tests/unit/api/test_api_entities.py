@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.gold import write_gold
 from tests.unit.api.tiny_warehouse import RUN, replace_warehouse
 
 from fvi.warehouse import DuckDBWarehouse
@@ -214,7 +215,7 @@ def test_predictions_when_the_model_tables_exist(warehouse, make_client) -> None
         preds = pd.DataFrame(
             {
                 **key,
-                "horizon": [5, 5, 10],
+                "horizon": ["H5", "H5", "H10"],  # the declared type of gold.fvi_predictions.horizon
                 "target": ["operating"] * 3,
                 "p": [0.8, 0.6, 0.7],
                 "model_name": ["lgbm_mine_h5", "hazard_mine", "hazard_mine"],
@@ -225,7 +226,7 @@ def test_predictions_when_the_model_tables_exist(warehouse, make_client) -> None
         country = {"entity_type": ["country"], "entity_id": ["ZAF"], "as_of_year": [2024], "horizon": ["H10"]}
         decline = {"target": ["decline"], "p": [0.3], "model_name": ["c"], "model_version": ["1"]}
         decline |= {"method": ["classifier"]}
-        wh.write_table("gold", "fvi_predictions", pd.concat([preds, pd.DataFrame(country | decline)]))
+        write_gold(wh, "fvi_predictions", pd.concat([preds, pd.DataFrame(country | decline)]))
         bayes = pd.DataFrame(
             {
                 "entity_type": ["mine", "country"],
@@ -237,7 +238,7 @@ def test_predictions_when_the_model_tables_exist(warehouse, make_client) -> None
                 "p_hi": [0.9, 0.95],
             }
         )
-        wh.write_table("gold", "fvi_predictions_bayes", bayes)
+        write_gold(wh, "fvi_predictions_bayes", bayes)
 
     replace_warehouse(warehouse, models)
     pred = make_client().get("/v1/mines/M1").json()["prediction"]
@@ -258,7 +259,7 @@ def test_a_build_scored_without_uncertainty_still_answers(settings, make_client)
     def no_bands(wh) -> None:
         frame = scores_frame()
         bands = [c for c in frame if c.startswith(("fvi_p", "rank_p"))]
-        wh.write_table("gold", "fvi_scores", frame.drop(columns=bands))
+        write_gold(wh, "fvi_scores", frame.drop(columns=bands))
 
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     write_warehouse(settings.duckdb_path, extra=no_bands)
@@ -294,7 +295,7 @@ def test_the_band_width_is_explained_by_the_choices_that_drive_it(settings, make
             for year, order in ((2023, (0.9, 0.1, 0.1, 0.1)), (2024, (0.05, 0.57, 0.2, 0.1)))
             for f, st in zip(("weights", "normalisation", "imputation", "aggregation"), order, strict=True)
         ]
-        wh.write_table("gold", "fvi_sensitivity", pd.DataFrame(rows))
+        write_gold(wh, "fvi_sensitivity", pd.DataFrame(rows))
 
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     write_warehouse(settings.duckdb_path, extra=sensitivity)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from fastapi.testclient import TestClient
+from tests.gold import write_gold
 from tests.unit.api.tiny_warehouse import RUN, RUN_OLD, replace_warehouse
 
 from fvi.registry import load_sources
@@ -108,7 +109,7 @@ def test_weights_with_history(warehouse, make_client) -> None:
                     }
                 )
     frame = pd.DataFrame(rows)[HISTORY_COLUMNS]
-    replace_warehouse(warehouse, lambda wh: wh.write_table("gold", "fvi_weights_history", frame))
+    replace_warehouse(warehouse, lambda wh: write_gold(wh, "fvi_weights_history", frame))
     body = make_client().get("/v1/weights?limit=3").json()
     dyn = body["dynamic"]
     assert dyn["available"] and dyn["run_ids"] == ["r2"] and dyn["computed_at"].startswith("2026-02-01")
@@ -134,7 +135,7 @@ def test_backtest_route(warehouse, make_client) -> None:
          "n": 400, "n_positive": 300, "auc": 0.5},
     ]  # fmt: skip
     table = backtest_table(rows, "run_x", "abc")
-    replace_warehouse(warehouse, lambda wh: wh.write_table("gold", "fvi_backtest", table))
+    replace_warehouse(warehouse, lambda wh: write_gold(wh, "fvi_backtest", table))
     body = make_client().get("/v1/backtest").json()
     assert body["available"] and body["run_id"] == "run_x"
     level = body["levels"]["gem_closure"]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from prometheus_client import CollectorRegistry, Counter
+from tests.gold import write_gold
 from tests.unit.api.serving_world import LATEST, make_home
 from tests.unit.ml.ml_world import build_world
 
@@ -248,7 +249,7 @@ def test_computed_rows_equal_the_gold_table_rows(tmp_path) -> None:
     copy = tmp_path / "with_table.duckdb"
     shutil.copyfile(path, copy)
     with DuckDBWarehouse(copy) as wh:
-        wh.write_table("gold", FEATURES_TABLE, table)
+        write_gold(wh, FEATURES_TABLE, table)
     with DuckDBWarehouse(copy, read_only=True) as wh:
         read = load_rows(wh, "b1", needs)
     assert read.source == f"gold.{FEATURES_TABLE}" and read.index == computed.index

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tests.gold import write_gold
 
 from fvi.warehouse import DuckDBWarehouse, Warehouse
 
@@ -201,9 +202,9 @@ def fill(wh: Warehouse) -> None:
     """Write every tiny table into ``wh`` (either engine)."""
     wh.write_table("gold", "dim_mine", MINES)
     wh.write_table("gold", "dim_country", COUNTRIES)
-    wh.write_table("gold", "fvi_scores", scores_frame())
-    wh.write_table("gold", "fvi_metric_scores", metric_scores_frame())
-    wh.write_table("gold", "fvi_score_contributions", contributions_frame())
+    write_gold(wh, "fvi_scores", scores_frame())
+    write_gold(wh, "fvi_metric_scores", metric_scores_frame())
+    write_gold(wh, "fvi_score_contributions", contributions_frame())
     wh.write_table("gold", "fct_us_mine__yearly", us_mine_frame())
     wh.write_table("bronze", "ingest_manifest", manifest_frame())
     wh.write_table("marts", "vw_metric_dq", dq_frame())

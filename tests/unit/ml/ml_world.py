@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tests.gold import write_gold
 
 from fvi.outcomes import country_labels, us_mine_labels
 from fvi.warehouse import DuckDBWarehouse
@@ -233,8 +234,8 @@ def build_world(path: Path, *, seed: int = 0, n_us: int = 160, n_gem: int = 25, 
         wh.write_table("gold", "fct_us_mine__yearly", us)
         wh.write_table("gold", "fct_country__yearly", countries)
         wh.write_table("gold", "dim_mine", gem)
-        wh.write_table("gold", "fvi_metric_scores", cells)
-        wh.write_table("gold", "fvi_scores", score_keys(cells, countries, gem))
-        wh.write_table("gold", "fvi_outcome_us_mine", us_mine_labels(us))
-        wh.write_table("gold", "fvi_outcome_country", country_labels(countries))
+        write_gold(wh, "fvi_metric_scores", cells)
+        write_gold(wh, "fvi_scores", score_keys(cells, countries, gem))
+        write_gold(wh, "fvi_outcome_us_mine", us_mine_labels(us))
+        write_gold(wh, "fvi_outcome_country", country_labels(countries))
     return path

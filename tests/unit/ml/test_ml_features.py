@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from tests.gold import write_gold
 from tests.unit.ml.ml_world import build_world
 
 from fvi.ml import features as F
@@ -33,7 +34,7 @@ def _perturb_after(path, t):
         cl = cells["as_of_year"] > t
         cells.loc[cl, "score"] = rng.uniform(0, 100, cl.sum())
         cells.loc[cl, "raw_value"] = rng.uniform(0, 100, cl.sum())
-        wh.write_table("gold", "fvi_metric_scores", cells)
+        write_gold(wh, "fvi_metric_scores", cells)
 
 
 def test_features_at_t_do_not_move_when_the_future_changes(world, tmp_path):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
+from tests.gold import write_gold
 
 from fvi.ml.backtest import (
     BACKTEST_COLUMNS,
@@ -167,18 +168,18 @@ def tiny_wh(tmp_path: Path) -> Path:
         for c in isos for t in (2000, 2001)
     ]
     with DuckDBWarehouse(path) as wh:
-        wh.write_table("gold", "fvi_scores", pd.concat([
+        write_gold(wh, "fvi_scores", pd.concat([
             _scores("us_mine", mines, [2008, 2009, 2010], {m: 30.0 + 40 * viable[m] for m in mines}),
             _scores("country", isos, [2000, 2001], {c: 70.0 - 40 * decline[c] for c in isos}),
         ]))
-        wh.write_table("gold", "fvi_outcome_us_mine", pd.DataFrame(labels))
+        write_gold(wh, "fvi_outcome_us_mine", pd.DataFrame(labels))
         wh.write_table("gold", "fct_us_mine__yearly", pd.DataFrame(panel))
-        wh.write_table("gold", "fvi_outcome_country", pd.DataFrame(country_labels))
+        write_gold(wh, "fvi_outcome_country", pd.DataFrame(country_labels))
         wh.write_table("gold", "fct_country__yearly", pd.DataFrame(
             [{"iso3": c, "year": y, "coal_production_twh": 10.0 + 10 * decline[c] + i} for i, c in enumerate(isos)
              for y in range(1990, 2011)]))
-        wh.write_table("gold", "fvi_metric_scores", pd.DataFrame(metric))
-        wh.write_table("gold", "fvi_backtest_oof", pd.DataFrame(oof))
+        write_gold(wh, "fvi_metric_scores", pd.DataFrame(metric))
+        write_gold(wh, "fvi_backtest_oof", pd.DataFrame(oof))
     return path
 
 
@@ -222,7 +223,7 @@ def test_run_backtest_tiny_world(tiny_wh: Path, tmp_path: Path) -> None:
 def test_run_backtest_without_model_or_labels(tmp_path: Path) -> None:
     path = tmp_path / "empty.duckdb"
     with DuckDBWarehouse(path) as wh:
-        wh.write_table("gold", "fvi_scores", _scores("country", ["AAA"], [2000], {"AAA": 50.0}))
+        write_gold(wh, "fvi_scores", _scores("country", ["AAA"], [2000], {"AAA": 50.0}))
         report = run_backtest(wh, tmp_path / "out", config=FAST, run_id="bt1")
         assert wh.query("select count(*) as n from gold.fvi_backtest")["n"].iloc[0] == 0
     assert report["run_id"] == "bt1" and not report["has_model"]
@@ -259,7 +260,7 @@ def export_home(fvi_home: Path) -> Path:
          "p": 0.3, "model_name": "gbm", "model_version": "v2", "method": "direct"},
     ])
     bayes = pd.DataFrame([
-        {"entity_type": "mine", "entity_id": "M1", "as_of_year": 2024, "horizon": 5, "p_mean": 0.7, "p_lo": 0.6,
+        {"entity_type": "mine", "entity_id": "M1", "as_of_year": 2024, "horizon": "H5", "p_mean": 0.7, "p_lo": 0.6,
          "p_hi": 0.85},
         # Bayesian bands are P(viable) for countries too: turned into (1 - hi, 1 - lo) for p_decline
         {"entity_type": "country", "entity_id": "AAA", "as_of_year": 2024, "horizon": "H5", "p_mean": 0.75,
@@ -267,14 +268,14 @@ def export_home(fvi_home: Path) -> Path:
     ])
     home = fvi_home
     with DuckDBWarehouse(get_settings().duckdb_path) as wh:
-        wh.write_table("gold", "fvi_scores", pd.concat([gem, eia, countries], ignore_index=True))
+        write_gold(wh, "fvi_scores", pd.concat([gem, eia, countries], ignore_index=True))
         wh.write_table("gold", "dim_mine", pd.DataFrame({"gem_mine_id": ["M1", "M2"], "msha_id": [10, None]}))
         wh.write_table("gold", "fct_us_mine__yearly", pd.DataFrame({
             "msha_id": [10, 10, 20, 20, 30], "year": [2015, 2016, 2015, 2016, 2015],
             "gem_mine_id": ["M1", "M1", None, None, None], "production_mt": [1.0, 1.0, 2.0, 2.0, 0.5],
         }))
-        wh.write_table("gold", "fvi_predictions", preds)
-        wh.write_table("gold", "fvi_predictions_bayes", bayes)
+        write_gold(wh, "fvi_predictions", preds)
+        write_gold(wh, "fvi_predictions_bayes", bayes)
     return home
 
 
@@ -390,8 +391,8 @@ def test_gem_transitions_by_kind(tmp_path: Path) -> None:
         for i, m in enumerate(ids) for r in ("2022-01", "2023-01")
     ])
     with DuckDBWarehouse(tmp_path / "gem.duckdb") as wh:
-        wh.write_table("gold", "fvi_scores", _scores("mine", ids, [2022], {m: 80.0 - 50 * stopped[m] for m in ids}))
-        wh.write_table("gold", "fvi_outcome_gem_transition", trans)
+        write_gold(wh, "fvi_scores", _scores("mine", ids, [2022], {m: 80.0 - 50 * stopped[m] for m in ids}))
+        write_gold(wh, "fvi_outcome_gem_transition", trans)
         wh.write_table("gold", "int_gem_mines__release", releases)
         report = run_backtest(wh, tmp_path / "bt", config=FAST)
         table = wh.query("select * from gold.fvi_backtest where as_of_year is null")

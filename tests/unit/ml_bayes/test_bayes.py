@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from tests.gold import write_gold
 
 from fvi.ml.bayes import (
     COUNTRY_MODEL,
@@ -227,15 +228,15 @@ def tiny_warehouse(path) -> DuckDBWarehouse:
     mines = pd.DataFrame(scores + gem)
     mines = pd.concat([mines.assign(horizon=h) for h in ("H5", "H10", "H20")])
     fvi_scores = pd.concat([mines, pd.DataFrame(countries)], ignore_index=True).assign(persona="analyst")
-    wh.write_table(
-        "gold",
+    write_gold(
+        wh,
         "fvi_scores",
         fvi_scores[["entity_type", "entity_id", "country_iso3", "as_of_year", "horizon", "persona", *pillars]],
     )
-    wh.write_table("gold", "fvi_outcome_us_mine", pd.DataFrame(us))
+    write_gold(wh, "fvi_outcome_us_mine", pd.DataFrame(us))
     wh.write_table("gold", "fct_us_mine__yearly", pd.DataFrame(yearly))
-    wh.write_table("gold", "fvi_outcome_gem_transition", pd.DataFrame(transitions))
-    wh.write_table("gold", "fvi_outcome_country", pd.DataFrame(outcomes))
+    write_gold(wh, "fvi_outcome_gem_transition", pd.DataFrame(transitions))
+    write_gold(wh, "fvi_outcome_country", pd.DataFrame(outcomes))
     wh.write_table(
         "gold",
         "dim_mine",

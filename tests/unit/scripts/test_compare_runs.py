@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from tests.gold import write_gold
 
 from fvi.ml.backtest import backtest_table
 from fvi.ml.publish import COLUMNS as PROBABILITY_COLUMNS
@@ -142,9 +143,9 @@ def _home(root: Path, *, pol_fvi: float, fvi_auc: float) -> Path:
     home = root
     (home / "runs" / RUN / "backtest").mkdir(parents=True)
     with DuckDBWarehouse(home / "warehouse" / "fvi.duckdb") as wh:
-        wh.write_table("gold", "fvi_scores", _scores(pol_fvi))
-        wh.write_table("gold", "fvi_probabilities", _probabilities())
-        wh.write_table("gold", "fvi_backtest", _backtest(fvi_auc))
+        write_gold(wh, "fvi_scores", _scores(pol_fvi))
+        write_gold(wh, "fvi_probabilities", _probabilities())
+        write_gold(wh, "fvi_backtest", _backtest(fvi_auc))
     return home
 
 
