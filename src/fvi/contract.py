@@ -185,3 +185,8 @@ def complete(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     extra = pd.DataFrame({c.name: pd.Series([None] * len(frame), dtype=_NULLS[c.type]) for c in missing})
     return pd.concat([frame.reset_index(drop=True), extra], axis=1)
+
+
+def columns(name: str) -> list[str]:
+    """The declared columns of a table, in their declared order (families of columns left out)."""
+    return [c.name for c in contracts()[name].columns if "*" not in c.name]

@@ -75,6 +75,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from fvi.contract import columns
 from fvi.registry.vocabulary import DEFAULT_PERSONA, HORIZONS, us_mine_id_sql
 
 if TYPE_CHECKING:
@@ -111,18 +112,8 @@ DIAGNOSTICS_JSON = "bayes_diagnostics.json"
 _PILLAR = re.compile(r"^pillar_\d+$")
 _MISSING = "_missing"
 
-PREDICTION_COLUMNS = [
-    "entity_type",
-    "entity_id",
-    "as_of_year",
-    "horizon",
-    "p_mean",
-    "p_lo",
-    "p_hi",
-    "is_new_group",
-    "model",
-    "run_id",
-]
+PREDICTION_COLUMNS = columns(PREDICTIONS_TABLE)
+"""Declared in the gold contract (warehouse/models/gold/python/_python__tables.yml)."""
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from fvi.ml.backtest import COUNTRY_ONLY
+from fvi.ml.booster import fit_booster, predict_raw
 from fvi.ml.model_registry import Calibration, fit_calibration
 from fvi.outcomes.hazard_frame import closure_labels
 from fvi.registry.vocabulary import GLOBAL_MINE_FEATURES, HORIZON_LABELS
@@ -246,14 +247,10 @@ def country_only_hazard(enc: Encoder, attrs: pd.DataFrame) -> np.ndarray:
 
 
 def _fit(x: pd.DataFrame, y: np.ndarray, seed: int) -> Any:
-    from fvi.ml.train import fit_booster
-
     return fit_booster(x[FEATURES], y, PARAMS, ROUNDS, seed)
 
 
 def _hazard(booster: Any, x: pd.DataFrame) -> np.ndarray:
-    from fvi.ml.train import predict_raw
-
     return np.clip(predict_raw(booster, x[FEATURES]), 0.0, 1.0)
 
 

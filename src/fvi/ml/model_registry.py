@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 
 from fvi.ml.onnx_export import predict_onnx, session, sha256_file
+from fvi.ml.tracking import CHALLENGER, CHAMPION, mlflow_client
 from fvi.provenance import UNKNOWN, DataWorld, same_world
 
 REGISTRY_FILE = "registry.json"
-CHAMPION, CHALLENGER = "champion", "challenger"
 CalibrationMethod = Literal["isotonic", "sigmoid", "none"]
 _EPS = 1e-6
 
@@ -308,8 +308,6 @@ class ModelRegistry:
         self.verify_onnx(name, version)
         self.set_alias(name, CHAMPION, version, reason="promote")
         if tracking_uri:
-            from fvi.ml.train import mlflow_client
-
             mlflow_client(tracking_uri).set_registered_model_alias(name, CHAMPION, str(version))
         return {"name": name, "version": str(version), "aliases": self.aliases(name)}
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from fvi.cache import Cache
+from fvi.contract import columns
 from fvi.registry.metrics import load_defaults, load_metrics
 from fvi.registry.vocabulary import us_mine_id_sql
 from fvi.scoring.config import load_personas
@@ -28,10 +29,8 @@ LEVELS = {"country": "country", "mine": "us_mine"}
 FIT_SUFFIX = "_fit"
 """History level of the weights fitted on strict folds (``country_fit``, ``mine_fit``), beside the MI ones."""
 OOF_TABLE = "fvi_weights_oof"
-OOF_COLUMNS = [
-    "entity_type", "entity_id", "as_of_year", "horizon", "label", "p_model", "fold", "model_name", "model_version",
-    "target", "cv_scheme",
-]  # fmt: skip
+OOF_COLUMNS = columns(OOF_TABLE)
+"""The back-test's out-of-fold shape, as the gold contract declares it."""
 
 
 def features(wh: Warehouse, entity_type: str) -> pd.DataFrame:
