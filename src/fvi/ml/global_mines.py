@@ -62,9 +62,9 @@ from fvi.ml.backtest import COUNTRY_ONLY
 from fvi.ml.booster import fit_booster, predict_raw
 from fvi.ml.model_registry import Calibration, fit_calibration
 from fvi.outcomes.hazard_frame import closure_labels
-from fvi.registry.vocabulary import GLOBAL_MINE_FEATURES, HORIZON_LABELS
+from fvi.registry.vocabulary import GLOBAL_MINE_FEATURES, HORIZON_LABELS, MODELS
 
-MODEL_NAME = "fvi_mine_global"
+MODEL_NAME = next(m.name for m in MODELS if m.estimator == "global_hazard")  # models.yml
 METHOD = "global_hazard"
 BASELINE = COUNTRY_ONLY
 COAL_TYPES = ("lignite", "subbituminous", "bituminous", "anthracite")

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fvi.registry.vocabulary import MODELS
 from fvi.warehouse import Warehouse
 
-MODEL_NAME = "fvi_mine_stage"
+MODEL_NAME = next(m.name for m in MODELS if m.estimator == "stage_conversion")  # models.yml
 METHOD = "stage_conversion"
 
 

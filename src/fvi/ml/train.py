@@ -89,14 +89,16 @@ from fvi.ml.tracking import (  # noqa: F401 - re-exported: training's public nam
 )
 from fvi.outcomes import assert_no_leakage
 from fvi.provenance import DataWorld, data_world
-from fvi.registry.vocabulary import HORIZONS, us_mine_ids
+from fvi.registry.vocabulary import MODELS, ModelSpec, us_mine_ids
 from fvi.settings import Settings
 from fvi.warehouse import Warehouse
 
-MINE_H5 = "fvi_mine_h5"
-MINE_HAZARD = "fvi_mine_hazard"
-COUNTRY_HORIZONS = HORIZONS
-MINE_HORIZONS = HORIZONS
+TRAINED_HERE: tuple[ModelSpec, ...] = tuple(m for m in MODELS if m.estimator in ("classifier", "hazard"))
+"""The declared models this module trains (``models.yml``), in order; the warehouse models train in theirs."""
+MINE_H5 = next(m.name for m in TRAINED_HERE if m.entity == "mine" and m.estimator == "classifier")
+MINE_HAZARD = next(m.name for m in TRAINED_HERE if m.estimator == "hazard")
+COUNTRY_HORIZONS = tuple(m.horizons[0] for m in TRAINED_HERE if m.entity == "country")
+MINE_HORIZONS = next(m.horizons for m in TRAINED_HERE if m.estimator == "hazard")
 HAZARD_FEATURE_HORIZON = "H10"
 """Pillar/FVI horizon the hazard model reads (one model serves H5-H20; H10 sits in the middle)."""
 COUNTRY_FIRST_AS_OF = 2000
@@ -112,7 +114,8 @@ Say = Callable[[str], Any]
 
 
 def country_model_name(horizon: int) -> str:
-    return f"fvi_country_h{horizon}"
+    """The declared country classifier of this horizon."""
+    return next(m.name for m in TRAINED_HERE if m.entity == "country" and m.horizons == (horizon,))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -700,6 +703,60 @@ def _train_global(
     }
 
 
+def _train_declared(
+    spec: ModelSpec,
+    *,
+    mine_feats: dict[str, pd.DataFrame],
+    country_feats: dict[int, pd.DataFrame],
+    us_labels: pd.DataFrame,
+    c_labels: pd.DataFrame,
+    mine_order: list[str],
+    country_order: list[str],
+    seed: int,
+    tune: bool,
+    n_trials: int,
+    timeout: float | None,
+    num_rounds: int,
+) -> TrainedTarget | None:
+    """Train one model of ``models.yml`` (a classifier or the US hazard model); None without two classes."""
+    common = {"seed": seed, "tune": tune, "n_trials": n_trials, "timeout": timeout}
+    if spec.estimator == "hazard":
+        fh = mine_feats[spec.feature_horizon]
+        pp = person_period(us_labels, id_col="entity_id")
+        pp = pp.assign(entity_type="us_mine").merge(fh, on=F.KEYS, how="inner")
+        pp[K_FEATURE] = pp["k"].astype("float64")
+        label_rows = _label_frame(fh, us_labels, on=F.KEYS)
+        if not len(pp) or pp["event"].nunique() != 2:
+            return None
+        return _hazard(pp=pp, label_rows=label_rows, feature_order=mine_order, num_rounds=num_rounds, **common)
+    (h,) = spec.horizons
+    label_col = spec.label.split(".")[-1]
+    if spec.entity == "mine":
+        data = _label_frame(mine_feats[spec.feature_horizon], us_labels[us_labels["horizon"] == h], on=F.KEYS)
+        order = mine_order
+    else:
+        data = _label_frame(country_feats[h], c_labels[c_labels["horizon"] == h], on=F.KEYS)
+        order = country_order
+    if not len(data) or (spec.entity == "country" and data[label_col].nunique() != 2):
+        return None
+    extra: dict[str, Any] = {"augment": F.gem_like} if spec.augment == "gem_like" else {}
+    if spec.entity == "mine":
+        extra["num_rounds"] = num_rounds
+    return _classifier(
+        spec.name,
+        entity=spec.entity,
+        target=spec.target,
+        horizon=h,
+        feature_horizon=spec.feature_horizon,
+        data=data,
+        label_col=label_col,
+        feature_order=order,
+        entity_col="entity_id",
+        **common,
+        **extra,
+    )
+
+
 def train_all(
     settings: Settings,
     wh: Warehouse,
@@ -765,72 +822,26 @@ def train_all(
     trained: list[TrainedTarget] = []
 
     t0 = time.perf_counter()
-    h5 = _label_frame(mine_feats["H5"], us_labels[us_labels["horizon"] == 5], on=F.KEYS)
-    if len(h5):
-        trained.append(
-            _classifier(
-                MINE_H5,
-                entity="mine",
-                target="operating",
-                horizon=5,
-                feature_horizon="H5",
-                data=h5,
-                label_col="viable",
-                feature_order=mine_order,
-                entity_col="entity_id",
-                seed=seed,
-                tune=tune,
-                n_trials=n_trials,
-                timeout=timeout,
-                num_rounds=num_rounds,
-                augment=F.gem_like,
-            )
+    for spec in TRAINED_HERE:
+        t_model = time.perf_counter()
+        model = _train_declared(
+            spec,
+            mine_feats=mine_feats,
+            country_feats=country_feats,
+            us_labels=us_labels,
+            c_labels=c_labels,
+            mine_order=mine_order,
+            country_order=country_order,
+            seed=seed,
+            tune=tune,
+            n_trials=n_trials,
+            timeout=timeout,
+            num_rounds=num_rounds,
         )
-    seconds["mine_h5"] = round(time.perf_counter() - t0, 2)
-
-    t0 = time.perf_counter()
-    fh = mine_feats[HAZARD_FEATURE_HORIZON]
-    pp = person_period(us_labels, id_col="entity_id")
-    pp = pp.assign(entity_type="us_mine").merge(fh, on=F.KEYS, how="inner")
-    pp[K_FEATURE] = pp["k"].astype("float64")
-    label_rows = _label_frame(fh, us_labels, on=F.KEYS)
-    if len(pp) and pp["event"].nunique() == 2:
-        trained.append(
-            _hazard(
-                pp=pp,
-                label_rows=label_rows,
-                feature_order=mine_order,
-                seed=seed,
-                tune=tune,
-                n_trials=n_trials,
-                timeout=timeout,
-                num_rounds=num_rounds,
-            )
-        )
-    seconds["mine_hazard"] = round(time.perf_counter() - t0, 2)
-
-    t0 = time.perf_counter()
-    for h in COUNTRY_HORIZONS:
-        data = _label_frame(country_feats[h], c_labels[c_labels["horizon"] == h], on=F.KEYS)
-        if len(data) and data["decline"].nunique() == 2:
-            trained.append(
-                _classifier(
-                    country_model_name(h),
-                    entity="country",
-                    target="decline",
-                    horizon=h,
-                    feature_horizon=f"H{h}",
-                    data=data,
-                    label_col="decline",
-                    feature_order=country_order,
-                    entity_col="entity_id",
-                    seed=seed,
-                    tune=tune,
-                    n_trials=n_trials,
-                    timeout=timeout,
-                )
-            )
-    seconds["country"] = round(time.perf_counter() - t0, 2)
+        if model is not None:
+            trained.append(model)
+        seconds[spec.name] = round(time.perf_counter() - t_model, 2)
+    seconds["declared_models"] = round(time.perf_counter() - t0, 2)
 
     # -- track, register, export
     t0 = time.perf_counter()

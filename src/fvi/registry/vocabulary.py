@@ -7,6 +7,7 @@ registry files (``metrics.yml`` horizons, ``personas.yml`` default, ``outcomes.y
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
@@ -38,7 +39,36 @@ def _words() -> dict[str, Any]:
         "method_preference": tuple(str(m) for m in models["method_preference"]),
         "global_mine_features": tuple(dict(f) for f in models.get("global_mine_features", [])),
         "global_mine_features_left_out": tuple(dict(f) for f in models.get("global_mine_features_left_out", [])),
+        "models": tuple(_model_spec(m, labels) for m in models["models"]),
     }
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One declared model (``models.yml`` ``models:``): what it learns, for whom, and how it is checked."""
+
+    name: str
+    entity: str
+    label: str
+    target: str
+    horizons: tuple[int, ...]
+    feature_horizon: str
+    estimator: str
+    validation: str
+    augment: str | None = None
+
+
+ESTIMATORS = ("classifier", "hazard", "global_hazard", "stage_conversion")
+VALIDATIONS = ("strict", "strict_else_grouped")
+
+
+def _model_spec(doc: dict[str, Any], labels: tuple[str, ...]) -> ModelSpec:
+    spec = ModelSpec(**{**doc, "horizons": tuple(int(h) for h in doc["horizons"])})
+    if spec.estimator not in ESTIMATORS or spec.validation not in VALIDATIONS or spec.feature_horizon not in labels:
+        raise ValueError(f"models.yml: {spec.name}: estimator, validation or feature_horizon not known")
+    if spec.entity not in ("mine", "country"):
+        raise ValueError(f"models.yml: {spec.name}: entity must be mine or country")
+    return spec
 
 
 HORIZON_LABELS: tuple[str, ...] = _words()["horizon_labels"]
@@ -54,6 +84,8 @@ METHOD_PREFERENCE: tuple[str, ...] = _words()["method_preference"]
 GLOBAL_MINE_FEATURES: tuple[dict[str, str], ...] = _words()["global_mine_features"]
 #: GEM signals the worldwide model leaves out, each with the reason (``models.yml``).
 GLOBAL_MINE_FEATURES_LEFT_OUT: tuple[dict[str, str], ...] = _words()["global_mine_features_left_out"]
+#: The models ``fvi train`` trains, in order (``models.yml`` ``models:``).
+MODELS: tuple[ModelSpec, ...] = _words()["models"]
 
 if TYPE_CHECKING:
     HorizonLabel = str

@@ -150,3 +150,17 @@ def test_tuned_training_and_as_of_max(tmp_path):
     assert out["models"][T.MINE_H5]["label_years"] == [2008, 2009]  # H5 labels of 2010+ resolve after 2014
     hazard = out["models"][T.MINE_HAZARD]
     assert hazard["tuned"]["n_trials"] == 2 and hazard["k_max"] <= 2014 - 2008
+
+
+def test_the_declared_model_list_is_what_trains(trained):
+    """models.yml `models:` drives training: every declared classifier/hazard model trained, in order."""
+    from fvi.registry.vocabulary import MODELS
+
+    _, _, first, _ = trained
+    declared = [m.name for m in MODELS if m.estimator in ("classifier", "hazard")]
+    assert list(first["models"]) == declared
+    for m in MODELS:
+        if m.name in first["trained"]:
+            t = first["trained"][m.name]
+            assert (t.entity, t.target, t.feature_horizon) == (m.entity, m.target, m.feature_horizon)
+    assert {m.name for m in MODELS if m.estimator == "global_hazard"} == {"fvi_mine_global"}

@@ -66,3 +66,15 @@ def test_no_module_restates_the_vocabulary() -> None:
         text = path.read_text()
         offenders += [f"{path.relative_to(SRC)}: {what}" for what, pat in patterns.items() if pat.search(text)]
     assert offenders == []
+
+
+def test_a_declared_model_with_an_unknown_estimator_is_refused() -> None:
+    from fvi.registry.vocabulary import _model_spec
+
+    doc = {"name": "x", "entity": "mine", "label": "t.c", "target": "operating", "horizons": [5],
+           "feature_horizon": "H5", "estimator": "classifier", "validation": "strict"}
+    assert _model_spec(doc, ("H5",)).horizons == (5,)
+    with pytest.raises(ValueError, match="estimator"):
+        _model_spec({**doc, "estimator": "neural_net"}, ("H5",))
+    with pytest.raises(ValueError, match="entity"):
+        _model_spec({**doc, "entity": "plant"}, ("H5",))
