@@ -405,18 +405,57 @@ class StepContext:
     tune: bool = False
 
 
-def _timed(fn: Callable[[StepContext], dict[str, Any]]) -> Callable[[StepContext], dict[str, Any]]:
-    def run(ctx: StepContext) -> dict[str, Any]:
-        t0 = time.perf_counter()
-        out = fn(ctx)
-        return {**out, "seconds": round(time.perf_counter() - t0, 2)}
-
-    run.__name__ = fn.__name__
-    run.__doc__ = fn.__doc__
-    return run
+class StepInputError(RuntimeError):
+    """A step's declared input table is missing: the step is not started (the message names it)."""
 
 
-@_timed
+def _rows(wh: Any, table: str) -> int | None:
+    """Rows of ``gold.table``, None when it does not exist."""
+    if not wh.has_table("gold", table):
+        return None
+    return int(wh.query(f"select count(*) as n from {wh.schema('gold')}.{table}").iloc[0, 0])
+
+
+def step(
+    *, reads: tuple[str, ...] = (), writes: tuple[str, ...] = ()
+) -> Callable[[Callable[[StepContext], dict[str, Any]]], Callable[[StepContext], dict[str, Any]]]:
+    """Every post-build step has one shape (OWID's load -> process -> save, with checks around it).
+
+    ``run(context) -> report``: the declared gold inputs are checked first (missing: the step does
+    not start and says which; empty: said in ``checks``), then the step runs, then the report gets its seconds,
+    ``rows_in`` and ``rows_out`` per declared table, and ``checks`` naming any declared output
+    that is missing or empty afterwards. ``fvi run``, ``fvi build`` and the Dagster assets call the
+    same wrapped functions.
+    """
+
+    def wrap(fn: Callable[[StepContext], dict[str, Any]]) -> Callable[[StepContext], dict[str, Any]]:
+        def run(ctx: StepContext) -> dict[str, Any]:
+            rows_in = {t: _rows(ctx.wh, t) for t in reads}
+            missing = [t for t, n in rows_in.items() if n is None]
+            if missing:
+                raise StepInputError(
+                    f"step {fn.__name__.removeprefix('step_')}: input gold tables missing: {', '.join(missing)}"
+                )
+            t0 = time.perf_counter()
+            out = fn(ctx)
+            seconds = round(time.perf_counter() - t0, 2)
+            rows_out = {t: _rows(ctx.wh, t) for t in writes}
+            checks = [f"input {t}: empty" for t, n in rows_in.items() if n == 0]
+            checks += [f"{t}: {'not written' if n is None else 'empty'}" for t, n in rows_out.items() if not n]
+            return {**out, "seconds": seconds, "rows_in": rows_in, "rows_out": rows_out, "checks": checks}
+
+        run.__name__ = fn.__name__
+        run.__doc__ = fn.__doc__
+        run.reads, run.writes = reads, writes  # type: ignore[attr-defined]
+        return run
+
+    return wrap
+
+
+@step(
+    reads=("fct_country__yearly", "dim_country"),
+    writes=("fvi_scores", "fvi_metric_scores", "fvi_personas", "fvi_audit_influence", "fvi_score_contributions"),
+)
 def step_score(ctx: StepContext) -> dict[str, Any]:
     """Scores, uncertainty and the audit (``fvi.scoring.run.score_warehouse``)."""
     from fvi.scoring.run import score_warehouse
@@ -425,7 +464,10 @@ def step_score(ctx: StepContext) -> dict[str, Any]:
     return dict(outcome.summary)
 
 
-@_timed
+@step(
+    reads=("fct_country__yearly",),
+    writes=("fvi_outcome_country", "fvi_outcome_us_mine", "fvi_outcome_gem_survival", "fvi_outcome_gem_hazard"),
+)
 def step_outcomes(ctx: StepContext) -> dict[str, Any]:
     """Outcome labels (closures, transitions) the models learn from."""
     from fvi.outcomes import write_outcomes
@@ -433,7 +475,10 @@ def step_outcomes(ctx: StepContext) -> dict[str, Any]:
     return {"rows": write_outcomes(ctx.wh)}
 
 
-@_timed
+@step(
+    reads=("fvi_metric_scores",),
+    writes=("fvi_weights_history",),
+)
 def step_weights(ctx: StepContext) -> dict[str, Any]:
     """Dynamic pillar weights (Spark when ``FVI_SPARK_MASTER`` is set); the history outlives each build."""
     from fvi.cache import make_cache
@@ -444,13 +489,23 @@ def step_weights(ctx: StepContext) -> dict[str, Any]:
     ctx.staging.carry_forward(ctx.wh, "gold", HISTORY_TABLE)
     cache = make_cache(settings.cache_url, "fvi")
     try:
-        return dict(run_weight_job(ctx.wh, ctx.run_id, engine="spark" if settings.spark_master else "local",
-                                   master=settings.spark_master, cache=cache))
+        return dict(
+            run_weight_job(
+                ctx.wh,
+                ctx.run_id,
+                engine="spark" if settings.spark_master else "local",
+                master=settings.spark_master,
+                cache=cache,
+            )
+        )
     finally:
         cache.close()
 
 
-@_timed
+@step(
+    reads=("fvi_scores", "fvi_metric_scores"),
+    writes=("fvi_predictions", "fvi_backtest_oof", "fvi_explanations", "fvi_model_features"),
+)
 def step_train(ctx: StepContext) -> dict[str, Any]:
     """Train, calibrate and export the models (ONNX, registry, MLflow)."""
     from fvi.ml.train import train_all, write_ml_tables
@@ -460,7 +515,10 @@ def step_train(ctx: StepContext) -> dict[str, Any]:
     return {"models": result.get("models"), "warehouse_models": result.get("warehouse_models"), "rows": rows}
 
 
-@_timed
+@step(
+    reads=("fvi_metric_scores",),
+    writes=("fvi_predictions_bayes", "fvi_bayes_diagnostics"),
+)
 def step_bayes(ctx: StepContext) -> dict[str, Any]:
     """The Bayesian intervals."""
     from fvi.ml.bayes import run_bayes
@@ -468,7 +526,10 @@ def step_bayes(ctx: StepContext) -> dict[str, Any]:
     return {"summary": run_bayes(ctx.wh, run_dir(ctx.settings, ctx.run_id) / "bayes", run_id=ctx.run_id)}
 
 
-@_timed
+@step(
+    reads=("fvi_scores",),
+    writes=("fvi_backtest", "fvi_probabilities"),
+)
 def step_backtest(ctx: StepContext) -> dict[str, Any]:
     """The strict back-test."""
     from fvi.ml.backtest import run_backtest
@@ -476,7 +537,10 @@ def step_backtest(ctx: StepContext) -> dict[str, Any]:
     return {"summary": run_backtest(ctx.wh, run_dir(ctx.settings, ctx.run_id) / "backtest", run_id=ctx.run_id)}
 
 
-@_timed
+@step(
+    reads=("fvi_model_features",),
+    writes=(),
+)
 def step_features(ctx: StepContext) -> dict[str, Any]:
     """The feature store (offline tables, online store)."""
     from fvi.features import build_feature_store
@@ -486,7 +550,10 @@ def step_features(ctx: StepContext) -> dict[str, Any]:
     return {"summary": summary}
 
 
-@_timed
+@step(
+    reads=("fvi_scores",),
+    writes=("fvi_scores",),
+)
 def step_learnt_personas(ctx: StepContext) -> dict[str, Any]:
     """Scores under the learnt personas (``fvi.scoring.learnt.score_learnt``)."""
     from fvi.scoring.learnt import score_learnt
@@ -509,8 +576,23 @@ ML_STEPS: dict[str, Callable[[StepContext], dict[str, Any]]] = {
 }
 
 
-def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: Any | None, say: Say, *,
-                     ml: bool = True, tune: bool = False) -> dict[str, dict[str, Any]]:
+def _say_step(say: Say, name: str, report: dict[str, Any]) -> None:
+    rows = sum(n or 0 for n in report.get("rows_out", {}).values())
+    say(f"step {name}: done in {report['seconds']} s, {rows:,} rows written")
+    for check in report.get("checks", []):
+        say(f"step {name}: check: {check}")
+
+
+def post_build_steps(
+    settings: Settings,
+    staging: Any,
+    run_id: str,
+    progress: Any | None,
+    say: Say,
+    *,
+    ml: bool = True,
+    tune: bool = False,
+) -> dict[str, dict[str, Any]]:
     """Steps that read gold and write gold-level results into the staging warehouse (before the swap)."""
     steps: dict[str, dict[str, Any]] = {}
     task = progress.add_task("score, uncertainty, audit", total=None) if progress is not None else None
@@ -519,7 +601,7 @@ def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: An
         ctx = StepContext(settings, staging, wh, run_id, say, tune)
         for name, step in SCORE_STEPS.items():
             steps[name] = step(ctx)
-            say(f"step {name}: done in {steps[name]['seconds']} s")
+            _say_step(say, name, steps[name])
         if ml:
             steps.update(ml_steps(settings, wh, run_id, tune=tune, say=say, staging=staging))
     finally:
@@ -529,14 +611,15 @@ def post_build_steps(settings: Settings, staging: Any, run_id: str, progress: An
     return steps
 
 
-def ml_steps(settings: Settings, wh: Any, run_id: str, *, tune: bool = False, say: Say = print,
-             staging: Any = None) -> dict[str, dict[str, Any]]:
+def ml_steps(
+    settings: Settings, wh: Any, run_id: str, *, tune: bool = False, say: Say = print, staging: Any = None
+) -> dict[str, dict[str, Any]]:
     """Train and export the models, the Bayesian intervals, the back-test and the feature store."""
     ctx = StepContext(settings, staging, wh, run_id, say, tune)
     steps: dict[str, dict[str, Any]] = {}
     for name, step in ML_STEPS.items():
         steps[name] = step(ctx)
-        say(f"step {name}: done in {steps[name]['seconds']} s")
+        _say_step(say, name, steps[name])
     return steps
 
 
@@ -554,8 +637,9 @@ def dbt_vars(run_id: str, plan: InputPlan) -> dict[str, Any]:
 
 
 @locked("build")
-def build_only(settings: Settings, *, progress: Any | None = None, score: bool = True, ml: bool = True,
-               say: Say = print) -> str:
+def build_only(
+    settings: Settings, *, progress: Any | None = None, score: bool = True, ml: bool = True, say: Say = print
+) -> str:
     """Rebuild silver/gold/marts from the live bronze, aside, then swap."""
     from fvi.dbt import run_dbt
     from fvi.warehouse import PostgresWarehouse, Staging, copy_file, live

@@ -1,0 +1,40 @@
+"""Every post-build step has one shape: inputs checked before, rows and checks reported after."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from fvi import pipeline
+from fvi.pipeline import StepContext, StepInputError, step
+from fvi.settings import Settings
+from fvi.warehouse import DuckDBWarehouse
+
+
+def test_a_step_checks_its_inputs_first_and_reports_rows_and_missing_outputs(tmp_path) -> None:
+    calls = []
+
+    @step(reads=("fct_in",), writes=("fvi_out", "fvi_never"))
+    def step_demo(ctx: StepContext) -> dict:
+        calls.append(1)
+        ctx.wh.write_table("gold", "fvi_out", pd.DataFrame({"x": [1, 2, 3]}))
+        return {"note": "done"}
+
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+        ctx = StepContext(Settings(home=tmp_path), None, wh, "r1", say=lambda _m: None)
+        with pytest.raises(StepInputError, match="demo: input gold tables missing: fct_in"):
+            step_demo(ctx)
+        assert calls == []  # never started without its input
+        wh.write_table("gold", "fct_in", pd.DataFrame({"y": []}))
+        assert step_demo(ctx)["checks"] == ["input fct_in: empty", "fvi_never: not written"]  # said, not hidden
+        wh.write_table("gold", "fct_in", pd.DataFrame({"y": [1, 2]}))
+        report = step_demo(ctx)
+    assert calls == [1, 1] and report["note"] == "done" and report["seconds"] >= 0
+    assert report["rows_in"] == {"fct_in": 2} and report["rows_out"] == {"fvi_out": 3, "fvi_never": None}
+    assert report["checks"] == ["fvi_never: not written"]
+
+
+def test_every_pipeline_step_declares_what_it_reads_and_writes() -> None:
+    for name, fn in {**pipeline.SCORE_STEPS, **pipeline.ML_STEPS}.items():
+        assert fn.reads and isinstance(fn.writes, tuple), name  # type: ignore[attr-defined]
+        assert fn.__doc__, name
