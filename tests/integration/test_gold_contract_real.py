@@ -52,3 +52,15 @@ def test_the_declarations_are_in_the_dbt_docs(shared_build) -> None:
     scores = sources["fvi_scores"]
     assert scores["description"] and scores["columns"]["fvi"]["description"]
     assert scores["meta"]["grain"].startswith("one row per")
+
+
+def test_every_scored_entity_is_in_dim_entity_once(shared_build) -> None:
+    home, _ = shared_build
+    with DuckDBWarehouse(Path(home) / "warehouse" / "fvi.duckdb", read_only=True) as wh:
+        counts = wh.query("select entity_type, count(*) as n from gold.dim_entity group by 1")
+        orphans = wh.query(
+            "select distinct s.entity_type, s.entity_id from gold.fvi_scores s left join gold.dim_entity e "
+            "on e.entity_type = s.entity_type and e.entity_id = s.entity_id where e.entity_id is null"
+        )
+    assert set(counts["entity_type"]) == {"mine", "us_mine", "country"}
+    assert orphans.empty, orphans.head()

@@ -78,3 +78,15 @@ def test_a_declared_model_with_an_unknown_estimator_is_refused() -> None:
         _model_spec({**doc, "estimator": "neural_net"}, ("H5",))
     with pytest.raises(ValueError, match="entity"):
         _model_spec({**doc, "entity": "plant"}, ("H5",))
+
+
+def test_the_us_mine_key_dbt_makes_is_the_vocabularys() -> None:
+    """dim_entity makes the 'MSHA' key (macro us_mine_entity_id); the vocabulary must say the same."""
+    import re
+    from pathlib import Path
+
+    from fvi.registry.vocabulary import US_MINE_PREFIX
+
+    macro = (Path(__file__).resolve().parents[3] / "warehouse" / "macros" / "entities.sql").read_text("utf-8")
+    made = re.search(r"'([A-Z]+)' \|\| cast\(\{\{ column \}\} as varchar\)", macro)
+    assert made is not None and made.group(1) == US_MINE_PREFIX
