@@ -505,7 +505,6 @@ ML_STEPS: dict[str, Callable[[StepContext], dict[str, Any]]] = {
     "train": step_train,
     "bayes": step_bayes,
     "backtest": step_backtest,
-    "features": step_features,
 }
 
 
