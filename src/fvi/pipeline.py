@@ -479,7 +479,7 @@ def step_backtest(ctx: StepContext) -> dict[str, Any]:
 @_timed
 def step_features(ctx: StepContext) -> dict[str, Any]:
     """The feature store (offline tables, online store)."""
-    from fvi.features import build_feature_store
+    from fvi.feature_store import build_feature_store
 
     summary = build_feature_store(ctx.settings, ctx.wh, online_store_url=ctx.settings.online_store_url)
     ctx.say(f"models trained, back-test and feature store written under {run_dir(ctx.settings, ctx.run_id)}")

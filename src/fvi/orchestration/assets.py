@@ -229,7 +229,7 @@ def published(context: AssetExecutionContext, sources: list[dict[str, Any]]) -> 
           description="On request: the Feast store (offline parquet, online store) from the live warehouse.")
 def feature_store(context: AssetExecutionContext) -> dg.MaterializeResult:
     """Not in the pipeline job: nothing reads the store yet, and importing Feast is most of its cost."""
-    from fvi.features import build_feature_store
+    from fvi.feature_store import build_feature_store
     from fvi.warehouse import live
 
     settings = get_settings()

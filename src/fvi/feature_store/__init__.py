@@ -2,10 +2,10 @@
 
 Built on request only (``fvi features``, Dagster job ``fvi_feature_store``): neither training nor
 serving reads it yet (``docs/models.md``). The store holds no logic of its own, only what the
-registry names (see :mod:`fvi.features.store`).
+registry names (see :mod:`fvi.feature_store.store`).
 """
 
-from fvi.features.store import (
+from fvi.feature_store.store import (
     apply_and_materialize,
     build_feature_store,
     export_offline,
