@@ -466,7 +466,7 @@ def models_promote(
 @exclusive("features", say=console.print)
 def features() -> None:
     """Regenerate the Feast feature repository from the registry, apply it and materialise the online store."""
-    from fvi.features import build_feature_store
+    from fvi.feature_store import build_feature_store
     from fvi.warehouse import WarehouseUnavailable, live
 
     settings = _settings()

@@ -187,12 +187,6 @@ def writer_lock_for(
     )
 
 
-def holds_lock(home: Path) -> bool:
-    """Whether this thread holds ``home``'s writer lock (for assertions in writers)."""
-    owner = _held.get(str(Path(home).expanduser().resolve()))
-    return owner is not None and owner[0] == threading.get_ident() and owner[1] > 0
-
-
 def locked(command: str) -> Callable[[F], F]:
     """Decorate a writer ``func(settings, ...)``: it runs holding :func:`writer_lock_for` (re-entrant)."""
 

@@ -543,7 +543,7 @@ def step_backtest(ctx: StepContext) -> dict[str, Any]:
 )
 def step_features(ctx: StepContext) -> dict[str, Any]:
     """The feature store (offline tables, online store)."""
-    from fvi.features import build_feature_store
+    from fvi.feature_store import build_feature_store
 
     summary = build_feature_store(ctx.settings, ctx.wh, online_store_url=ctx.settings.online_store_url)
     ctx.say(f"models trained, back-test and feature store written under {run_dir(ctx.settings, ctx.run_id)}")
@@ -572,7 +572,6 @@ ML_STEPS: dict[str, Callable[[StepContext], dict[str, Any]]] = {
     "train": step_train,
     "bayes": step_bayes,
     "backtest": step_backtest,
-    "features": step_features,
 }
 
 
@@ -599,8 +598,8 @@ def post_build_steps(
     wh = staging.open()
     try:
         ctx = StepContext(settings, staging, wh, run_id, say, tune)
-        for name, step in SCORE_STEPS.items():
-            steps[name] = step(ctx)
+        for name, run_step in SCORE_STEPS.items():
+            steps[name] = run_step(ctx)
             _say_step(say, name, steps[name])
         if ml:
             steps.update(ml_steps(settings, wh, run_id, tune=tune, say=say, staging=staging))
@@ -617,8 +616,8 @@ def ml_steps(
     """Train and export the models, the Bayesian intervals, the back-test and the feature store."""
     ctx = StepContext(settings, staging, wh, run_id, say, tune)
     steps: dict[str, dict[str, Any]] = {}
-    for name, step in ML_STEPS.items():
-        steps[name] = step(ctx)
+    for name, run_step in ML_STEPS.items():
+        steps[name] = run_step(ctx)
         _say_step(say, name, steps[name])
     return steps
 

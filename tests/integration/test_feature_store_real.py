@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import redis
 
-from fvi.features import store as fs
+from fvi.feature_store import store as fs
 from fvi.settings import Settings
 from fvi.warehouse import open_live
 

@@ -24,10 +24,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from fvi.api import errors, serving
+from fvi.api import errors, prediction_service
 from fvi.api.deps import RateLimited
 from fvi.api.middleware import RequestContextMiddleware
-from fvi.api.models import error_responses
 from fvi.api.routers import (
     admin,
     backtest,
@@ -49,6 +48,7 @@ from fvi.api.routers import (
     weights,
     whatif,
 )
+from fvi.api.schemas import error_responses
 from fvi.api.security import BodySizeLimitMiddleware
 from fvi.api.state import AppState, WhatIfFactory
 from fvi.api.web import mount_dashboard
@@ -80,7 +80,7 @@ ROUTERS: list[APIRouter] = [
     backtest.router,
     chat.router,
 ]
-STARTUP_HOOKS: list[StartupHook] = [serving.start]
+STARTUP_HOOKS: list[StartupHook] = [prediction_service.start]
 
 
 def _version() -> str:

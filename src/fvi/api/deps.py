@@ -1,7 +1,7 @@
 """Dependencies every router shares: app state, a per-request warehouse reader, paging, caching.
 
-Routers added later (predict, explain, models, jobs) take the same ``StateDep``, ``ReaderDep``,
-``CacheDep`` and ``MetricsDep`` and guard writes with ``Depends(require_key("write"))``.
+Routers take ``StateDep`` and ``ReaderDep`` (the cache and the metrics through the state) and guard
+writes with ``Depends(require_key("write"))`` from :mod:`fvi.api.security`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from fastapi import Depends, Query, Request
 
 from fvi.api.db import Reader
 from fvi.api.errors import InvalidField
-from fvi.api.security import rate_limit, require_key
+from fvi.api.security import rate_limit
 from fvi.api.state import AppState
-from fvi.cache import Cache, cache_key
-from fvi.obs.metrics import ApiMetrics
+from fvi.cache import cache_key
 from fvi.obs.telemetry import span
 from fvi.registry.vocabulary import DEFAULT_PERSONA, HorizonLabel
 from fvi.warehouse import WarehouseUnavailable
@@ -53,17 +52,6 @@ def get_optional_reader(state: StateDep) -> Iterator[Reader | None]:
 ReaderDep = Annotated[Reader, Depends(get_reader)]
 OptionalReaderDep = Annotated[Reader | None, Depends(get_optional_reader)]
 
-
-def get_cache(state: StateDep) -> Cache:
-    return state.cache
-
-
-def get_metrics(state: StateDep) -> ApiMetrics:
-    return state.metrics
-
-
-CacheDep = Annotated[Cache, Depends(get_cache)]
-MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
 
 
 @dataclass(frozen=True)
@@ -127,5 +115,3 @@ def cached(state: AppState, reader: Reader, parts: tuple[Any, ...], compute: Cal
 
 RateLimited = Depends(rate_limit("default"))
 ComputeRateLimited = Depends(rate_limit("compute"))
-AdminKey = Depends(require_key("admin"))
-WriteKey = Depends(require_key("write"))

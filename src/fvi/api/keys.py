@@ -123,15 +123,6 @@ class KeyStore:
         return ApiKey(row[0], row[1], tuple(row[2].split(",")), row[5], row[6])
 
 
-def create_key(name: str, scopes: list[str] | tuple[str, ...] = ("write",), store: KeyStore | None = None) -> str:
-    """Create a key and return its plaintext (the only time it exists outside the caller)."""
-    return (store or default_store()).create(name, scopes)[1]
-
-
-def revoke_key(key_id: str, store: KeyStore | None = None) -> bool:
-    return (store or default_store()).revoke(key_id)
-
-
 def verify(plaintext: str, store: KeyStore | None = None) -> ApiKey | None:
     return (store or default_store()).verify(plaintext)
 

@@ -1,6 +1,6 @@
 """Prometheus metrics of the service, in one CollectorRegistry per app (tests never collide).
 
-Other parts of the service record through the app's :class:`ApiMetrics` (``deps.MetricsDep``):
+Other parts of the service record through the app's :class:`ApiMetrics` (``AppState.metrics``):
 ``count_prediction(metrics, model_version, variant)`` increments ``fvi_predictions_total``.
 """
 
@@ -15,7 +15,6 @@ from prometheus_client.registry import Collector
 
 # Buckets from 1 ms (a cached GET) to 10 s (a cold what-if scorer build).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-PREDICTIONS_METRIC = "fvi_predictions_total"
 UNMATCHED_ROUTE = "unmatched"
 
 

@@ -8,7 +8,6 @@ build (a swap gives new values at the next scrape).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from collections.abc import Iterator
@@ -21,15 +20,6 @@ from prometheus_client.registry import Collector
 log = logging.getLogger(__name__)
 
 REPORT_WINDOW = 50  # newest run reports read per scrape (failure counts, last success)
-
-
-def run_started_at(run_id: str) -> float | None:
-    """Start time of a run from its id (``%Y%m%dT%H%M%SZ_xxxxxx``)."""
-    try:
-        stamp = dt.datetime.strptime(run_id.split("_", 1)[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
-    except ValueError:
-        return None
-    return stamp.timestamp()
 
 
 def read_reports(home: Path, limit: int = REPORT_WINDOW) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """The asset graph, one asset per pipeline step, each calling the step function ``fvi run`` calls.
 
 Plan → one ingest per source → bronze reference tables → dbt models (dagster-dbt)
-→ scores → outcomes → weights → models → Bayesian intervals → back-test → feature store → publish.
+→ scores → outcomes → weights → models → Bayesian intervals → back-test → publish; and, on request only,
+``feature_store`` (Feast) from the live warehouse after ``published`` (job ``fvi_feature_store``).
 
 Every asset runs a step function of :mod:`fvi.pipeline` against the run's staging warehouse; only
 ``published`` swaps it in, so a failed or partial run leaves the live warehouse as it was (the
@@ -197,7 +198,14 @@ def step_asset(name: str, step_name: str, step: Callable[[pipeline.StepContext],
     return _step
 
 
-@dg.asset(key=dg.AssetKey(["published"]), ins={"sources": dg.AssetIn(REFERENCE_KEY)}, deps=["feature_store"],
+STEP_GROUPS = {"score": "scores", "outcomes": "scores", "weights": "scores", "learnt_personas": "scores"}
+STEP_NAMES = {"score": "scores", "train": "models"}
+_LAST = list(pipeline.ML_STEPS)[-1]
+LAST_STEP = STEP_NAMES.get(_LAST, _LAST)  # what `published` waits for
+FEATURE_STORE_KEY = dg.AssetKey(["feature_store"])
+
+
+@dg.asset(key=dg.AssetKey(["published"]), ins={"sources": dg.AssetIn(REFERENCE_KEY)}, deps=[LAST_STEP],
           group_name="publish", description="Swap the staging warehouse in; append the manifest; write the report.")
 def published(context: AssetExecutionContext, sources: list[dict[str, Any]]) -> dg.MaterializeResult:
     from fvi.warehouse import Staging
@@ -217,8 +225,20 @@ def published(context: AssetExecutionContext, sources: list[dict[str, Any]]) -> 
     return dg.MaterializeResult(metadata={"fvi_run_id": run_id, "seconds_total": report.seconds["total"]})
 
 
-STEP_GROUPS = {"score": "scores", "outcomes": "scores", "weights": "scores", "learnt_personas": "scores"}
-STEP_NAMES = {"score": "scores", "train": "models", "features": "feature_store"}
+@dg.asset(key=FEATURE_STORE_KEY, deps=[dg.AssetKey(["published"])], group_name="features",
+          description="On request: the Feast store (offline parquet, online store) from the live warehouse.")
+def feature_store(context: AssetExecutionContext) -> dg.MaterializeResult:
+    """Not in the pipeline job: nothing reads the store yet, and importing Feast is most of its cost."""
+    from fvi.feature_store import build_feature_store
+    from fvi.warehouse import live
+
+    settings = get_settings()
+    with live(settings) as wh:
+        summary = build_feature_store(settings, wh, online_store_url=settings.online_store_url)
+    context.log.info(f"feature store: {summary['rows_materialised']} rows in {summary['seconds']} s")
+    return dg.MaterializeResult(metadata={k: v for k, v in summary.items() if isinstance(v, int | float | str)})
+
+
 
 
 def all_assets(settings: Settings) -> list[dg.AssetsDefinition]:
@@ -232,6 +252,7 @@ def all_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         out.append(asset)
         dep = asset
     out.append(published)
+    out.append(feature_store)
     return out
 
 

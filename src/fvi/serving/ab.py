@@ -23,7 +23,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 CHAMPION, CHALLENGER = "champion", "challenger"
-VARIANTS = (CHAMPION, CHALLENGER)
 _SCALE = float(1 << 64)
 
 

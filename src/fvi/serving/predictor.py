@@ -726,10 +726,6 @@ class Predictor:
         log.info("serving: cache warmed with %d predictions in %.1f s", done, out["seconds"])
         return out
 
-    def has_entity(self, entity_type: str, entity_id: str) -> bool:
-        self._locate(entity_type, entity_id)
-        return True
-
     # -- promotion ---------------------------------------------------------------------------
 
     def promote(self, name: str, version: str) -> dict[str, Any]:

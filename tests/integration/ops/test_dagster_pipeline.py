@@ -27,7 +27,7 @@ def test_asset_graph_runs_the_pipeline_then_a_failed_run_keeps_it(tmp_path: Path
     with env(FVI_HOME=str(home), FVI_DATA_DIR=str(data), FVI_OFFLINE="true", FVI_WAREHOUSE_URL=None,
              FVI_CACHE_URL=None, FVI_ONLINE_STORE_URL=None, FVI_MLFLOW_TRACKING_URI=None, FVI_SPARK_MASTER=None
              ) as settings:
-        from fvi.orchestration.definitions import JOB_NAME, build_definitions
+        from fvi.orchestration.definitions import FEATURE_STORE_JOB, JOB_NAME, build_definitions
 
         defs = build_definitions()
         job = defs.resolve_job_def(JOB_NAME)
@@ -36,8 +36,9 @@ def test_asset_graph_runs_the_pipeline_then_a_failed_run_keeps_it(tmp_path: Path
             assert result.success
             materialised = {e.asset_key for e in result.get_asset_materialization_events()}
             graph = defs.resolve_asset_graph()
-            assert materialised == set(graph.get_all_asset_keys())
-            steps = ("scores", "outcomes", "weights", "learnt_personas", "models", "bayes", "backtest", "feature_store")
+            on_request = {dg.AssetKey(["feature_store"])}  # the Feast store is built only on request
+            assert materialised == set(graph.get_all_asset_keys()) - on_request
+            steps = ("scores", "outcomes", "weights", "learnt_personas", "models", "bayes", "backtest")
             for step in steps:
                 assert dg.AssetKey([step]) in materialised, step
             for source in pipeline.CONNECTORS:
@@ -50,7 +51,8 @@ def test_asset_graph_runs_the_pipeline_then_a_failed_run_keeps_it(tmp_path: Path
         assert len(good) == 1
         report = good[0]
         assert report["error"] is None and report["input"]["synthetic"] is True
-        assert {"score", "train", "backtest", "features", "build"} <= set(report["seconds"])
+        assert {"score", "train", "backtest", "build"} <= set(report["seconds"])
+        assert "features" not in report["seconds"] and not (home / "feast").exists()
         assert {s["source_id"] for s in report["sources"]} == set(pipeline.CONNECTORS)
         live = settings.duckdb_path
         with DuckDBWarehouse(live, read_only=True) as wh:
@@ -58,6 +60,11 @@ def test_asset_graph_runs_the_pipeline_then_a_failed_run_keeps_it(tmp_path: Path
             assert wh.query("select count(*) from gold.fvi_predictions").iloc[0, 0] > 0
             runs_in_manifest = wh.query("select distinct run_id from bronze.ingest_manifest")["run_id"].tolist()
             assert runs_in_manifest == [report["run_id"]]
+        with dg.instance_for_test() as instance:  # on request: its own job, from the live warehouse
+            store = defs.resolve_job_def(FEATURE_STORE_JOB).execute_in_process(instance=instance)
+        assert store.success
+        assert {e.asset_key for e in store.get_asset_materialization_events()} == on_request
+        assert (home / "feast" / "store" / "online.db").stat().st_size > 0
         before = live.stat().st_mtime_ns, live.stat().st_size
 
         # a run that fails (here while writing the bronze reference tables) swaps nothing and says why

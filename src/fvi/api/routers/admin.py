@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 
 from fvi.api.deps import StateDep
 from fvi.api.keys import ApiKey
-from fvi.api.models import error_responses
+from fvi.api.schemas import error_responses
 from fvi.api.security import require_key
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(401, 403))

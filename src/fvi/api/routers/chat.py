@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from fvi.api.deps import ComputeRateLimited, PageDep, StateDep
 from fvi.api.errors import NotFound
-from fvi.api.models import error_responses
+from fvi.api.schemas import error_responses
 from fvi.rag import guard
 from fvi.rag.answer import new_session_id
 from fvi.rag.service import chat_service

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from fvi.api import profiles, queries
 from fvi.api.deps import Horizon, PageDep, PersonaDep, ReaderDep, StateDep, cached, check_persona
 from fvi.api.errors import NotFound
-from fvi.api.models import CountrySummary, EntityProfile, Page, error_responses
+from fvi.api.schemas import CountrySummary, EntityProfile, Page, error_responses
 
 router = APIRouter(prefix="/countries", tags=["countries"], responses=error_responses(404))
 

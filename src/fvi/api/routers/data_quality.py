@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from fvi.api.deps import PageDep, ReaderDep, StateDep, cached
-from fvi.api.models import Page
+from fvi.api.schemas import Page
 
 router = APIRouter(prefix="/data-quality", tags=["registry"])
 

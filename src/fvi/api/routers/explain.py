@@ -13,9 +13,9 @@ from fastapi.sse import format_sse_event
 
 from fvi.api.deps import ComputeRateLimited, StateDep, cached
 from fvi.api.errors import InvalidField, NotFound, Unavailable
-from fvi.api.models import error_responses
-from fvi.api.serving import ServiceDep, ServingService, normalise_id, raise_http
-from fvi.api.serving_models import ExplainRequest, ExplainResponse, Horizon
+from fvi.api.prediction_schemas import ExplainRequest, ExplainResponse, Horizon
+from fvi.api.prediction_service import ServiceDep, ServingService, normalise_id, raise_http
+from fvi.api.schemas import error_responses
 from fvi.api.state import AppState
 from fvi.obs.telemetry import span
 from fvi.serving import explain as X

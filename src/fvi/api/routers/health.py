@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from fvi.api.deps import StateDep
-from fvi.api.models import Readiness
+from fvi.api.schemas import Readiness
 
 router = APIRouter(tags=["health"])
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from fvi.api.errors import NotFound
 from fvi.api.keys import ApiKey
-from fvi.api.models import error_responses
+from fvi.api.prediction_schemas import JobOut
+from fvi.api.prediction_service import ServiceDep
+from fvi.api.schemas import error_responses
 from fvi.api.security import require_key
-from fvi.api.serving import ServiceDep
-from fvi.api.serving_models import JobOut
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=error_responses(401, 403, 404))
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from fvi.api import profiles, queries
 from fvi.api.deps import Horizon, PageDep, PersonaDep, ReaderDep, StateDep, cached, check_persona
 from fvi.api.errors import NotFound
-from fvi.api.models import EntityProfile, MineSummary, Page, error_responses
+from fvi.api.schemas import EntityProfile, MineSummary, Page, error_responses
 from fvi.registry.vocabulary import entity_key
 
 router = APIRouter(prefix="/mines", tags=["mines"], responses=error_responses(404))

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 
 from fvi.api.errors import NotFound
 from fvi.api.keys import ApiKey
-from fvi.api.models import error_responses
+from fvi.api.prediction_schemas import ABOut, ABUpdate, ModelsOut, PromoteOut, PromoteRequest
+from fvi.api.prediction_service import ServiceDep, ServingService
+from fvi.api.schemas import error_responses
 from fvi.api.security import require_key
-from fvi.api.serving import ServiceDep, ServingService
-from fvi.api.serving_models import ABOut, ABUpdate, ModelsOut, PromoteOut, PromoteRequest
 from fvi.ml.model_registry import ModelRegistry, ModelRegistryError
 from fvi.serving.ab import ABConfig
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from fvi.api.deps import PageDep
-from fvi.api.models import Page
+from fvi.api.schemas import Page
 
 router = APIRouter(prefix="/personas", tags=["registry"])
 

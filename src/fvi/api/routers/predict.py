@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from fvi.api.models import error_responses
+from fvi.api.prediction_schemas import BatchRequest, BatchResponse, JobAccepted, PredictRequest, PredictResponse
+from fvi.api.prediction_service import ServiceDep, normalise_id, raise_http
+from fvi.api.schemas import error_responses
 from fvi.api.security import require_key
-from fvi.api.serving import ServiceDep, normalise_id, raise_http
-from fvi.api.serving_models import BatchRequest, BatchResponse, JobAccepted, PredictRequest, PredictResponse
 from fvi.obs.telemetry import span
 from fvi.serving.jobs import JobsFull
 from fvi.serving.predictor import InvalidOverride, ModelUnavailable, UnknownEntity

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from fvi.api import profiles, queries
 from fvi.api.deps import Horizon, PageDep, PersonaDep, ReaderDep, StateDep, cached
-from fvi.api.models import Page, RankingItem
+from fvi.api.schemas import Page, RankingItem
 
 router = APIRouter(prefix="/rankings", tags=["rankings"])
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path
 from fvi.api import queries
 from fvi.api.deps import OptionalReaderDep, PageDep, StateDep
 from fvi.api.errors import NotFound
-from fvi.api.models import Page, error_responses
+from fvi.api.schemas import Page, error_responses
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=error_responses(404))
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from fvi.api import queries
 from fvi.api.deps import OptionalReaderDep, PageDep
-from fvi.api.models import Page
+from fvi.api.schemas import Page
 
 router = APIRouter(prefix="/sources", tags=["registry"])
 

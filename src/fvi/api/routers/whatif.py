@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from fvi.api.deps import ComputeRateLimited, ReaderDep, StateDep, check_persona
 from fvi.api.errors import InvalidField, NotFound, Unavailable
-from fvi.api.models import WhatIfRequest, WhatIfResult, error_responses
+from fvi.api.schemas import WhatIfRequest, WhatIfResult, error_responses
 from fvi.api.state import WhatIfUnavailable
 from fvi.obs.telemetry import span
 from fvi.registry.vocabulary import entity_key

@@ -1,10 +1,11 @@
 """The Feast feature store: generated from the metric registry, fed from the gold tables.
 
-Serving and the models read features from here; the store holds no logic of its own, only what
-the registry names (see :mod:`fvi.features.store`).
+Built on request only (``fvi features``, Dagster job ``fvi_feature_store``): neither training nor
+serving reads it yet (``docs/models.md``). The store holds no logic of its own, only what the
+registry names (see :mod:`fvi.feature_store.store`).
 """
 
-from fvi.features.store import (
+from fvi.feature_store.store import (
     apply_and_materialize,
     build_feature_store,
     export_offline,

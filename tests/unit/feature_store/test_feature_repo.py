@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from fvi.features import store as fs
+from fvi.feature_store import store as fs
 from fvi.registry.metrics import GoldRef, Metric, load_metrics
 from fvi.settings import Settings
 from fvi.warehouse import DuckDBWarehouse

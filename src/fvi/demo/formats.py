@@ -1,0 +1,173 @@
+"""Deterministic bytes in the publishers' formats, and the marks that say the files are synthetic.
+
+Shared by every source module of the demo: CSV with the publisher's line endings and BOM, zip and
+xlsx with fixed timestamps (so the same seed gives byte-identical files), and each publisher's
+spelling of country names.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from typing import Any
+
+import pycountry
+
+SYNTHETIC_MARKER = "SYNTHETIC DEMO DATA — not real"
+
+MARKER_FILE = "SYNTHETIC.txt"
+
+FIXED_TIME = (2024, 4, 1, 0, 0, 0)
+
+FIXED_DT = dt.datetime(*FIXED_TIME)
+
+# How each publisher spells the names pycountry gets "wrong" for it.
+_GEM_NAMES = {
+    "USA": "United States",
+    "RUS": "Russia",
+    "GBR": "United Kingdom",
+    "CZE": "Czech Republic",
+    "TUR": "Türkiye",
+    "KOR": "South Korea",
+    "PRK": "North Korea",
+}
+
+_OWID_NAMES = {
+    "USA": "United States",
+    "RUS": "Russia",
+    "GBR": "United Kingdom",
+    "CZE": "Czechia",
+    "TUR": "Turkey",
+    "KOR": "South Korea",
+    "PRK": "North Korea",
+}
+
+_WB_NAMES = {
+    "RUS": "Russian Federation",
+    "KOR": "Korea, Rep.",
+    "PRK": "Korea, Dem. People's Rep.",
+    "VNM": "Viet Nam",
+    "IRN": "Iran, Islamic Rep.",
+    "TUR": "Turkiye",
+    "LAO": "Lao PDR",
+    "VEN": "Venezuela, RB",
+    "KGZ": "Kyrgyz Republic",
+    "SVK": "Slovak Republic",
+    "TZA": "Tanzania",
+    "CZE": "Czechia",
+    "GBR": "United Kingdom",
+    "USA": "United States",
+}
+
+
+def country(iso3: str) -> Any:
+    """The pycountry record, for the names each publisher spells its own way."""
+    return pycountry.countries.get(alpha_3=iso3)
+
+
+def gem_name(iso3: str) -> str:
+    """The country as GEM spells it."""
+    c = country(iso3)
+    return _GEM_NAMES.get(iso3) or getattr(c, "common_name", None) or c.name
+
+
+def owid_name(iso3: str) -> str:
+    """The country as Our World in Data spells it."""
+    c = country(iso3)
+    return _OWID_NAMES.get(iso3) or getattr(c, "common_name", None) or c.name
+
+
+def wb_name(iso3: str) -> str:
+    """The country as the World Bank spells it."""
+    return _WB_NAMES.get(iso3) or country(iso3).name
+
+
+def csv_bytes(
+    header: list[str],
+    rows: list[list[Any]],
+    *,
+    bom: bool = False,
+    crlf: bool = False,
+    delimiter: str = ",",
+    trailing_newline: bool = True,
+) -> bytes:
+    """CSV with the publisher's quirks (BOM, CRLF, delimiter, missing final newline)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n" if crlf else "\n")
+    w.writerow(header)
+    w.writerows(rows)
+    text = buf.getvalue()
+    if not trailing_newline:
+        text = text.rstrip("\r\n")
+    return (("\ufeff" if bom else "") + text).encode("utf-8")
+
+
+def fixed_zip(entries: list[tuple[str, bytes]]) -> bytes:
+    """A zip with fixed timestamps and modes, so the bytes depend only on the content."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return out.getvalue()
+
+
+def xlsx_bytes(sheets: list[tuple[str, list[list[Any]]]], title: str) -> bytes:
+    """Write with openpyxl, then re-pack with fixed timestamps so the bytes are reproducible."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets:
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    props = wb.properties
+    props.creator = "FVI synthetic demo generator"
+    props.lastModifiedBy = "FVI synthetic demo generator"
+    props.title = title
+    props.description = SYNTHETIC_MARKER
+    props.created = FIXED_DT
+    props.modified = FIXED_DT
+    raw = io.BytesIO()
+    wb.save(raw)
+    stamp = FIXED_DT.strftime("%Y-%m-%dT%H:%M:%SZ")
+    entries = []
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as zf:
+        for info in zf.infolist():
+            data = zf.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                    lambda m: m.group(1) + stamp.encode() + m.group(2),
+                    data,
+                )
+            entries.append((info.filename, data))
+    return fixed_zip(entries)
+
+
+def decimals(x: float, nd: int = 3) -> str:
+    """A number with ``nd`` decimals, as the publishers print them."""
+    return f"{x:.{nd}f}"
+
+
+def thousands(x: float) -> str:
+    """An integer with thousands separators, as EIA prints it."""
+    return f"{int(round(x)):,}"
+
+
+def gem_about(title: str, release: str) -> list[list[Any]]:
+    """The About sheet of a GEM workbook, saying the data are synthetic."""
+    return [
+        [f"{title} - {release}"],
+        [f"{SYNTHETIC_MARKER}. Generated by fvi.demo for offline runs; every value is invented."],
+        [f"Copyright © nobody. Synthetic stand-in for the {title}, {release} release layout."],
+        ["Contact: none (synthetic data)"],
+        ["Notes"],
+        ["1. Mines, owners, capacities and statuses are random draws from a seeded generator."],
+    ]
