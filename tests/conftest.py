@@ -13,18 +13,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 # Test files that take long, with their wall seconds in one `make test` (2026-12-07, the 2-core box under
-# load; see --durations). `--dist loadfile` hands whole files to the two workers in collection order, so
-# left alphabetical the longest ones came last and one worker ran on alone for minutes. Longest first
-# (LPT) keeps the workers' finish times close. The first reader of the real-samples build
-# (``shared_build``) carries the build's cost, so one worker starts it at once while the other runs the
-# demo-world pipelines; the other readers come after those, when the build is done, instead of waiting
-# on its lock. Files not listed keep their order, after these.
+# load; see --durations). `--dist loadfile` hands whole files to the two workers in queue order; xdist's
+# default queue (files by test count) put the one-test full pipeline runs (Dagster, demo, PostgreSQL)
+# last, so one worker ran on alone for minutes, and a reader of the real-samples build waited 452 s on
+# its lock. Longest first (LPT; pyproject's addopts has --no-loadscope-reorder to keep this order) keeps the
+# workers' finish times close. The first reader of ``shared_build`` carries the build's cost, so one
+# worker starts the build at once while the other runs the demo-world pipelines, and the other readers
+# come after those, when the build is done. Files not listed keep their order, after these.
 SLOW_FILES: dict[str, float] = {
     "tests/integration/test_ml_train_real.py": 836,  # + the real-samples build (572 s): its first reader
     "tests/integration/test_warehouse_postgres.py": 521,
     "tests/integration/ops/test_dagster_pipeline.py": 465,
     "tests/integration/test_pipeline_demo.py": 305,
-    "tests/unit/scoring/test_scoring_properties.py": 246,
     "tests/e2e/test_web_chat_e2e.py": 239,
     "tests/e2e/test_web_e2e.py": 150,
     "tests/unit/ml_bayes/test_bayes.py": 127,
@@ -47,6 +47,7 @@ SLOW_FILES: dict[str, float] = {
     "tests/unit/api/test_api_entities.py": 43,
     "tests/unit/ml/test_ml_train_small.py": 42,
     "tests/unit/api/test_predict_routes.py": 40,
+    "tests/unit/scoring/test_scoring_properties.py": 30,  # passing; 246 s when Hypothesis shrinks a failure
 }
 
 
