@@ -107,12 +107,17 @@ class ChatEngine:
                 prep.notes.append("warehouse unavailable: answered from documents only")
         index = self.holder.current()
         passages: list[Passage] = []
+        search_notes: list[str] = []
         if linked is not None:
-            passages += index.search(question, 2, entity=(linked.type, linked.id))
+            passages += index.search(question, 2, entity=(linked.type, linked.id), notes=search_notes)
         seen = {p.chunk_id for p in passages}
         # with a named entity, other entities' fact sheets are noise: documents only beyond its own sheet
         kinds = DOCUMENT_KINDS if linked is not None else None
-        passages += [p for p in index.search(question, self.settings.top_k, kinds=kinds) if p.chunk_id not in seen]
+        passages += [p for p in index.search(question, self.settings.top_k, kinds=kinds, notes=search_notes)
+                     if p.chunk_id not in seen]
+        if search_notes:
+            prep.retrieval = "bm25"
+            prep.notes.append(search_notes[-1])
         n = 0
         for f in facts:
             n += 1
@@ -177,7 +182,7 @@ class ChatEngine:
             text = guard.rules()["refusal"]
             yield "delta", {"text": text}
             yield "completed", {"answer": text, "citations": [], "backend": "refusal", "dropped_sentences": [],
-                                "notes": prep.notes, "entity": None, "refused": True}
+                                "notes": prep.notes, "entity": None, "refused": True, "retrieval": "none"}
             return
         sources = {s.n: s.text for s in prep.sources}
         kept: list[str] = []
@@ -221,7 +226,7 @@ class ChatEngine:
         citations = [by_n[n].citation(_quote(kept, n, by_n[n])) for n in cited]
         yield "completed", {"answer": " ".join(kept), "citations": citations, "backend": backend,
                             "dropped_sentences": dropped, "notes": notes, "entity": _entity_json(prep.entity),
-                            "refused": False}
+                            "refused": False, "retrieval": prep.retrieval}
 
     def _checked(self, sentences: list[str], sources: dict[int, str], kept: list[str],
                  dropped: list[dict[str, str]]) -> Iterator[tuple[str, dict[str, Any]]]:

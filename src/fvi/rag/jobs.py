@@ -107,15 +107,36 @@ def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folder
                     sheets = make_sheets(wf, None, RagSettings().fact_sheet_mines)
                     say(f"fact sheets: {len(sheets)}")
                     ing.add_documents(sheets, "fact_sheets")
-        return ing.finish(progress)
+        report = ing.finish(progress)
+    sync_vector_store(settings, say)
+    return report
+
+
+def sync_vector_store(settings: Settings, say: Say = print) -> None:
+    """Server profile: mirror the store's vectors into pgvector now, not on the API's first question."""
+    from fvi.rag.pgvector import VectorStoreUnavailable
+    from fvi.rag.service import vector_store
+
+    pg = vector_store(settings)
+    if pg is None:
+        return
+    try:
+        with open_store(settings.home_abs, read_only=True) as store:
+            docs, chunks, vectors = store.load()
+        done = pg.sync(docs, chunks, vectors)
+        say(f"pgvector: {done['copied']} document(s) copied ({done['chunks']} chunks), {done['deleted']} removed")
+    except VectorStoreUnavailable as exc:
+        say(f"{exc}: the API answers from BM25 until it can sync")
+    finally:
+        pg.close()
 
 
 def ask(settings: Settings, question: str, entity: tuple[str, str] | None = None) -> dict[str, Any]:
     from fvi.rag.answer import ChatEngine
     from fvi.rag.index import IndexHolder
-    from fvi.rag.service import make_embedder
+    from fvi.rag.service import make_embedder, vector_store
 
     home = settings.home_abs
-    holder = IndexHolder(home, lambda: make_embedder(home))
+    holder = IndexHolder(home, lambda: make_embedder(home), vector_store(settings))
     engine = ChatEngine(holder, lambda: live_facts(settings))
     return engine.answer(question, entity)

@@ -65,6 +65,7 @@ class ChatResponse(BaseModel):
     notes: list[str] = []
     entity: dict[str, str] | None = None
     refused: bool = False
+    retrieval: str = Field(default="hybrid", description="hybrid; bm25 when the vector store was unavailable.")
 
 
 STREAM_DOC = (
@@ -192,5 +193,6 @@ def search(
     if not q.strip():
         return JSONResponse(status_code=422, content={"detail": "invalid request: query.q: query is empty"})
     index = chat_service(state).holder.current()
-    hits = index.search(q, k, entity=_entity(entity), kinds=[kind] if kind else None, mode=mode)
-    return {"query": q, "k": k, "mode": mode, "items": [h.to_json() for h in hits]}
+    notes: list[str] = []
+    hits = index.search(q, k, entity=_entity(entity), kinds=[kind] if kind else None, mode=mode, notes=notes)
+    return {"query": q, "k": k, "mode": "bm25" if notes else mode, "notes": notes, "items": [h.to_json() for h in hits]}
