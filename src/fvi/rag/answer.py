@@ -83,11 +83,7 @@ class ChatEngine:
         with self.facts() as wf:
             linked: Entity | None = None
             if entity is not None:
-                if wf is None:
-                    from fvi.api.errors import NotFound
-
-                    raise NotFound(f"{entity[0]} {entity[1]!r} not found: no warehouse built yet")
-                linked = wf.lookup(*entity)
+                linked = self._lookup(wf, entity)
             elif wf is not None:
                 linked = wf.link(question)
             prep = Prepared(question, linked)
@@ -140,6 +136,25 @@ class ChatEngine:
         if not len(index):
             prep.notes.append("no documents ingested yet: run `fvi docs ingest`")
         return prep
+
+    def _lookup(self, wf: WarehouseFacts | None, entity: tuple[str, str]) -> Entity:
+        """The entity a request scopes to; a plant also when only its wiki pages know it."""
+        from fvi.api.errors import NotFound
+
+        try:
+            if wf is None:
+                raise NotFound(f"{entity[0]} {entity[1]!r} not found: no warehouse built yet")
+            return wf.lookup(*entity)
+        except NotFound:
+            if entity[0] != "plant":
+                raise
+            docs = self.holder.current().docs
+            if len(docs):
+                own = docs[(docs["entity_type"] == "plant") & (docs["entity_id"].str.lower() == entity[1].lower())]
+                if len(own):
+                    row = own.iloc[0]
+                    return Entity("plant", str(row["entity_id"]), str(row["title"]))
+            raise
 
     # -- answering ---------------------------------------------------------------------------
     def extractive(self, prep: Prepared) -> list[str]:

@@ -24,7 +24,7 @@ IdStr = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_
 
 
 class EntityRef(BaseModel):
-    type: Literal["mine", "country"]
+    type: Literal["mine", "country", "plant"] = Field(description="plant: a GEM location ID (its wiki pages).")
     id: IdStr
 
 
@@ -132,7 +132,8 @@ def get_session(state: StateDep, session_id: Annotated[str, Path(max_length=64, 
 DocKind = Literal["pdf", "markdown", "html", "text", "fact_sheet", "wiki"]
 EntityQuery = Annotated[
     str | None,
-    Query(max_length=80, pattern=r"^(mine|country):[A-Za-z0-9_.\-]+$", description="mine:M0740 or country:POL"),
+    Query(max_length=80, pattern=r"^(mine|country|plant):[A-Za-z0-9_.\-]+$",
+          description="mine:M0740, country:POL or plant:<GEM location ID>"),
 ]
 
 
