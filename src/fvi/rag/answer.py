@@ -87,7 +87,9 @@ class ChatEngine:
             elif wf is not None:
                 linked = wf.link(question)
             prep = Prepared(question, linked)
-            if not guard.in_scope(question, entity_linked=linked is not None):
+            # a mine or plant is coal by itself; a country named in passing is not ("the capital of Peru?")
+            scoped = linked is not None and (entity is not None or linked.type != "country")
+            if not guard.in_scope(question, entity_linked=scoped):
                 prep.refused = True
                 return prep
             facts: list[Fact] = []

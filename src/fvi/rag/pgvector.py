@@ -25,7 +25,8 @@ import pandas as pd
 from fvi.rag.embed import DIM
 
 SCHEMA = "rag"
-EF_SEARCH = 100
+EF_SEARCH = 400
+HNSW = "with (m = 32, ef_construction = 256)"  # fact sheets are near-duplicates: a denser graph
 DDL = [
     "create extension if not exists vector",
     f"create schema if not exists {SCHEMA}",
@@ -35,11 +36,12 @@ DDL = [
     f"""create table if not exists {SCHEMA}.chunks (
         chunk_id text primary key, doc_id text not null references {SCHEMA}.documents (doc_id) on delete cascade,
         kind text, entity_type text, entity_id text, embedding vector({DIM}) not null)""",
-    f"""create index if not exists chunks_embedding_hnsw on {SCHEMA}.chunks
-        using hnsw (embedding vector_cosine_ops) with (m = 16, ef_construction = 64)""",
     f"create index if not exists chunks_entity on {SCHEMA}.chunks (entity_type, entity_id)",
     f"create index if not exists chunks_doc on {SCHEMA}.chunks (doc_id)",
 ]
+
+
+INDEX = "chunks_embedding_hnsw"
 
 
 class VectorStoreUnavailable(RuntimeError):
@@ -118,7 +120,15 @@ class PgVectorSearch:
                 with con.transaction():
                     if stale:
                         con.execute(f"delete from {SCHEMA}.documents where doc_id = any(%s)", [stale])
+                    # a bulk load builds a better graph (and faster) into an empty index: build it after
+                    big = len(new) > max(50, len(have) // 5)
+                    if big:
+                        con.execute(f"drop index if exists {SCHEMA}.{INDEX}")
                     n_chunks = self._copy(con, docs, chunks, vectors, set(new))
+                    con.execute(f"create index if not exists {INDEX} on {SCHEMA}.chunks "
+                                f"using hnsw (embedding vector_cosine_ops) {HNSW}")
+                if stale:  # deleted rows stay in the HNSW graph until vacuumed: repair it now
+                    con.execute(f"vacuum (analyze) {SCHEMA}.chunks")
                 return {"copied": len(new), "deleted": len(stale), "chunks": n_chunks}
             except psycopg.Error as exc:
                 self._drop_connection()

@@ -79,3 +79,28 @@ def test_plant_ids_accepted_by_the_routes(plant_home: Path, embedder) -> None:  
 
     got = list_documents(State(), Page(), kind=None, entity="plant:L100000410099")  # type: ignore[arg-type]
     assert [d["doc_id"] for d in got["items"]] == ["payra"] and got["items"][0]["entity_type"] == "plant"
+
+
+def test_a_country_named_in_passing_is_not_in_scope(plant_home: Path, embedder) -> None:  # noqa: ANN001
+    from fvi.rag.facts import Entity
+
+    class Facts:
+        def link(self, question: str) -> Entity | None:
+            return Entity("country", "PER", "Peru") if "Peru" in question else None
+
+        def lookup(self, etype: str, eid: str) -> Entity:
+            return Entity(etype, eid, "Peru")
+
+        def entity_facts(self, e: Entity) -> list:
+            return []
+
+    @contextmanager
+    def facts() -> Iterator[Facts]:
+        yield Facts()
+
+    engine = ChatEngine(IndexHolder(plant_home, lambda: embedder), facts,  # type: ignore[arg-type]
+                        RagSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None))
+    assert engine.prepare("What is the capital of Peru?").refused
+    assert not engine.prepare("How much coal does Peru burn?").refused
+    assert not engine.prepare("Why is this score low?", ("country", "PER")).refused
+    assert not engine.prepare("How are emissions inventories projected?").refused
