@@ -255,3 +255,26 @@ def fact_sheets(wf: WarehouseFacts, run_id: str | None, max_mines: int = -1) -> 
         except NotFound:
             continue
     return out
+
+
+FACT_SHEET_FORMAT = "1"  # bump when ``fact_sheet`` writes different text from the same facts
+
+
+def warehouse_key(wf: WarehouseFacts, max_mines: int, embed_model: str) -> str | None:
+    """What the fact sheets depend on: the run that built gold, the mine cap, the format and the model.
+
+    None when the warehouse cannot say which run built it (then the sheets are always rebuilt).
+    """
+    parts = []
+    for layer, name in (("bronze", "ingest_manifest"), ("gold", "fvi_scores")):
+        if not wf.r.has_table(layer, name):
+            return None
+        try:
+            row = wf.r.one(f"select max(run_id) as v from {wf.r.table(layer, name)}")
+        except Exception:  # noqa: BLE001 - a table without run_id: no key, sheets rebuilt
+            return None
+        if not row or row["v"] is None:
+            return None
+        parts.append(str(row["v"]))
+    return "|".join([*parts, str(max_mines), FACT_SHEET_FORMAT, embed_model])
+
