@@ -179,7 +179,8 @@ class PgVectorSearch:
 
         if n <= 0 or not self._row_of:
             return []
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if entity is not None:
             where.append("entity_type = %s and entity_id = %s")
             params += [entity[0], entity[1]]
