@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from fvi.rag.embed import DIM
 
 SCHEMA = "rag"
 EF_SEARCH = 400
+RETRY_AFTER_S = 30.0  # after a failure, BM25 alone for this long (no connect timeout on every question)
 HNSW = "with (m = 32, ef_construction = 256)"  # fact sheets are near-duplicates: a denser graph
 DDL = [
     "create extension if not exists vector",
@@ -66,6 +68,8 @@ class PgVectorSearch:
         self._lock = threading.Lock()
         self._row_of: dict[str, int] = {}
         self._pending: tuple[pd.DataFrame, pd.DataFrame, np.ndarray, str] | None = None
+        self._down_until = 0.0
+        self._down_reason = ""
 
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -175,8 +179,6 @@ class PgVectorSearch:
     def top(self, query: np.ndarray, allowed: np.ndarray, n: int, *, entity: tuple[str, str] | None = None,
             kinds: list[str] | None = None) -> list[int]:
         """Nearest chunks by cosine through the HNSW index, as rows of the in-memory chunk table."""
-        import psycopg
-
         if n <= 0 or not self._row_of:
             return []
         where: list[str] = []
@@ -191,7 +193,19 @@ class PgVectorSearch:
         sql = (f"select chunk_id from (select chunk_id, embedding <=> %s::vector as d from {SCHEMA}.chunks {cond} "
                f"order by embedding <=> %s::vector limit %s) c order by d, chunk_id")
         q = _vec(np.asarray(query, dtype=np.float32))
-        self._ensure_synced()
+        if time.monotonic() < self._down_until:
+            raise VectorStoreUnavailable(self._down_reason)
+        try:
+            self._ensure_synced()
+            return self._query(sql, q, params, n, allowed)
+        except VectorStoreUnavailable as exc:
+            self._down_until = time.monotonic() + RETRY_AFTER_S
+            self._down_reason = str(exc)
+            raise
+
+    def _query(self, sql: str, q: str, params: list[Any], n: int, allowed: np.ndarray) -> list[int]:
+        import psycopg
+
         with self._lock:
             try:
                 con = self._connect()
