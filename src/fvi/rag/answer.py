@@ -83,15 +83,13 @@ class ChatEngine:
         with self.facts() as wf:
             linked: Entity | None = None
             if entity is not None:
-                if wf is None:
-                    from fvi.api.errors import NotFound
-
-                    raise NotFound(f"{entity[0]} {entity[1]!r} not found: no warehouse built yet")
-                linked = wf.lookup(*entity)
+                linked = self._lookup(wf, entity)
             elif wf is not None:
                 linked = wf.link(question)
             prep = Prepared(question, linked)
-            if not guard.in_scope(question, entity_linked=linked is not None):
+            # a mine or plant is coal by itself; a country named in passing is not ("the capital of Peru?")
+            scoped = linked is not None and (entity is not None or linked.type != "country")
+            if not guard.in_scope(question, entity_linked=scoped):
                 prep.refused = True
                 return prep
             facts: list[Fact] = []
@@ -107,12 +105,17 @@ class ChatEngine:
                 prep.notes.append("warehouse unavailable: answered from documents only")
         index = self.holder.current()
         passages: list[Passage] = []
+        search_notes: list[str] = []
         if linked is not None:
-            passages += index.search(question, 2, entity=(linked.type, linked.id))
+            passages += index.search(question, 2, entity=(linked.type, linked.id), notes=search_notes)
         seen = {p.chunk_id for p in passages}
         # with a named entity, other entities' fact sheets are noise: documents only beyond its own sheet
         kinds = DOCUMENT_KINDS if linked is not None else None
-        passages += [p for p in index.search(question, self.settings.top_k, kinds=kinds) if p.chunk_id not in seen]
+        passages += [p for p in index.search(question, self.settings.top_k, kinds=kinds, notes=search_notes)
+                     if p.chunk_id not in seen]
+        if search_notes:
+            prep.retrieval = "bm25"
+            prep.notes.append(search_notes[-1])
         n = 0
         for f in facts:
             n += 1
@@ -135,6 +138,25 @@ class ChatEngine:
         if not len(index):
             prep.notes.append("no documents ingested yet: run `fvi docs ingest`")
         return prep
+
+    def _lookup(self, wf: WarehouseFacts | None, entity: tuple[str, str]) -> Entity:
+        """The entity a request scopes to; a plant also when only its wiki pages know it."""
+        from fvi.api.errors import NotFound
+
+        try:
+            if wf is None:
+                raise NotFound(f"{entity[0]} {entity[1]!r} not found: no warehouse built yet")
+            return wf.lookup(*entity)
+        except NotFound:
+            if entity[0] != "plant":
+                raise
+            docs = self.holder.current().docs
+            if len(docs):
+                own = docs[(docs["entity_type"] == "plant") & (docs["entity_id"].str.lower() == entity[1].lower())]
+                if len(own):
+                    row = own.iloc[0]
+                    return Entity("plant", str(row["entity_id"]), str(row["title"]))
+            raise
 
     # -- answering ---------------------------------------------------------------------------
     def extractive(self, prep: Prepared) -> list[str]:
@@ -177,7 +199,7 @@ class ChatEngine:
             text = guard.rules()["refusal"]
             yield "delta", {"text": text}
             yield "completed", {"answer": text, "citations": [], "backend": "refusal", "dropped_sentences": [],
-                                "notes": prep.notes, "entity": None, "refused": True}
+                                "notes": prep.notes, "entity": None, "refused": True, "retrieval": "none"}
             return
         sources = {s.n: s.text for s in prep.sources}
         kept: list[str] = []
@@ -221,7 +243,7 @@ class ChatEngine:
         citations = [by_n[n].citation(_quote(kept, n, by_n[n])) for n in cited]
         yield "completed", {"answer": " ".join(kept), "citations": citations, "backend": backend,
                             "dropped_sentences": dropped, "notes": notes, "entity": _entity_json(prep.entity),
-                            "refused": False}
+                            "refused": False, "retrieval": prep.retrieval}
 
     def _checked(self, sentences: list[str], sources: dict[int, str], kept: list[str],
                  dropped: list[dict[str, str]]) -> Iterator[tuple[str, dict[str, Any]]]:

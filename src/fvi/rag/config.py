@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,12 @@ class RagSettings(BaseSettings):
     spider_hosts: str | None = Field(
         default=None, validation_alias=AliasChoices("FVI_SPIDER_HOSTS"),
         description="Comma-separated hosts the spider may crawl; unset: those in rag/spider.yml (gem.wiki).",
+    )
+
+    vector_store: Literal["auto", "embedded", "pgvector"] = Field(
+        default="auto", validation_alias=AliasChoices("FVI_CHAT_VECTOR_STORE"),
+        description="Dense retrieval: auto = pgvector when FVI_WAREHOUSE_URL is PostgreSQL (server profile), "
+                    "else exact cosine in memory over the embedded DuckDB store.",
     )
 
     model_cache: Path | None = Field(

@@ -73,7 +73,24 @@ class WarehouseFacts:
         hit = self.r.memo(("rag.entities",))
         return hit if hit is not None else self.r.remember(("rag.entities",), load())
 
+    def plant(self, plant_id: str) -> Entity | None:
+        """A coal plant (GEM location ID) of the latest GEM plant tracker release: plants have wiki pages, no FVI."""
+        if not self.r.has_table("bronze", "raw_gem_plants__units"):
+            return None
+        tbl = self.r.table("bronze", "raw_gem_plants__units")
+        rows = self.r.rows(
+            f"select trim(gem_location_id) as id, max(plant_name) as name from {tbl} "
+            f"where lower(trim(gem_location_id)) = lower(?) and _release = (select max(_release) from {tbl}) "
+            "group by 1", [plant_id],
+        )
+        return Entity("plant", rows[0]["id"], rows[0]["name"] or rows[0]["id"]) if rows else None
+
     def lookup(self, entity_type: str, entity_id: str) -> Entity:
+        if entity_type == "plant":
+            found = self.plant(entity_id)
+            if found is None:
+                raise NotFound(f"plant {entity_id!r} not found")
+            return found
         for e in self.entities():
             if e.type == entity_type and e.id.lower() == entity_id.lower():
                 return e
@@ -113,7 +130,12 @@ class WarehouseFacts:
         return [d["text"] for d in built["top_drivers"]]
 
     def entity_facts(self, e: Entity, persona: str = DEFAULT_PERSONA) -> list[Fact]:
-        """Score, band and rank per horizon; the published probability; the top drivers (one fact each)."""
+        """Score, band and rank per horizon; the published probability; the top drivers (one fact each).
+
+        Plants are not scored: none (their wiki pages are the sources).
+        """
+        if e.type == "plant":
+            return []
         p = self.profile(e)
         run = (p.get("provenance") or {}).get("run_id")
         year = p.get("as_of_year")
@@ -233,3 +255,26 @@ def fact_sheets(wf: WarehouseFacts, run_id: str | None, max_mines: int = -1) -> 
         except NotFound:
             continue
     return out
+
+
+FACT_SHEET_FORMAT = "1"  # bump when ``fact_sheet`` writes different text from the same facts
+
+
+def warehouse_key(wf: WarehouseFacts, max_mines: int, embed_model: str) -> str | None:
+    """What the fact sheets depend on: the run that built gold, the mine cap, the format and the model.
+
+    None when the warehouse cannot say which run built it (then the sheets are always rebuilt).
+    """
+    parts = []
+    for layer, name in (("bronze", "ingest_manifest"), ("gold", "fvi_scores")):
+        if not wf.r.has_table(layer, name):
+            return None
+        try:
+            row = wf.r.one(f"select max(run_id) as v from {wf.r.table(layer, name)}")
+        except Exception:  # noqa: BLE001 - a table without run_id: no key, sheets rebuilt
+            return None
+        if not row or row["v"] is None:
+            return None
+        parts.append(str(row["v"]))
+    return "|".join([*parts, str(max_mines), FACT_SHEET_FORMAT, embed_model])
+

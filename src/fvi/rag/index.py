@@ -3,7 +3,9 @@
 The whole store is held in memory (a few thousand chunks: a 384-wide matrix product per query);
 filters (entity, document kind) mask candidates before ranking, so a filtered search ranks only
 what passes. ``VectorSearch`` is the dense half's interface: ``ExactCosine`` in memory over the
-embedded DuckDB store.
+embedded DuckDB store (default), ``PgVectorSearch`` (``rag.pgvector``) in PostgreSQL with an HNSW
+index in the server profile. A vector store that cannot be reached leaves BM25 alone, and the
+search says so in its notes.
 """
 
 from __future__ import annotations
@@ -52,16 +54,24 @@ class Passage:
 
 
 class VectorSearch(Protocol):
-    def top(self, query: np.ndarray, allowed: np.ndarray, n: int) -> list[int]: ...
+    def attach(self, docs: pd.DataFrame, chunks: pd.DataFrame, vectors: np.ndarray, model: str = "") -> None: ...
+
+    def top(self, query: np.ndarray, allowed: np.ndarray, n: int, *, entity: tuple[str, str] | None = None,
+            kinds: list[str] | None = None) -> list[int]: ...
 
 
 class ExactCosine:
     """Exact cosine (vectors are unit length: a dot product) over the allowed rows."""
 
-    def __init__(self, vectors: np.ndarray) -> None:
+    def __init__(self, vectors: np.ndarray | None = None) -> None:
+        self.vectors = vectors if vectors is not None else np.zeros((0, 384), np.float32)
+
+    def attach(self, docs: pd.DataFrame, chunks: pd.DataFrame, vectors: np.ndarray, model: str = "") -> None:
         self.vectors = vectors
 
-    def top(self, query: np.ndarray, allowed: np.ndarray, n: int) -> list[int]:
+    def top(self, query: np.ndarray, allowed: np.ndarray, n: int, *, entity: tuple[str, str] | None = None,
+            kinds: list[str] | None = None) -> list[int]:
+        """``allowed`` already holds the entity and kind filters."""
         if not len(self.vectors):
             return []
         sims = self.vectors @ query
@@ -81,7 +91,7 @@ def _tokens(texts: list[str]) -> Any:
 
 class SearchIndex:
     def __init__(self, docs: pd.DataFrame, chunks: pd.DataFrame, vectors: np.ndarray, embedder: Embedder | None,
-                 *, version: str = "") -> None:
+                 *, version: str = "", dense: VectorSearch | None = None) -> None:
         import bm25s
 
         self.version = version
@@ -90,7 +100,8 @@ class SearchIndex:
         self.docs.index.name = None
         self.chunks = chunks.reset_index(drop=True)
         self.vectors = vectors
-        self.dense: VectorSearch = ExactCosine(vectors)
+        self.dense: VectorSearch = dense if dense is not None else ExactCosine()
+        self.dense.attach(docs, chunks.reset_index(drop=True), vectors)
         meta = self.docs.reindex(self.chunks["doc_id"]) if len(docs) else pd.DataFrame(index=range(len(chunks)))
         self._kind = meta["kind"].to_numpy(dtype=object) if len(docs) else np.array([], dtype=object)
         self._etype = meta["entity_type"].to_numpy(dtype=object) if len(docs) else np.array([], dtype=object)
@@ -102,15 +113,15 @@ class SearchIndex:
             self.bm25.index(_tokens(texts), show_progress=False)
 
     @classmethod
-    def from_store(cls, home: Path, embedder: Embedder | None) -> SearchIndex:
+    def from_store(cls, home: Path, embedder: Embedder | None, dense: VectorSearch | None = None) -> SearchIndex:
         path = store_path(home)
         if not path.exists():
             return cls(pd.DataFrame(), pd.DataFrame(columns=["chunk_id", "doc_id", "text", "section"]),
-                       np.zeros((0, 384), np.float32), embedder, version="empty")
+                       np.zeros((0, 384), np.float32), embedder, version="empty", dense=dense)
         st = os.stat(path)
         with open_store(home, read_only=True) as store:
             docs, chunks, vectors = store.load()
-        return cls(docs, chunks, vectors, embedder, version=f"{st.st_mtime_ns}-{st.st_size}")
+        return cls(docs, chunks, vectors, embedder, version=f"{st.st_mtime_ns}-{st.st_size}", dense=dense)
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -140,13 +151,22 @@ class SearchIndex:
         return [int(i) for i in idx[np.argsort(-scores[idx])]]
 
     def search(self, query: str, k: int = 5, *, entity: tuple[str, str] | None = None,
-               kinds: list[str] | None = None, mode: Mode = "hybrid") -> list[Passage]:
+               kinds: list[str] | None = None, mode: Mode = "hybrid", notes: list[str] | None = None) -> list[Passage]:
+        """The ``k`` best passages; ``notes`` (if given) learns when the vector store was unavailable."""
+        from fvi.rag.pgvector import VectorStoreUnavailable
+
         allowed = self.mask(entity=entity, kinds=kinds)
         bm = self.bm25_top(query, allowed, CANDIDATES) if mode in ("hybrid", "bm25") else []
         de: list[int] = []
         if mode in ("hybrid", "dense") and self.embedder is not None and len(self.chunks):
             qv = self.embedder.embed([query])[0]
-            de = self.dense.top(qv, allowed, CANDIDATES)
+            try:
+                de = self.dense.top(qv, allowed, CANDIDATES, entity=entity, kinds=kinds)
+            except VectorStoreUnavailable as exc:
+                if notes is not None:
+                    notes.append(f"{exc}: BM25 only")
+                if mode == "dense":
+                    bm = self.bm25_top(query, allowed, CANDIDATES)
         fused: dict[int, float] = {}
         for ranks in (bm, de):
             for r, i in enumerate(ranks):
@@ -176,9 +196,10 @@ class SearchIndex:
 class IndexHolder:
     """The index of the store as it is now: reloaded when the store file changes (after an ingest)."""
 
-    def __init__(self, home: Path, embedder_factory: Any) -> None:
+    def __init__(self, home: Path, embedder_factory: Any, dense: VectorSearch | None = None) -> None:
         self.home = home
         self._factory = embedder_factory
+        self.dense = dense  # one vector store for every reload (pgvector keeps its connection)
         self._embedder: Embedder | None = None
         self._index: SearchIndex | None = None
         self._lock = threading.Lock()
@@ -200,5 +221,5 @@ class IndexHolder:
             return idx
         with self._lock:
             if self._index is None or self._index.version != ver:
-                self._index = SearchIndex.from_store(self.home, self.embedder)
+                self._index = SearchIndex.from_store(self.home, self.embedder, self.dense)
             return self._index

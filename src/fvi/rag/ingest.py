@@ -69,6 +69,7 @@ class Ingestor:
         self.known = store.known()
         self.report = IngestReport()
         self._pending: list[tuple[Document, str, list[Any]]] = []
+        self._after: list[Callable[[], None]] = []
         self._t0 = time.perf_counter()
 
     def _fresh(self, doc_id: str, sha: str) -> bool:
@@ -111,6 +112,20 @@ class Ingestor:
             self.add(doc)
         if prune:
             self._prune(collection, seen)
+
+    def on_finish(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once every pending document is stored (e.g. record what the store now holds)."""
+        self._after.append(fn)
+
+    def keep_collection(self, collection: str) -> None:
+        """Every stored document of ``collection`` is known to be unchanged (nothing rebuilt or embedded)."""
+        ids = sorted(self.store.collection_ids(collection))
+        self.report.unchanged.extend(ids)
+        if ids:
+            self.store.con.execute(
+                "update bronze.raw_docs__documents set run_id = coalesce(?, run_id) where collection = ?",
+                [self.run_id, collection],
+            )
 
     def add_crawl(self, crawl: Any, target_ids: set[str] | None) -> None:
         """The spider's pages: readable ones like any document, failures quarantined.
@@ -162,5 +177,8 @@ class Ingestor:
             self.report.embedded.append(doc.doc_id)
         self.report.chunks_embedded = len(texts)
         self._pending.clear()
+        for fn in self._after:
+            fn()
+        self._after.clear()
         self.report.seconds = time.perf_counter() - self._t0
         return self.report

@@ -80,7 +80,6 @@ def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folder
 
     if spider is None:
         spider = RagSettings().spider
-    from fvi.rag.facts import fact_sheets as make_sheets
     from fvi.rag.service import make_embedder
 
     home = settings.home_abs
@@ -104,18 +103,57 @@ def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folder
                 if wf is None:
                     say("no warehouse built yet: fact sheets skipped")
                 else:
-                    sheets = make_sheets(wf, None, RagSettings().fact_sheet_mines)
-                    say(f"fact sheets: {len(sheets)}")
-                    ing.add_documents(sheets, "fact_sheets")
-        return ing.finish(progress)
+                    add_fact_sheets(ing, wf, RagSettings().fact_sheet_mines, say)
+        report = ing.finish(progress)
+    sync_vector_store(settings, say)
+    return report
+
+
+def add_fact_sheets(ing: Ingestor, wf: Any, max_mines: int, say: Say = print) -> None:
+    """The fact sheets of the live warehouse, rebuilt only when the run that built gold changed.
+
+    Building a sheet reads the entity's profile and explanation (tens of ms each, minutes for
+    every mine), so a store whose sheets were made from the same run, cap, format and model keeps
+    them as they are.
+    """
+    from fvi.rag.facts import fact_sheets, warehouse_key
+
+    key = warehouse_key(wf, max_mines, ing.embedder.version)
+    if key is not None and ing.store.state("fact_sheets") == key:
+        ing.keep_collection("fact_sheets")
+        say("fact sheets: unchanged (same run)")
+        return
+    sheets = fact_sheets(wf, None, max_mines)
+    say(f"fact sheets: {len(sheets)}")
+    ing.add_documents(sheets, "fact_sheets")
+    ing.on_finish(lambda: ing.store.set_state("fact_sheets", key))
+
+
+def sync_vector_store(settings: Settings, say: Say = print) -> None:
+    """Server profile: mirror the store's vectors into pgvector now, not on the API's first question."""
+    from fvi.rag.pgvector import VectorStoreUnavailable
+    from fvi.rag.service import vector_store
+
+    pg = vector_store(settings)
+    if pg is None:
+        return
+    try:
+        with open_store(settings.home_abs, read_only=True) as store:
+            docs, chunks, vectors = store.load()
+        done = pg.sync(docs, chunks, vectors)
+        say(f"pgvector: {done['copied']} document(s) copied ({done['chunks']} chunks), {done['deleted']} removed")
+    except VectorStoreUnavailable as exc:
+        say(f"{exc}: the API answers from BM25 until it can sync")
+    finally:
+        pg.close()
 
 
 def ask(settings: Settings, question: str, entity: tuple[str, str] | None = None) -> dict[str, Any]:
     from fvi.rag.answer import ChatEngine
     from fvi.rag.index import IndexHolder
-    from fvi.rag.service import make_embedder
+    from fvi.rag.service import make_embedder, vector_store
 
     home = settings.home_abs
-    holder = IndexHolder(home, lambda: make_embedder(home))
+    holder = IndexHolder(home, lambda: make_embedder(home), vector_store(settings))
     engine = ChatEngine(holder, lambda: live_facts(settings))
     return engine.answer(question, entity)

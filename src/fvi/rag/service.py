@@ -34,6 +34,18 @@ def make_embedder(home: Any) -> Any:
     return Embedder(cache.expanduser().resolve() if cache else home / "rag" / "models")
 
 
+def vector_store(settings: Any) -> Any:
+    """The dense half for these settings: pgvector in the server profile, else None (exact cosine in memory)."""
+    choice = RagSettings().vector_store
+    if choice == "embedded" or (choice == "auto" and not settings.is_postgres):
+        return None
+    if not settings.is_postgres:
+        raise ValueError("FVI_CHAT_VECTOR_STORE=pgvector needs FVI_WAREHOUSE_URL=postgresql://...")
+    from fvi.rag.pgvector import PgVectorSearch
+
+    return PgVectorSearch(str(settings.warehouse_url))
+
+
 def chat_service(state: AppState) -> ChatService:
     svc = state.extras.get(EXTRA)
     if svc is not None:
@@ -42,7 +54,7 @@ def chat_service(state: AppState) -> ChatService:
         svc = state.extras.get(EXTRA)
         if svc is None:
             home = state.settings.home_abs
-            holder = IndexHolder(home, lambda: make_embedder(home))
+            holder = IndexHolder(home, lambda: make_embedder(home), vector_store(state.settings))
 
             @contextmanager
             def facts() -> Iterator[WarehouseFacts | None]:

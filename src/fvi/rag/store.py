@@ -39,6 +39,7 @@ DDL = [
         chunk_id varchar primary key, doc_id varchar not null, seq integer not null, page integer,
         section varchar, char_start integer not null, char_end integer not null, text varchar not null,
         vector float[{DIM}] not null)""",
+    """create table if not exists bronze.raw_docs__state (name varchar primary key, value varchar)""",
 ]
 
 
@@ -114,6 +115,15 @@ class DocStore:
     def remove(self, doc_ids: list[str]) -> None:
         if doc_ids:
             self._delete(doc_ids)
+
+    def state(self, name: str) -> str | None:
+        row = self.con.execute("select value from bronze.raw_docs__state where name = ?", [name]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_state(self, name: str, value: str | None) -> None:
+        self.con.execute("delete from bronze.raw_docs__state where name = ?", [name])
+        if value is not None:
+            self.con.execute("insert into bronze.raw_docs__state values (?, ?)", [name, value])
 
     def quarantine(self, source: str, collection: str, sha256: str | None, reason: str) -> None:
         self.con.execute(

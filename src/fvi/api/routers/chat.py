@@ -24,7 +24,7 @@ IdStr = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_
 
 
 class EntityRef(BaseModel):
-    type: Literal["mine", "country"]
+    type: Literal["mine", "country", "plant"] = Field(description="plant: a GEM location ID (its wiki pages).")
     id: IdStr
 
 
@@ -65,6 +65,7 @@ class ChatResponse(BaseModel):
     notes: list[str] = []
     entity: dict[str, str] | None = None
     refused: bool = False
+    retrieval: str = Field(default="hybrid", description="hybrid; bm25 when the vector store was unavailable.")
 
 
 STREAM_DOC = (
@@ -131,7 +132,8 @@ def get_session(state: StateDep, session_id: Annotated[str, Path(max_length=64, 
 DocKind = Literal["pdf", "markdown", "html", "text", "fact_sheet", "wiki"]
 EntityQuery = Annotated[
     str | None,
-    Query(max_length=80, pattern=r"^(mine|country):[A-Za-z0-9_.\-]+$", description="mine:M0740 or country:POL"),
+    Query(max_length=80, pattern=r"^(mine|country|plant):[A-Za-z0-9_.\-]+$",
+          description="mine:M0740, country:POL or plant:<GEM location ID>"),
 ]
 
 
@@ -192,5 +194,6 @@ def search(
     if not q.strip():
         return JSONResponse(status_code=422, content={"detail": "invalid request: query.q: query is empty"})
     index = chat_service(state).holder.current()
-    hits = index.search(q, k, entity=_entity(entity), kinds=[kind] if kind else None, mode=mode)
-    return {"query": q, "k": k, "mode": mode, "items": [h.to_json() for h in hits]}
+    notes: list[str] = []
+    hits = index.search(q, k, entity=_entity(entity), kinds=[kind] if kind else None, mode=mode, notes=notes)
+    return {"query": q, "k": k, "mode": "bm25" if notes else mode, "notes": notes, "items": [h.to_json() for h in hits]}
