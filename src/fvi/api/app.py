@@ -34,6 +34,7 @@ from fvi.api.routers import (
     backtest,
     chat,
     countries,
+    dashboard,
     data_quality,
     explain,
     health,
@@ -80,6 +81,7 @@ ROUTERS: list[APIRouter] = [
     model_versions.router,
     backtest.router,
     chat.router,
+    dashboard.router,
 ]
 STARTUP_HOOKS: list[StartupHook] = [serving.start]
 
