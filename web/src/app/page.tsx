@@ -4,14 +4,14 @@ import { Suspense, useMemo } from "react";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
 import { Badge, Card, Kpi, State } from "@/components/ui";
 import { WorldMap } from "@/components/WorldMap";
-import { allCountries, allMines, api, unwrap, type MineSummary } from "@/lib/api";
+import { allCountries, api, mapMines, unwrap, type MapMine } from "@/lib/api";
 import { fmt } from "@/lib/format";
 import { useAsync, useQueryState } from "@/lib/hooks";
 
 /** Mines whose FVI is below this are counted "at risk" on the overview (a display threshold, said on the card). */
 const AT_RISK_FVI = 40;
 
-function Ranking({ title, rows }: { title: string; rows: MineSummary[] }) {
+function Ranking({ title, rows }: { title: string; rows: MapMine[] }) {
   return (
     <Card title={title}>
       <ol className="space-y-1 text-sm">
@@ -37,7 +37,8 @@ function Overview() {
   const horizon = parseHorizon(params.get("horizon"));
   const persona = parsePersona(params.get("persona"));
   const choropleth = params.get("layer") === "countries";
-  const mines = useAsync((s) => allMines(horizon, persona, s), [horizon, persona]);
+  const map = useAsync((s) => mapMines(horizon, persona, s), [horizon, persona]);
+  const mines = { ...map, data: map.data?.items };
   const countries = useAsync((s) => allCountries(horizon, persona, s), [horizon, persona]);
   const runs = useAsync(async (s) => unwrap(await api.GET("/v1/runs", { params: { query: { limit: 1 } }, signal: s })), []);
 
@@ -54,10 +55,10 @@ function Overview() {
       atRiskCount: atRisk.length,
       top: ranked.slice(0, 10),
       bottom: ranked.slice(-10).reverse(),
-      synthetic: rows.some((m) => m.is_synthetic),
-      asOf: rows[0]?.as_of_year,
+      synthetic: map.data?.synthetic ?? false,
+      asOf: map.data?.as_of_year,
     };
-  }, [mines.data]);
+  }, [mines.data, map.data]);
   const countryStats = useMemo(() => {
     const rows = countries.data ?? [];
     return {
