@@ -116,7 +116,9 @@ function Overview() {
           </div>
         }
       >
-        <State loading={mines.loading && !mines.data} error={mines.error} onRetry={mines.reload}>
+        {/* the map is laid out before its data arrives (no layout shift); its mines are drawn when they come */}
+        {mines.error ? <State loading={false} error={mines.error} onRetry={mines.reload}>{null}</State> : null}
+        <div className="relative">
           <WorldMap
             points={choropleth ? [] : points}
             countryValues={countryStats.values}
@@ -128,7 +130,12 @@ function Overview() {
             {points.length} mines with coordinates. Click a mine for its profile{choropleth ? "; click a country for its profile" : ""}.{" "}
             {stats.synthetic ? <Badge tone="amber">synthetic</Badge> : null}
           </p>
-        </State>
+          {mines.loading && !mines.data ? (
+            <div role="status" aria-live="polite" className="absolute left-3 top-3 rounded bg-white/90 px-2 py-1 text-sm text-slate-800 dark:bg-slate-900/90 dark:text-slate-100">
+              Loading mines…
+            </div>
+          ) : null}
+        </div>
       </Card>
       <div className="grid gap-4 md:grid-cols-2">
         <State loading={mines.loading && !mines.data} error={mines.error}>
