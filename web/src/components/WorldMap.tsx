@@ -42,7 +42,7 @@ function useCountries(): CountryFeature[] | null {
 }
 
 /** The drawn mine under (x, y) in map units: the smallest circle that holds the point (drawn last, on top). */
-function pick(drawn: Drawn[], x: number, y: number): Drawn | null {
+export function pick(drawn: Drawn[], x: number, y: number): Drawn | null {
   let best: Drawn | null = null;
   let bestD = Infinity;
   for (const d of drawn) {
@@ -93,6 +93,11 @@ export function WorldMap({
     return out.sort((a, b) => b.r - a.r);
   }, [points, projection, maxCap]);
 
+  // the country outlines once per load: re-rendering (hover, resize) must not re-project 180 countries
+  const outlines = useMemo(
+    () => (countries ?? []).map((f) => ({ f, d: path(f) ?? undefined, iso3: (isoByNumeric as Record<string, string>)[String(f.id ?? "")] })),
+    [countries, path],
+  );
   const canvas = useRef<MapCanvas>(null);
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
@@ -185,8 +190,7 @@ export function WorldMap({
         <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${label}: ${points.length} points`} className="block h-auto w-full rounded bg-sky-50 dark:bg-slate-800">
           <path d={path({ type: "Sphere" }) ?? undefined} className="fill-sky-100 dark:fill-slate-800" />
           <g>
-            {(countries ?? []).map((f, i) => {
-              const iso3 = (isoByNumeric as Record<string, string>)[String(f.id ?? "")];
+            {outlines.map(({ f, d, iso3 }, i) => {
               const v = iso3 && countryValues ? countryValues[iso3] : undefined;
               // land without a value: a neutral fill that follows the theme (a CSS class, so dark mode can change it)
               const neutral = !choropleth || v === undefined;
@@ -194,7 +198,7 @@ export function WorldMap({
               return (
                 <path
                   key={`${String(f.id)}-${i}`}
-                  d={path(f) ?? undefined}
+                  d={d}
                   fill={neutral ? undefined : color(v)}
                   stroke="#94a3b8"
                   strokeWidth={0.4}
