@@ -101,7 +101,12 @@ function Overview() {
           value={mines.loading ? "…" : `${fmt(stats.atRiskCapacity, 0)} Mt/yr`}
           hint={`${stats.atRiskCount} mines with FVI below ${AT_RISK_FVI}`}
         />
-        <Kpi label="Last run" value={<span className="text-sm break-all">{lastRun?.run_id ?? (runs.loading ? "…" : "none")}</span>} hint={lastRun ? (lastRun.built ? "built" : "not built") : undefined} />
+        <Kpi label="Last run" value={
+            // one line whatever the id's length: the row must not grow when the run arrives (layout shift)
+            <span className="block truncate text-sm" title={lastRun?.run_id}>
+              {lastRun?.run_id ?? (runs.loading ? "…" : "none")}
+            </span>
+          } hint={lastRun ? (lastRun.built ? "built" : "not built") : undefined} />
       </div>
       <Card
         title="Mines on the map"
