@@ -133,7 +133,7 @@ export function RelatedDocuments({ kind, id }: { kind: "mine" | "country"; id: s
         <ul className="space-y-1 text-sm" data-testid="related-documents">
           {items.map((d) => (
             <li key={d.doc_id}>
-              <a href={`/chat/?entity=${kind}:${encodeURIComponent(id)}&doc=${encodeURIComponent(d.doc_id)}`}>{d.title ?? d.doc_id}</a>
+              <span className="font-medium">{d.title ?? d.doc_id}</span>
               <span className="text-xs text-slate-700 dark:text-slate-300">
                 {" "}
                 · {d.kind ?? "document"}
@@ -145,6 +145,9 @@ export function RelatedDocuments({ kind, id }: { kind: "mine" | "country"; id: s
                   source
                 </a>
               ) : null}
+              <a className="ml-1 text-xs" href={`/chat/?entity=${kind}:${encodeURIComponent(id)}&q=${encodeURIComponent(`What does "${d.title ?? d.doc_id}" say?`)}`}>
+                ask the chat
+              </a>
             </li>
           ))}
         </ul>
