@@ -10,6 +10,8 @@ const base = process.env.FVI_BENCH_BASE_URL ?? "http://127.0.0.1:8000";
 const mineId = process.env.FVI_BENCH_MINE_ID;
 const expected = Number(process.env.FVI_BENCH_EXPECTED_POINTS ?? "0");
 const runs = Number(process.env.FVI_BENCH_RUNS ?? "3");
+// 6,000 rows of 36 px in 10 s: ~380 px a frame, a dragged scrollbar (a fling would be faster, a wheel slower)
+const scrollMs = Number(process.env.FVI_BENCH_SCROLL_MS ?? "10000");
 
 // FCP and LCP as Chromium reports them (buffered entries, read once the page has settled)
 const PAINTS = `new Promise((resolve) => {
@@ -61,9 +63,9 @@ async function scroll(browser) {
   await box.waitFor();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="mines-scroller"] [role="row"]').length > 10, null, { timeout: 120_000 });
   const rows = await page.getByTestId("mine-count").textContent();
-  // scroll the virtualised list top to bottom in 3 s, one step per frame; frame times from rAF timestamps
+  // scroll the virtualised list top to bottom in SCROLL_MS, one step per frame; frame times from rAF timestamps
   const frames = await box.evaluate(
-    (el) =>
+    (el, ms) =>
       new Promise((resolve) => {
         const deltas = [];
         const start = performance.now();
@@ -72,18 +74,20 @@ async function scroll(browser) {
         const step = (t) => {
           deltas.push(t - last);
           last = t;
-          const f = Math.min(1, (t - start) / 3000);
+          const f = Math.min(1, (t - start) / ms);
           el.scrollTop = f * total;
           if (f < 1) requestAnimationFrame(step);
           else resolve({ deltas: deltas.slice(1), scrolled_px: total });
         };
         requestAnimationFrame(step);
       }),
+    scrollMs,
   );
   await ctx.close();
   const d = frames.deltas.slice().sort((a, b) => a - b);
   const q = (p) => d[Math.min(d.length - 1, Math.floor(p * d.length))];
   return {
+    scroll_ms: scrollMs,
     rows_label: rows,
     scrolled_px: frames.scrolled_px,
     frames: d.length,

@@ -7,8 +7,8 @@ Chromium with ``bench/bench_web.mjs`` (Playwright from ``web/node_modules``):
 * overview and a mine profile (the top-ranked mine), ``--runs`` cold loads each (a fresh browser
   context: no HTTP cache): first contentful paint and largest contentful paint as Chromium reports
   them, and on the overview the time until the map holds every mine with coordinates;
-* the mines table: scrolled top to bottom over 3 s, one step per animation frame; frame times are the
-  deltas between ``requestAnimationFrame`` timestamps (Chromium's frame clock);
+* the mines table: scrolled top to bottom over 10 s (``FVI_BENCH_SCROLL_MS``), one step per animation
+  frame; frame times are the deltas between ``requestAnimationFrame`` timestamps (Chromium's frame clock);
 * first-load JavaScript per page: the scripts each exported HTML page loads, gzipped (level 9, as
   Next's build output counts them);
 * with ``--lighthouse``: Lighthouse 12.2.3 (web/node_modules, Node 20, the same Chromium via
