@@ -151,7 +151,10 @@ test("Track record shows the strict back-test, the worldwide mine model beside s
   await expect(page.getByRole("region", { name: "Back-test us_mine" })).toBeVisible();
   // the reliability diagram: one figure per level and horizon, read from the back-test's bins
   const cal = page.getByTestId("calibration");
+  await expect(cal.getByRole("img").first()).toBeVisible();
+  await page.getByLabel("Outcomes").selectOption("gem_closure");
   await expect(cal.getByRole("img", { name: /Reliability diagram: gem_closure/ }).first()).toBeVisible();
+  await expect(cal.getByRole("img", { name: /Reliability diagram: us_mine/ })).toHaveCount(0);
 });
 
 test("Data quality lists the quarantined rows with their reason, or says there are none", async ({ page }) => {

@@ -163,14 +163,31 @@ type Calibration = { available: boolean; run_id: string | null; note: string | n
 /** Reliability diagram per level and horizon: mean predicted P(viable) per bin against the share that stayed viable. */
 export function CalibrationPlot({ scorerLabel }: { scorerLabel: (s: { scorer: string; model_name?: string | null }) => string }) {
   const cal = useAsync(async (signal) => unwrap(await api.GET("/v1/dashboard/calibration", { signal })) as unknown as Calibration, []);
-  const levels = Object.entries(cal.data?.levels ?? {});
+  const all = Object.entries(cal.data?.levels ?? {});
+  const [chosen, setChosen] = useState<string | null>(null);
+  const level = chosen ?? all[0]?.[0];
+  const levels = all.filter(([l]) => l === level);
   return (
-    <Card title="Calibration: predicted against observed">
+    <Card
+      title="Calibration: predicted against observed"
+      actions={
+        all.length > 1 ? (
+          <label className="text-sm">
+            Outcomes{" "}
+            <select className={inputClass} value={level} onChange={(e) => setChosen(e.target.value)}>
+              {all.map(([l]) => (
+                <option key={l}>{l}</option>
+              ))}
+            </select>
+          </label>
+        ) : null
+      }
+    >
       <p className="mb-2 text-sm">
         Each point is one tenth of the back-test rows, sorted by the probability of staying viable the scorer gave them: across, the mean
         probability; up, the share that did stay viable. A calibrated scorer sits on the diagonal; above it, the scorer was too pessimistic.
       </p>
-      <State loading={cal.loading} error={cal.error} onRetry={cal.reload} empty={!cal.loading && levels.length === 0} emptyText={cal.data?.note ?? "No calibration bins."}>
+      <State loading={cal.loading} error={cal.error} onRetry={cal.reload} empty={!cal.loading && all.length === 0} emptyText={cal.data?.note ?? "No calibration bins."}>
         <div className="grid gap-4 md:grid-cols-2" data-testid="calibration">
           {levels.flatMap(([level, horizons]) =>
             Object.entries(horizons).map(([h, scorers]) => (
