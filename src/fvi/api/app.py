@@ -32,6 +32,7 @@ from fvi.api.routers import (
     backtest,
     chat,
     countries,
+    dashboard,
     data_quality,
     explain,
     health,
@@ -79,6 +80,7 @@ ROUTERS: list[APIRouter] = [
     model_versions.router,
     backtest.router,
     chat.router,
+    dashboard.router,
 ]
 STARTUP_HOOKS: list[StartupHook] = [prediction_service.start]
 

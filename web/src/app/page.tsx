@@ -4,14 +4,14 @@ import { Suspense, useMemo } from "react";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
 import { Badge, Card, Kpi, State } from "@/components/ui";
 import { WorldMap } from "@/components/WorldMap";
-import { allCountries, allMines, api, unwrap, type MineSummary } from "@/lib/api";
+import { allCountries, api, mapMines, unwrap, type MapMine } from "@/lib/api";
 import { fmt } from "@/lib/format";
 import { useAsync, useQueryState } from "@/lib/hooks";
 
 /** Mines whose FVI is below this are counted "at risk" on the overview (a display threshold, said on the card). */
 const AT_RISK_FVI = 40;
 
-function Ranking({ title, rows }: { title: string; rows: MineSummary[] }) {
+function Ranking({ title, rows }: { title: string; rows: MapMine[] }) {
   return (
     <Card title={title}>
       <ol className="space-y-1 text-sm">
@@ -37,7 +37,8 @@ function Overview() {
   const horizon = parseHorizon(params.get("horizon"));
   const persona = parsePersona(params.get("persona"));
   const choropleth = params.get("layer") === "countries";
-  const mines = useAsync((s) => allMines(horizon, persona, s), [horizon, persona]);
+  const map = useAsync((s) => mapMines(horizon, persona, s), [horizon, persona]);
+  const mines = { ...map, data: map.data?.items };
   const countries = useAsync((s) => allCountries(horizon, persona, s), [horizon, persona]);
   const runs = useAsync(async (s) => unwrap(await api.GET("/v1/runs", { params: { query: { limit: 1 } }, signal: s })), []);
 
@@ -54,10 +55,10 @@ function Overview() {
       atRiskCount: atRisk.length,
       top: ranked.slice(0, 10),
       bottom: ranked.slice(-10).reverse(),
-      synthetic: rows.some((m) => m.is_synthetic),
-      asOf: rows[0]?.as_of_year,
+      synthetic: map.data?.synthetic ?? false,
+      asOf: map.data?.as_of_year,
     };
-  }, [mines.data]);
+  }, [mines.data, map.data]);
   const countryStats = useMemo(() => {
     const rows = countries.data ?? [];
     return {
@@ -100,7 +101,12 @@ function Overview() {
           value={mines.loading ? "…" : `${fmt(stats.atRiskCapacity, 0)} Mt/yr`}
           hint={`${stats.atRiskCount} mines with FVI below ${AT_RISK_FVI}`}
         />
-        <Kpi label="Last run" value={<span className="text-sm break-all">{lastRun?.run_id ?? (runs.loading ? "…" : "none")}</span>} hint={lastRun ? (lastRun.built ? "built" : "not built") : undefined} />
+        <Kpi label="Last run" value={
+            // one line whatever the id's length: the row must not grow when the run arrives (layout shift)
+            <span className="block truncate text-sm" title={lastRun?.run_id}>
+              {lastRun?.run_id ?? (runs.loading ? "…" : "none")}
+            </span>
+          } hint={lastRun ? (lastRun.built ? "built" : "not built") : undefined} />
       </div>
       <Card
         title="Mines on the map"
@@ -115,7 +121,9 @@ function Overview() {
           </div>
         }
       >
-        <State loading={mines.loading && !mines.data} error={mines.error} onRetry={mines.reload}>
+        {/* the map is laid out before its data arrives (no layout shift); its mines are drawn when they come */}
+        {mines.error ? <State loading={false} error={mines.error} onRetry={mines.reload}>{null}</State> : null}
+        <div className="relative">
           <WorldMap
             points={choropleth ? [] : points}
             countryValues={countryStats.values}
@@ -127,7 +135,12 @@ function Overview() {
             {points.length} mines with coordinates. Click a mine for its profile{choropleth ? "; click a country for its profile" : ""}.{" "}
             {stats.synthetic ? <Badge tone="amber">synthetic</Badge> : null}
           </p>
-        </State>
+          {mines.loading && !mines.data ? (
+            <div role="status" aria-live="polite" className="absolute left-3 top-3 rounded bg-white/90 px-2 py-1 text-sm text-slate-800 dark:bg-slate-900/90 dark:text-slate-100">
+              Loading mines…
+            </div>
+          ) : null}
+        </div>
       </Card>
       <div className="grid gap-4 md:grid-cols-2">
         <State loading={mines.loading && !mines.data} error={mines.error}>

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { ChatPanel } from "@/components/Chat";
+import { PillarsVsMedians, ProductionHistory, RelatedDocuments } from "@/components/Panels";
 import { HorizonPersona } from "@/components/Selectors";
 import { Badge, Card, State } from "@/components/ui";
 import { WhatIfPanel } from "@/components/WhatIf";
@@ -105,30 +106,6 @@ function Probability({ profile }: { profile: EntityProfile }) {
         </div>
       )}
       {p.note && rows.length ? <p className="mt-2 text-xs text-slate-700 dark:text-slate-300">{p.note}</p> : null}
-    </Card>
-  );
-}
-
-function Pillars({ profile, horizon, persona }: { profile: EntityProfile; horizon: Horizon; persona: Persona }) {
-  const b = profile.scores[horizon]?.[persona];
-  const entries = Object.entries(b?.pillars ?? {});
-  return (
-    <Card title={`Pillars (${horizon}, ${persona})`}>
-      {entries.length === 0 ? (
-        <p className="text-sm">No pillar scores.</p>
-      ) : (
-        <ul className="space-y-1 text-sm">
-          {entries.map(([pid, v]) => (
-            <li key={pid} className="grid grid-cols-[1fr_3rem_40%] items-center gap-2">
-              <span>{profile.pillar_names[pid.replace(/^pillar_/, "")] ?? pid}</span>
-              <span className="text-right tabular-nums">{fmt(v)}</span>
-              <span className="h-2.5 rounded bg-slate-200 dark:bg-slate-700">
-                <span className="block h-2.5 rounded" style={{ width: `${v ?? 0}%`, background: fviColor(v) }} />
-              </span>
-            </li>
-          ))}
-        </ul>
-      )}
     </Card>
   );
 }
@@ -363,12 +340,14 @@ export function Profile({ kind, id, horizon, persona, onChange }: { kind: Entity
             <div className="grid gap-4 lg:grid-cols-2">
               <ScoresByHorizon profile={p} persona={persona} horizon={horizon} />
               <Probability profile={p} />
-              <Pillars profile={p} horizon={horizon} persona={persona} />
+              <PillarsVsMedians profile={p} kind={kind} horizon={horizon} persona={persona} />
               <ScoreDrivers profile={p} horizon={horizon} />
               <WhatIfPanel kind={kind} id={p.id} horizon={horizon} persona={persona} profile={p} />
               <Drivers kind={kind} id={p.id} horizon={horizon} />
               <Quality profile={p} />
               <Provenance profile={p} />
+              {kind !== "country" ? <ProductionHistory id={p.id} /> : null}
+              {kind !== "us_mine" ? <RelatedDocuments kind={kind} id={p.id} /> : null}
               {kind !== "us_mine" ? <AskAbout kind={kind} id={p.id} name={p.name ?? p.id} /> : null}
             </div>
           </>

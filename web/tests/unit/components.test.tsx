@@ -2,7 +2,8 @@ import { act, cleanup, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiBanner } from "@/components/ApiBanner";
 import { normalise } from "@/components/WhatIf";
-import { WorldMap } from "@/components/WorldMap";
+import { LineChart } from "@/components/LineChart";
+import { WorldMap, pick } from "@/components/WorldMap";
 import { reportApiStatus } from "@/lib/api";
 
 afterEach(() => {
@@ -29,18 +30,40 @@ describe("ApiBanner", () => {
 });
 
 describe("WorldMap", () => {
-  it("draws one circle per mine, sized by capacity and coloured by FVI, and offline country shapes", async () => {
+  it("lays out offline country shapes and says how many mines it has to draw (on its canvas)", async () => {
     const points = [
       { id: "M1", name: "Alpha", lat: -26.1, lon: 29.1, value: 60, capacity: 10 },
       { id: "M3", name: "Gamma", lat: -23, lon: 148, value: 80, capacity: 40 },
     ];
+    // jsdom has no ResizeObserver (nor a 2D canvas): the map waits for a width that never comes
+    vi.stubGlobal("ResizeObserver", class { observe() {} disconnect() {} });
     const { container } = render(<WorldMap points={points} />);
-    const circles = container.querySelectorAll("circle[data-mine-id]");
-    expect(circles).toHaveLength(2);
-    const r = Object.fromEntries([...circles].map((c) => [c.getAttribute("data-mine-id"), Number(c.getAttribute("r"))]));
-    expect(r.M3).toBeGreaterThan(r.M1!);
+    const fig = screen.getByTestId("world-map");
+    expect(fig.getAttribute("data-points")).toBe("2");
+    expect(container.querySelector("canvas[data-testid='world-map-mines']")).not.toBeNull();
     await waitFor(() => expect(container.querySelectorAll("path[data-iso3]").length).toBeGreaterThan(150), { timeout: 10_000 });
     expect(container.querySelector('path[data-iso3="ZAF"]')).not.toBeNull();
+  });
+  it("picks the smallest circle under the pointer, with a little slop, and nothing far away", () => {
+    const mk = (id: string, x: number, y: number, r: number) => ({ p: { id, name: id, lat: 0, lon: 0, value: null, capacity: null }, x, y, r });
+    const drawn = [mk("big", 100, 100, 9), mk("small", 103, 100, 1.5)];
+    expect(pick(drawn, 103, 100)?.p.id).toBe("small");
+    expect(pick(drawn, 95, 100)?.p.id).toBe("big");
+    expect(pick(drawn, 100, 111)?.p.id).toBe("big"); // 11 from the centre: within 9 + slop
+    expect(pick(drawn, 100, 130)).toBeNull();
+  });
+});
+
+describe("LineChart", () => {
+  it("draws one line per series with its legend, and a diagonal when asked", () => {
+    const { container } = render(
+      <LineChart series={[{ label: "EIA", colour: "#000", points: [[2020, 1], [2021, 2], [2022, 1.5]] }, { label: "GEM", colour: "#111", points: [[2021, 3]] }]} label="Production" diagonal />,
+    );
+    expect(screen.getByRole("img", { name: "Production" })).toBeTruthy();
+    expect(container.querySelectorAll("polyline")).toHaveLength(2);
+    expect(container.querySelectorAll("circle")).toHaveLength(4);
+    expect(screen.getByText("EIA")).toBeTruthy();
+    expect(container.querySelectorAll("line[stroke-dasharray]")).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,7 @@
 "use client";
 import { Suspense } from "react";
 import { DataTable } from "@/components/DataTable";
+import { QuarantinedRows } from "@/components/Panels";
 import { Card, State, inputClass } from "@/components/ui";
 import { api, unwrap } from "@/lib/api";
 import { useAsync, useQueryState } from "@/lib/hooks";
@@ -67,6 +68,7 @@ function DataQuality() {
           <DataTable rows={featureRows as Record<string, unknown>[]} caption="Worldwide mine model features and their coverage" />
         </State>
       </Card>
+      <QuarantinedRows />
       <Card title="Sources, releases and licences">
         <State loading={sources.loading} error={sources.error} onRetry={sources.reload} empty={!sources.loading && (sources.data?.items.length ?? 0) === 0}>
           <DataTable rows={(sources.data?.items ?? []) as Record<string, unknown>[]} caption="Sources" />

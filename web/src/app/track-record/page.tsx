@@ -1,5 +1,6 @@
 "use client";
 import { Suspense } from "react";
+import { CalibrationPlot } from "@/components/Panels";
 import { Card, State } from "@/components/ui";
 import { api, unwrap } from "@/lib/api";
 import { useAsync } from "@/lib/hooks";
@@ -24,7 +25,7 @@ type BacktestLevel = { description: string; horizons: Record<string, BacktestRow
 
 const fmt = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? "—" : v.toFixed(d));
 
-function scorerLabel(r: BacktestRow): string {
+function scorerLabel(r: Pick<BacktestRow, "scorer" | "model_name">): string {
   if (r.scorer === "model") return `model (${r.model_name ?? "?"})`;
   if (r.scorer === "fvi") return "FVI (analyst weights)";
   if (r.scorer === "fvi_learnt") return "FVI (fitted weights)";
@@ -108,6 +109,7 @@ function TrackRecord() {
     <div className="space-y-4">
       <h1 className="text-2xl font-bold">Track record</h1>
       <Backtest />
+      <CalibrationPlot scorerLabel={scorerLabel} />
       <Card title="How well the models predicted held-out years (cross-validation AUC)">
         <p className="mb-2 text-sm">
           AUC is the chance that the model ranks a mine that went on operating above one that stopped: 0.5 is a coin toss, 1.0 is perfect. The full back-test (Brier scores, calibration, the size and equal-weight baselines) is written to{" "}

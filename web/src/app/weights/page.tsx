@@ -1,14 +1,16 @@
 "use client";
 import Link from "next/link";
 import { Suspense, useEffect, useMemo, useState } from "react";
+import { WeightsHistory } from "@/components/Panels";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
 import { Card, State } from "@/components/ui";
 import { normalise } from "@/components/WhatIf";
-import { allMines, api, unwrap } from "@/lib/api";
+import { api, unwrap } from "@/lib/api";
 import { fmt } from "@/lib/format";
 import { useAsync, useDebounced, useQueryState } from "@/lib/hooks";
 
 type PersonaItem = { id: string; name?: string; weights: Record<string, number> };
+type WeightHistoryRow = Parameters<typeof WeightsHistory>[0]["items"][number];
 type WeightCell = { weight?: number | null; data_weight?: number | null; expert_weight?: number | null };
 
 /** How many of the top mines are rescored live with the custom weights (each is one what-if call). */
@@ -18,13 +20,18 @@ function Weights() {
   const [params, setParams] = useQueryState();
   const horizon = parseHorizon(params.get("horizon"));
   const persona = parsePersona(params.get("persona"));
-  const w = useAsync(async (signal) => unwrap(await api.GET("/v1/weights", { params: { query: { limit: 200 } }, signal })) as { personas: PersonaItem[]; dynamic: { available: boolean; note?: string | null; levels: Record<string, Record<string, Record<string, WeightCell>>> } }, []);
+  const w = useAsync(async (signal) => unwrap(await api.GET("/v1/weights", { params: { query: { limit: 500 } }, signal })) as { personas: PersonaItem[]; dynamic: { available: boolean; note?: string | null; levels: Record<string, Record<string, Record<string, WeightCell>>> }; history: { items: WeightHistoryRow[]; total: number } }, []);
   const pillars = useAsync(async (signal) => unwrap(await api.GET("/v1/pillars", { params: { query: { limit: 100 } }, signal })).items as { id: string; name: string }[], []);
   const names = useMemo(() => Object.fromEntries((pillars.data ?? []).map((p) => [p.id, p.name])), [pillars.data]);
   const preset = w.data?.personas.find((p) => p.id === persona)?.weights;
   const [custom, setCustom] = useState<Record<string, number> | null>(null);
   useEffect(() => setCustom(preset ? { ...preset } : null), [preset]);
-  const top = useAsync(async (signal) => (await allMines(horizon, persona, signal)).filter((m) => m.rank !== null && m.rank !== undefined).slice(0, LIVE_TOP), [horizon, persona]);
+  // the top of the ranking only: one page, not every mine
+  const top = useAsync(
+    async (signal) =>
+      unwrap(await api.GET("/v1/mines", { params: { query: { horizon, persona, limit: LIVE_TOP, sort: "rank" } }, signal })).items.filter((m) => m.rank !== null && m.rank !== undefined),
+    [horizon, persona],
+  );
   const debounced = useDebounced(custom, 400);
   const reranked = useAsync(
     async (signal) => {
@@ -81,6 +88,14 @@ function Weights() {
               </div>
             ))
           )}
+        </State>
+      </Card>
+      <Card title="Weights over runs: expert prior, data-driven estimate, and the weight used">
+        <State loading={w.loading} error={w.error} onRetry={w.reload} empty={!w.loading && (w.data?.history.items.length ?? 0) === 0} emptyText={w.data?.dynamic.note ?? "No weights history yet."}>
+          <WeightsHistory items={w.data?.history.items ?? []} pillarNames={names} />
+          {(w.data?.history.total ?? 0) > (w.data?.history.items.length ?? 0) ? (
+            <p className="mt-1 text-xs">The newest {w.data?.history.items.length} of {w.data?.history.total} history rows.</p>
+          ) : null}
         </State>
       </Card>
       <div className="grid gap-4 lg:grid-cols-2">
