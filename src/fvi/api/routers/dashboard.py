@@ -18,7 +18,7 @@ from fvi.api import queries
 from fvi.api.db import Reader, clean
 from fvi.api.deps import Horizon, OptionalReaderDep, PageDep, PersonaDep, ReaderDep, StateDep, cached
 from fvi.api.errors import NotFound
-from fvi.api.models import error_responses
+from fvi.api.schemas import error_responses
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], responses=error_responses(404))
 log = logging.getLogger(__name__)
