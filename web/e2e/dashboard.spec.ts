@@ -57,6 +57,8 @@ test("search a mine, open its profile, change the horizon, move a what-if slider
   await expect(page).toHaveURL(new RegExp(`/mine/\\?id=${encodeURIComponent(mine.id)}`));
   await expect(page.getByRole("heading", { level: 1, name: mine.name! })).toBeVisible();
   await expect(page.getByTestId("fvi-H10")).toContainText(mine.fvi!.toFixed(1));
+  // the band's width and the modelling choice that drives it (Sobol indices), in words
+  await expect(page.getByTestId("band-explained")).toContainText(/band is [\d.]+ points wide/);
   await page.getByLabel("Horizon").selectOption("H5");
   await expect(page).toHaveURL(/horizon=H5/);
   await expect(page.getByRole("heading", { name: "What if? (H5)" })).toBeVisible();

@@ -60,6 +60,11 @@ function ScoresByHorizon({ profile, persona, horizon }: { profile: EntityProfile
           })}
         </tbody>
       </table>
+      {profile.scores[horizon]?.[persona]?.band_explained?.text ? (
+        <p className="mt-2 text-xs text-slate-600 dark:text-slate-300" data-testid="band-explained">
+          {profile.scores[horizon]?.[persona]?.band_explained?.text}
+        </p>
+      ) : null}
     </Card>
   );
 }

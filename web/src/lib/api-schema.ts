@@ -824,6 +824,41 @@ export interface components {
             /** P95 */
             p95?: number | null;
         };
+        /** BandDriver */
+        BandDriver: {
+            /**
+             * Factor
+             * @description A modelling choice the Monte Carlo varies.
+             */
+            factor: string;
+            /**
+             * St
+             * @description Total Sobol index of the choice (rank shifts over all entities of the type).
+             */
+            st: number;
+            /**
+             * S1
+             * @description First-order Sobol index.
+             */
+            s1?: number | null;
+            /** Label */
+            label: string;
+        };
+        /** BandExplained */
+        BandExplained: {
+            /**
+             * Width
+             * @description p95 - p05 of the FVI, points.
+             */
+            width: number;
+            /**
+             * Drivers
+             * @description The choices behind the spread, largest total index first.
+             */
+            drivers: components["schemas"]["BandDriver"][];
+            /** Text */
+            text: string;
+        };
         /**
          * BatchItem
          * @description A prediction (``status`` 200) or why this item failed (404 unknown id, 422 bad override, 503).
@@ -898,6 +933,12 @@ export interface components {
              * @default false
              */
             refused: boolean;
+            /**
+             * Retrieval
+             * @description hybrid; bm25 when the vector store was unavailable.
+             * @default hybrid
+             */
+            retrieval: string;
         };
         /** CheckOut */
         CheckOut: {
@@ -1074,9 +1115,10 @@ export interface components {
         EntityRef: {
             /**
              * Type
+             * @description plant: a GEM location ID (its wiki pages).
              * @enum {string}
              */
-            type: "mine" | "country";
+            type: "mine" | "country" | "plant";
             /** Id */
             id: string;
         };
@@ -1742,6 +1784,8 @@ export interface components {
             fvi: number | null;
             /** @description Monte Carlo 5th/50th/95th percentile of the FVI. */
             band: components["schemas"]["Band"];
+            /** @description How wide the band is and which modelling choice drives it (Sobol indices). */
+            band_explained?: components["schemas"]["BandExplained"] | null;
             /** Ranks */
             ranks: {
                 [key: string]: number | null;
@@ -3924,7 +3968,7 @@ export interface operations {
         parameters: {
             query?: {
                 kind?: ("pdf" | "markdown" | "html" | "text" | "fact_sheet" | "wiki") | null;
-                /** @description mine:M0740 or country:POL */
+                /** @description mine:M0740, country:POL or plant:<GEM location ID> */
                 entity?: string | null;
                 /** @description Items per page (at most 500). */
                 limit?: number;
@@ -4068,7 +4112,7 @@ export interface operations {
                 /** @description The query. */
                 q: string;
                 k?: number;
-                /** @description mine:M0740 or country:POL */
+                /** @description mine:M0740, country:POL or plant:<GEM location ID> */
                 entity?: string | null;
                 kind?: ("pdf" | "markdown" | "html" | "text" | "fact_sheet" | "wiki") | null;
                 mode?: "hybrid" | "bm25" | "dense";
