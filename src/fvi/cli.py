@@ -140,11 +140,10 @@ def run(
 ) -> None:
     """The main job: ingest, build, score, train, back-test (aside, then swap), then serve the API."""
     from fvi.lock import writer_lock_for
-    from fvi.rag.config import RagSettings
 
     with writer_lock_for(_settings(), "run", no_wait=no_wait, say=console.print):  # released before serving
         degraded = _ingest_and_build(data_dir, build=True, tune=tune)
-        if RagSettings().docs_in_run:
+        if _settings().chat.docs_in_run:
             _chat_documents(data_dir)
     if not no_serve:
         from fvi.api.server import serve as _serve

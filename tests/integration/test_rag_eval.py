@@ -10,10 +10,10 @@ import pytest
 from tests.integration.rag_eval_helpers import questions, shared_facts
 
 from fvi.rag.answer import ChatEngine
-from fvi.rag.config import RagSettings
 from fvi.rag.evaluate import Question, answers, retrieval
 from fvi.rag.index import IndexHolder, SearchIndex
 from fvi.rag.service import make_embedder
+from fvi.settings import ChatSettings, Settings
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def qset(home: Path) -> list[Question]:
 
 @pytest.fixture(scope="module")
 def holder(home: Path) -> IndexHolder:
-    return IndexHolder(home, lambda: make_embedder(home))
+    return IndexHolder(home, lambda: make_embedder(Settings(home=home)))
 
 
 def test_question_set_covers_every_category(qset: list[Question]) -> None:
@@ -52,7 +52,7 @@ def test_offline_answers_on_question_set(home: Path, holder: IndexHolder, qset: 
     def facts() -> AbstractContextManager[Any]:
         return shared_facts(home)
 
-    engine = ChatEngine(holder, facts, RagSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None))
+    engine = ChatEngine(holder, facts, ChatSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None))
     score = answers(engine, qset)
     out = score.to_json()
     assert score.refusals_ok == score.refusals >= 4, out

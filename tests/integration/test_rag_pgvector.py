@@ -18,11 +18,11 @@ from tests.integration.helpers import scratch_database
 from tests.integration.rag_eval_helpers import questions
 
 from fvi.rag.answer import ChatEngine
-from fvi.rag.config import RagSettings
 from fvi.rag.index import IndexHolder, SearchIndex
 from fvi.rag.pgvector import PgVectorSearch
 from fvi.rag.service import make_embedder
 from fvi.rag.store import open_store
+from fvi.settings import ChatSettings, Settings
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_sync_is_incremental(pg_url: str, loaded: tuple) -> None:
 
 def test_pgvector_gives_the_embedded_top_results(pg_url: str, home: Path, loaded: tuple) -> None:
     docs, chunks, vectors = loaded
-    embedder = make_embedder(home)
+    embedder = make_embedder(Settings(home=home))
     exact = SearchIndex(docs, chunks, vectors, embedder)
     pg = PgVectorSearch(pg_url)
     served = SearchIndex(docs, chunks, vectors, embedder, dense=pg)
@@ -106,7 +106,7 @@ def _no_facts() -> Iterator[None]:
 def test_vector_store_down_answers_from_bm25_and_says_so(home: Path, loaded: tuple) -> None:
     docs, chunks, vectors = loaded
     down = PgVectorSearch("postgresql://postgres@127.0.0.1:1/nowhere", connect_timeout=1)
-    index = SearchIndex(docs, chunks, vectors, make_embedder(home), dense=down)
+    index = SearchIndex(docs, chunks, vectors, make_embedder(Settings(home=home)), dense=down)
     q = "How does Climate TRACE estimate coal mine methane?"
     notes: list[str] = []
     hits = index.search(q, 5, notes=notes)
@@ -118,8 +118,8 @@ def test_vector_store_down_answers_from_bm25_and_says_so(home: Path, loaded: tup
     index.search(q, 5, notes=again)  # the store stays marked down for a while: no connect timeout each time
     assert again == notes and time.perf_counter() - t0 < 0.5
 
-    holder = IndexHolder(home, lambda: make_embedder(home), down)
-    out = ChatEngine(holder, _no_facts, RagSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None)).answer(q)
+    holder = IndexHolder(home, lambda: make_embedder(Settings(home=home)), down)
+    out = ChatEngine(holder, _no_facts, ChatSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None)).answer(q)
     assert out["retrieval"] == "bm25" and any("BM25 only" in n for n in out["notes"])
     assert out["answer"] and out["citations"]
 

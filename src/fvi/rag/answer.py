@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fvi.rag import guard
-from fvi.rag.config import RagSettings
 from fvi.rag.facts import Entity, Fact, WarehouseFacts
 from fvi.rag.index import IndexHolder, Passage
 from fvi.rag.llm import ChatClient, LLMFailed
+from fvi.settings import ChatSettings
 
 EXTRACTIVE_NOTE = "Extractive answer (no language model): sentences quoted from the sources, each cited."
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-]+")
@@ -69,10 +69,10 @@ def _terms(text: str) -> set[str]:
 
 
 class ChatEngine:
-    def __init__(self, holder: IndexHolder, facts: FactsFactory, settings: RagSettings | None = None) -> None:
+    def __init__(self, holder: IndexHolder, facts: FactsFactory, settings: ChatSettings) -> None:
         self.holder = holder
         self.facts = facts
-        self.settings = settings or RagSettings()
+        self.settings = settings
 
     # -- retrieval ---------------------------------------------------------------------------
     def prepare(self, question: str, entity: tuple[str, str] | None = None) -> Prepared:

@@ -53,7 +53,7 @@ def crawl_wiki(settings: Settings, ing: Ingestor, *, targets: list[Any] | None =
                 say("spider: no warehouse built yet, so no wiki URLs: skipped")
                 return
             targets = wiki_targets(wf.r)
-    cfg = config or SpiderConfig.from_settings()
+    cfg = config or SpiderConfig.from_settings(settings.chat)
     say(f"spider: {len(targets)} wiki URLs; at most {cfg.max_pages} pages this run, "
         f"one request per host every {cfg.delay:g} s, hosts {', '.join(sorted(cfg.hosts))}")
     spider = Spider(spider_cache_dir(settings.home_abs), cfg, say=say)
@@ -76,14 +76,12 @@ def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folder
     spider is the only step that reaches the network: it runs when ``spider`` is true, or, when
     ``spider`` is None, when FVI_SPIDER is set.
     """
-    from fvi.rag.config import RagSettings
-
     if spider is None:
-        spider = RagSettings().spider
+        spider = settings.chat.spider
     from fvi.rag.service import make_embedder
 
     home = settings.home_abs
-    embedder = make_embedder(home)
+    embedder = make_embedder(settings)
     base = data_dir or settings.data_dir or settings.shared_data
     with open_store(home) as store:
         ing = Ingestor(store, embedder, say=say)
@@ -103,7 +101,7 @@ def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folder
                 if wf is None:
                     say("no warehouse built yet: fact sheets skipped")
                 else:
-                    add_fact_sheets(ing, wf, RagSettings().fact_sheet_mines, say)
+                    add_fact_sheets(ing, wf, settings.chat.fact_sheet_mines, say)
         report = ing.finish(progress)
     sync_vector_store(settings, say)
     return report
@@ -154,6 +152,6 @@ def ask(settings: Settings, question: str, entity: tuple[str, str] | None = None
     from fvi.rag.service import make_embedder, vector_store
 
     home = settings.home_abs
-    holder = IndexHolder(home, lambda: make_embedder(home), vector_store(settings))
-    engine = ChatEngine(holder, lambda: live_facts(settings))
+    holder = IndexHolder(home, lambda: make_embedder(settings), vector_store(settings))
+    engine = ChatEngine(holder, lambda: live_facts(settings), settings.chat)
     return engine.answer(question, entity)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from fvi.rag.config import RagSettings
+from fvi.settings import ChatSettings
 
 SYSTEM_PROMPT = (
     "You answer questions about coal mines, coal countries, energy, climate and the Future Viability "
@@ -36,7 +36,7 @@ def user_message(question: str, passages: list[tuple[int, str, str]]) -> str:
 
 
 class ChatClient:
-    def __init__(self, settings: RagSettings) -> None:
+    def __init__(self, settings: ChatSettings) -> None:
         self.settings = settings
         self.model = settings.model
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from fvi.api.state import AppState
 from fvi.rag.answer import ChatEngine
-from fvi.rag.config import RagSettings
 from fvi.rag.facts import WarehouseFacts
 from fvi.rag.index import IndexHolder
 from fvi.rag.sessions import SessionStore
+from fvi.settings import Settings
 from fvi.warehouse import WarehouseUnavailable
 
 EXTRA = "chat"
@@ -27,16 +27,16 @@ class ChatService:
     sessions: SessionStore
 
 
-def make_embedder(home: Any) -> Any:
+def make_embedder(settings: Settings) -> Any:
     from fvi.rag.embed import Embedder
 
-    cache = RagSettings().model_cache
-    return Embedder(cache.expanduser().resolve() if cache else home / "rag" / "models")
+    cache = settings.chat.model_cache
+    return Embedder(cache.expanduser().resolve() if cache else settings.home_abs / "rag" / "models")
 
 
-def vector_store(settings: Any) -> Any:
+def vector_store(settings: Settings) -> Any:
     """The dense half for these settings: pgvector in the server profile, else None (exact cosine in memory)."""
-    choice = RagSettings().vector_store
+    choice = settings.chat.vector_store
     if choice == "embedded" or (choice == "auto" and not settings.is_postgres):
         return None
     if not settings.is_postgres:
@@ -54,7 +54,7 @@ def chat_service(state: AppState) -> ChatService:
         svc = state.extras.get(EXTRA)
         if svc is None:
             home = state.settings.home_abs
-            holder = IndexHolder(home, lambda: make_embedder(home), vector_store(state.settings))
+            holder = IndexHolder(home, lambda: make_embedder(state.settings), vector_store(state.settings))
 
             @contextmanager
             def facts() -> Iterator[WarehouseFacts | None]:
@@ -69,7 +69,7 @@ def chat_service(state: AppState) -> ChatService:
                 finally:
                     cm.__exit__(None, None, None)
 
-            svc = ChatService(ChatEngine(holder, facts, RagSettings()), holder,
+            svc = ChatService(ChatEngine(holder, facts, state.settings.chat), holder,
                               SessionStore(home / "rag" / "sessions.sqlite3"))
             state.extras[EXTRA] = svc
     return svc

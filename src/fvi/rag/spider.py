@@ -39,6 +39,7 @@ import httpx
 import yaml
 
 from fvi.rag.documents import Document, Section, Unreadable, sha256_bytes, slug
+from fvi.settings import ChatSettings
 
 COLLECTION = "gem_wiki"
 KIND = "wiki"
@@ -77,10 +78,8 @@ class SpiderConfig:
     user_agent: str = field(default_factory=lambda: str(spider_rules()["user_agent"]))
 
     @classmethod
-    def from_settings(cls) -> SpiderConfig:
-        from fvi.rag.config import RagSettings
-
-        s = RagSettings()
+    def from_settings(cls, settings: ChatSettings) -> SpiderConfig:
+        s = settings
         hosts = frozenset(h.strip().lower() for h in s.spider_hosts.split(",") if h.strip()) if s.spider_hosts else None
         cfg = cls(max_pages=s.spider_max_pages, delay=s.spider_delay, retries=s.spider_retries,
                   max_wait=s.spider_max_wait, timeout=s.spider_timeout)

@@ -11,11 +11,11 @@ import pytest
 from fvi.api.errors import NotFound
 from fvi.api.routers.chat import ChatRequest, list_documents
 from fvi.rag.answer import ChatEngine
-from fvi.rag.config import RagSettings
 from fvi.rag.documents import Document, Section, sha256_bytes
 from fvi.rag.index import IndexHolder
 from fvi.rag.ingest import Ingestor
 from fvi.rag.store import open_store
+from fvi.settings import ChatSettings
 
 
 def page(doc_id: str, etype: str, eid: str, title: str, text: str) -> Document:
@@ -50,7 +50,7 @@ def plant_home(tmp_path: Path, embedder) -> Path:  # noqa: ANN001
 
 def test_chat_scoped_to_a_plant_cites_its_own_page(plant_home: Path, embedder) -> None:  # noqa: ANN001
     engine = ChatEngine(IndexHolder(plant_home, lambda: embedder), no_facts,
-                        RagSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None))
+                        ChatSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None))
     prep = engine.prepare("Which coal does this plant burn?", ("plant", "l100000410012"))
     assert prep.entity is not None and (prep.entity.type, prep.entity.id) == ("plant", "L100000410012")
     assert prep.sources[0].doc_id == "matarbari" and not prep.refused
@@ -99,7 +99,7 @@ def test_a_country_named_in_passing_is_not_in_scope(plant_home: Path, embedder) 
         yield Facts()
 
     engine = ChatEngine(IndexHolder(plant_home, lambda: embedder), facts,  # type: ignore[arg-type]
-                        RagSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None))
+                        ChatSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None))
     assert engine.prepare("What is the capital of Peru?").refused
     assert not engine.prepare("How much coal does Peru burn?").refused
     assert not engine.prepare("Why is this score low?", ("country", "PER")).refused

@@ -12,10 +12,10 @@ import pytest
 from tests.unit.rag.helpers import llm_server, sse_answer, write_corpus
 
 from fvi.rag.answer import EXTRACTIVE_NOTE, ChatEngine
-from fvi.rag.config import RagSettings
 from fvi.rag.index import IndexHolder, SearchIndex
 from fvi.rag.ingest import Ingestor
 from fvi.rag.store import open_store
+from fvi.settings import ChatSettings
 
 
 @contextmanager
@@ -77,7 +77,7 @@ def test_hybrid_search_and_filters(corpus_home: Path, embedder) -> None:  # noqa
 
 
 def engine(home: Path, embedder, **settings) -> ChatEngine:  # noqa: ANN001
-    return ChatEngine(IndexHolder(home, lambda: embedder), no_facts, RagSettings(**settings))
+    return ChatEngine(IndexHolder(home, lambda: embedder), no_facts, ChatSettings(**settings))
 
 
 def test_extractive_answer_cites_every_sentence(corpus_home: Path, embedder) -> None:  # noqa: ANN001

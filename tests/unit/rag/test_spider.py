@@ -221,6 +221,7 @@ def test_spider_is_off_unless_asked(home: Path, tmp_path: Path, monkeypatch: pyt
     assert any("GEM wiki spider off" in m for m in messages)
     assert not spider_cache_dir(home).exists()
     monkeypatch.setenv("FVI_SPIDER", "1")
+    get_settings.cache_clear()  # settings are read once, at the edge: a new process would read FVI_SPIDER
     messages.clear()
     ingest_documents(get_settings(), data_dir=tmp_path, fact_sheets=False, say=messages.append)
     assert any("no warehouse built yet" in m for m in messages)  # asked: looks for the URLs
