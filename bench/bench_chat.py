@@ -56,7 +56,7 @@ def embed(home: Path, data_dir: Path, mines: int, fresh: bool) -> dict[str, Any]
     out: dict[str, Any] = {}
     for label in ("first", "again"):
         t0 = time.perf_counter()
-        embedder = make_embedder(home)
+        embedder = make_embedder(settings)
         t_model = time.perf_counter() - t0
         with open_store(home) as store:
             ing = Ingestor(store, embedder, say=lambda _m: None)
@@ -91,7 +91,7 @@ def retrieval(home: Path, repeat: int) -> tuple[dict[str, Any], list[Any]]:
     with live_facts(settings) as wf:
         qs = load_questions(QUESTIONS, largest_mines(wf) if wf is not None else None)
     t0 = time.perf_counter()
-    index = SearchIndex.from_store(home, make_embedder(home))
+    index = SearchIndex.from_store(home, make_embedder(settings))
     load_s = time.perf_counter() - t0
     index.search("warm up", 5)
     out: dict[str, Any] = {"chunks": len(index), "documents": len(index.docs), "index_load_s": round(load_s, 2),
@@ -110,22 +110,22 @@ def retrieval(home: Path, repeat: int) -> tuple[dict[str, Any], list[Any]]:
 
 def answers(home: Path, qs: list[Any]) -> dict[str, Any]:
     from fvi.rag.answer import ChatEngine
-    from fvi.rag.config import RagSettings
     from fvi.rag.evaluate import answers as score
     from fvi.rag.evaluate import percentile
     from fvi.rag.index import IndexHolder
     from fvi.rag.jobs import live_facts
     from fvi.rag.service import make_embedder
+    from fvi.settings import ChatSettings
 
     settings = settings_for(home)
 
     def facts() -> AbstractContextManager[Any]:
         return live_facts(settings)
 
-    holder = IndexHolder(home, lambda: make_embedder(home))
+    holder = IndexHolder(home, lambda: make_embedder(settings))
     out: dict[str, Any] = {}
-    backends = [("offline", RagSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None))]
-    configured = RagSettings()
+    backends = [("offline", ChatSettings(FVI_LLM_BASE_URL=None, FVI_LLM_API_KEY=None))]
+    configured = ChatSettings()
     if configured.llm_enabled:
         backends.append((f"llm:{configured.model}", configured))
     for name, rs in backends:
