@@ -25,7 +25,8 @@ weights = st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3).filter(lambda w:
 def _fvi(rows: list[dict], w: list[float], aggregation: str = "arithmetic") -> pd.DataFrame:
     total = sum(w)
     persona = {"p": {p: x / total for p, x in zip(SPEC.pillar_ids, w, strict=True)}}
-    persona["p"][SPEC.pillar_ids[-1]] += 1 - sum(persona["p"].values())
+    last = SPEC.pillar_ids[-1]  # the rounding residual, never below 0 (a zero weight stays a weight)
+    persona["p"][last] = max(0.0, persona["p"][last] + 1 - sum(persona["p"].values()))
     scorer = Scorer(SPEC, build_panels(country_frame(rows), EMPTY, SPEC))
     return scorer.score_frame(persona, aggregation=aggregation)  # type: ignore[arg-type]
 
