@@ -452,10 +452,12 @@ def step_weights(ctx: StepContext) -> dict[str, Any]:
 
 @_timed
 def step_train(ctx: StepContext) -> dict[str, Any]:
-    """Train, calibrate and export the models (ONNX, registry, MLflow)."""
+    """Train, calibrate and export the models (ONNX, registry, MLflow), all staged: live only at the swap."""
     from fvi.ml.train import train_all, write_ml_tables
 
-    result = train_all(ctx.settings, ctx.wh, tune=ctx.tune, say=ctx.say)
+    staged = {} if ctx.staging is None else {"models_dir": ctx.staging.models_dir,
+                                             "tracking_uri": ctx.staging.tracking_uri}
+    result = train_all(ctx.settings, ctx.wh, tune=ctx.tune, say=ctx.say, **staged)
     rows = write_ml_tables(ctx.wh, result)
     return {"models": result.get("models"), "warehouse_models": result.get("warehouse_models"), "rows": rows}
 
@@ -481,7 +483,8 @@ def step_features(ctx: StepContext) -> dict[str, Any]:
     """The feature store (offline tables, online store)."""
     from fvi.features import build_feature_store
 
-    summary = build_feature_store(ctx.settings, ctx.wh, online_store_url=ctx.settings.online_store_url)
+    repo = None if ctx.staging is None else ctx.staging.feast_dir  # swapped in with the warehouse
+    summary = build_feature_store(ctx.settings, ctx.wh, online_store_url=ctx.settings.online_store_url, repo_dir=repo)
     ctx.say(f"models trained, back-test and feature store written under {run_dir(ctx.settings, ctx.run_id)}")
     return {"summary": summary}
 
