@@ -86,7 +86,7 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 def stage_dir(home: Path, name: str, run_id: str, *, seed: bool) -> Path:
-    """This run's generation of ``name``: reused when complete, else made (seeded from the live one)."""
+    """The run's generation of ``name``: reused when complete, else made (seeded from the live one)."""
     target = gen_root(home, name) / run_id
     if (target / SEEDED).exists():
         return target

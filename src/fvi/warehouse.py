@@ -292,7 +292,7 @@ class Staging:
 
     @property
     def tracking_uri(self) -> str:
-        """This run's MLflow store: a copy of the local SQLite store (a tracking server is not staged)."""
+        """The run's MLflow store: a copy of the local SQLite store (a tracking server is not staged)."""
         if self.settings.mlflow_tracking_uri:
             return self.settings.mlflow_tracking_uri
         if self._mlflow_db is None:
