@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from fvi.api.models import error_responses
-from fvi.api.security import require_key
+from fvi.api.security import require_key, spend
 from fvi.api.serving import ServiceDep, normalise_id, raise_http
 from fvi.api.serving_models import BatchRequest, BatchResponse, JobAccepted, PredictRequest, PredictResponse
 from fvi.obs.telemetry import span
@@ -57,6 +57,8 @@ def predict_batch(body: BatchRequest, svc: ServiceDep, request: Request) -> Any:
     answer 202 with a job id; ``GET /v1/jobs/{job_id}`` gives progress and, once done, the results.
     """
     n = len(body.items)
+    if n > 1:
+        spend(request, "default", n - 1)  # N predictions cost N tokens (the route's own dependency took one)
     cfg = svc.settings
     if n > cfg.batch_max_items:
         from fvi.api.errors import InvalidField
