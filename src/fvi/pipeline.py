@@ -30,6 +30,7 @@ from fvi.ingest.base import (
     LoadResult,
     SourceNotFound,
     empty_frame,
+    encoding_note,
     load_column_maps,
 )
 from fvi.ingest.duplicates import dedupe_tables, drop_duplicate_files
@@ -208,6 +209,7 @@ def ingest_source(
             raise LayoutError(f"{source_id}: {refused}")
         result = mod.load(files)
         result.notes.extend(duplicate_notes + dedupe_tables(result))
+        result.notes.extend(n for rec in result.files if (n := encoding_note(Path(rec.path))))
         result.notes.extend(check_release(staging.settings, source_id, result))  # Implausible: keep previous
     except (LayoutError, SourceNotFound, OSError, ValueError) as exc:
         status = "missing" if isinstance(exc, SourceNotFound) else "failed"
