@@ -42,6 +42,9 @@ class WarehouseUnavailable(RuntimeError):
 class Warehouse(ABC):
     """A connection to one (live or staging) warehouse."""
 
+    staging: Staging | None = None
+    """Set by :func:`updating`: where the block's model versions and stores go (swapped in with it)."""
+
     kind: str
     suffix: str = ""
 
@@ -398,7 +401,8 @@ def updating(settings: Settings, run_id: str) -> Iterator[Warehouse]:
 
     with writer_lock_for(settings, "update"):  # re-entrant: the CLI command already holds it
         if settings.is_postgres:
-            with PostgresWarehouse(str(settings.warehouse_url)) as pg:
+            with staged_files(settings, run_id) as files, PostgresWarehouse(str(settings.warehouse_url)) as pg:
+                pg.staging = files  # models and stores written in the block are still staged
                 yield pg
             return
         if not settings.duckdb_path.exists():
@@ -407,6 +411,7 @@ def updating(settings: Settings, run_id: str) -> Iterator[Warehouse]:
         assert staging.path is not None
         copy_file(settings.duckdb_path, staging.path)
         wh = DuckDBWarehouse(staging.path)
+        wh.staging = staging  # `fvi train` writes its model versions through it: swapped in with the warehouse
         try:
             yield wh
         except BaseException:
@@ -415,6 +420,18 @@ def updating(settings: Settings, run_id: str) -> Iterator[Warehouse]:
             raise
         wh.close()
         staging.commit()
+
+
+@contextlib.contextmanager
+def staged_files(settings: Settings, run_id: str) -> Iterator[Staging]:
+    """Model versions, MLflow and the Feast store written aside in the block, swapped in after it (no warehouse)."""
+    files = Staging(settings, run_id)
+    try:
+        yield files
+    except BaseException:
+        files.discard()
+        raise
+    staged.commit(settings.home_abs, files._file_steps())
 
 
 def export_tables(settings: Settings, layer: str, out_dir: Path, fmt: str) -> list[Path]:
