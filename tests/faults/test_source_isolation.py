@@ -3,7 +3,7 @@
 Before: a source whose silver dbt tests failed (a negative area here) failed the whole build, so
 nothing swapped and every other source's new release waited for a fix to one file. Now the run
 keeps that source's previous good bronze, builds and swaps the rest, and the run report and the
-warehouse's ingest manifest say which source, which test and how many rows.
+warehouse's ingest manifest and ``/ready`` say which source, which test and how many rows.
 
 The world is the generated demo world (every source present, small); a second run replaces one
 published mining-land value with a negative one.
@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from fvi.api.db import LiveWarehouse
+from fvi.api.state import _sources_check
 from fvi.demo import write_demo_data
 from fvi.exit_codes import DEGRADED_STATUSES
 from fvi.pipeline import run_pipeline
@@ -79,3 +82,11 @@ def test_a_source_failing_silver_tests_is_carried_forward_and_the_rest_swaps(
     assert set(held["status"]) == {"carried_forward"} and held["message"].str.contains("1 rows").all()
     report = (home / "runs" / f"{second.run_id}.json").read_text()
     assert RANGE_TEST in report
+
+    monkeypatch.setenv("FVI_HOME", str(home))
+    get_settings.cache_clear()
+    live = LiveWarehouse(get_settings())
+    check = _sources_check(SimpleNamespace(warehouse=live))  # what /ready says under "sources"
+    live.close()
+    get_settings.cache_clear()
+    assert check.ok and "mining_land carried_forward" in check.detail and RANGE_TEST in check.detail
