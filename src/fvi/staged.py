@@ -5,9 +5,10 @@ warehouse stayed as it was, and left an empty version folder behind. Now:
 
 - ``FVI_HOME/models`` and ``FVI_HOME/feast`` are symbolic links to a *generation* folder
   ``FVI_HOME/.gen/<name>/<run_id>``. A run writes a new generation aside (models: seeded with hard
-  links to the live one, so earlier versions stay; feast: empty, it is rebuilt whole) and the commit
-  points the link at it (``os.replace`` of a new link: atomic). Readers follow the link and never
-  see half a generation. A folder from before this layout is adopted as generation ``legacy``.
+  links to the live version files and copies of its metadata, so earlier versions stay; feast:
+  empty, it is rebuilt whole) and the commit points the link at it (``os.replace`` of a new link:
+  atomic). Readers follow the link and never see half a generation. A folder from before this
+  layout is adopted as generation ``legacy``.
 - The MLflow SQLite store (``FVI_HOME/mlflow/mlflow.db``) is copied aside (SQLite backup) and the
   copy replaces it at commit, so no run, version or alias of an unfinished run is ever live.
   Artifacts go to ``mlflow/artifacts`` under a new run id each time; a dead run's are unreferenced.
@@ -78,7 +79,14 @@ def adopt_legacy(home: Path, name: str) -> None:
     os.replace(tmp, path)
 
 
+COPIED = (".json", ".yaml", ".yml", ".db", ".sqlite", ".sqlite3")  # small or written in place: real copies
+
+
 def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link the large immutable files (ONNX, native models); copy metadata a writer may edit in place."""
+    if src.endswith(COPIED):
+        shutil.copy2(src, dst)
+        return
     try:
         os.link(src, dst)
     except OSError:
@@ -94,7 +102,7 @@ def stage_dir(home: Path, name: str, run_id: str, *, seed: bool) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     current = live_dir(home, name)
     if seed and current is not None:
-        # hard links: every file here is replaced, never rewritten in place (registry.json via os.replace)
+        # hard links for version files (never rewritten); registry.json and other metadata copied
         shutil.copytree(current, target, symlinks=True, copy_function=_link_or_copy,
                         ignore=lambda _d, names: [n for n in names if n in SKIP_SEED])
     else:
