@@ -416,7 +416,10 @@ def train(
     run_id = new_run_id()
     try:
         with updating(settings, run_id) as wh:
-            result = train_all(settings, wh, tune=tune, n_trials=n_trials, as_of_max=as_of_max, say=console.print)
+            files = wh.staging  # model versions and MLflow staged, swapped in with the warehouse
+            result = train_all(settings, wh, tune=tune, n_trials=n_trials, as_of_max=as_of_max, say=console.print,
+                               models_dir=files.models_dir if files else None,
+                               tracking_uri=files.tracking_uri if files else None)
             rows = write_ml_tables(wh, result)
             summary: dict = {
                 "models": result.get("models"),
@@ -466,12 +469,14 @@ def models_promote(
 def features() -> None:
     """Regenerate the Feast feature repository from the registry, apply it and materialise the online store."""
     from fvi.feature_store import build_feature_store
-    from fvi.warehouse import WarehouseUnavailable, live
+    from fvi.pipeline import new_run_id
+    from fvi.warehouse import WarehouseUnavailable, live, staged_files
 
     settings = _settings()
     try:
-        with live(settings) as wh:
-            summary = build_feature_store(settings, wh, online_store_url=settings.online_store_url)
+        with live(settings) as wh, staged_files(settings, new_run_id()) as files:  # built aside, then swapped in
+            summary = build_feature_store(settings, wh, online_store_url=settings.online_store_url,
+                                          repo_dir=files.feast_dir)
     except WarehouseUnavailable as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None

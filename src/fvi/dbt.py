@@ -78,7 +78,11 @@ def _env(extra: dict[str, str]) -> Iterator[None]:
 
 
 class DbtFailed(RuntimeError):
-    """dbt reported failing models or tests."""
+    """dbt reported failing models or tests (``results``: dbt's per-node results, when it got that far)."""
+
+    def __init__(self, message: str, results: Any = None) -> None:
+        super().__init__(message)
+        self.results = results
 
 
 def run_dbt(
@@ -137,7 +141,7 @@ def run_dbt(
     if result.exception is not None:
         raise DbtFailed(f"dbt {' '.join(args)}: {result.exception}") from result.exception
     if not result.success:
-        raise DbtFailed(f"dbt {' '.join(args)} failed: {_failures(result.result)}")
+        raise DbtFailed(f"dbt {' '.join(args)} failed: {_failures(result.result)}", result.result)
     return result.result
 
 

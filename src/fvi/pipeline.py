@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from fvi.ingest.base import (
     LoadResult,
     SourceNotFound,
     empty_frame,
+    encoding_note,
     load_column_maps,
 )
 from fvi.ingest.duplicates import dedupe_tables, drop_duplicate_files
@@ -207,6 +209,7 @@ def ingest_source(
             raise LayoutError(f"{source_id}: {refused}")
         result = mod.load(files)
         result.notes.extend(duplicate_notes + dedupe_tables(result))
+        result.notes.extend(n for rec in result.files if (n := encoding_note(Path(rec.path))))
         result.notes.extend(check_release(staging.settings, source_id, result))  # Implausible: keep previous
     except (LayoutError, SourceNotFound, OSError, ValueError) as exc:
         status = "missing" if isinstance(exc, SourceNotFound) else "failed"
@@ -240,6 +243,96 @@ def ingest_source(
         manifest=_manifest_rows(run_id, source_id, result, plan, "loaded", msg),
         quarantine=result.quarantine.frame(),
     )
+
+
+SILVER = "models/silver"
+
+
+def _silver_source(node: Any) -> str | None:
+    """The source token of a silver model or test (``models/silver/<source>/...``), else None."""
+    parts = Path(str(getattr(node, "original_file_path", "") or "")).parts
+    if len(parts) > 3 and "/".join(parts[:2]) == SILVER:
+        return parts[2]
+    deps = getattr(getattr(node, "depends_on", None), "nodes", None) or []  # a singular test: what it reads
+    found = {m.group(1) for d in deps if (m := re.match(r"model\.\w+\.stg_(\w+?)__", str(d)))}
+    return found.pop() if len(found) == 1 else None
+
+
+def _failing_by_source(results: Any) -> dict[str, list[str]]:
+    """Which silver tests (or models) failed, per source, with the count of failing rows."""
+    bad: dict[str, list[str]] = {}
+    for r in getattr(results, "results", []) or []:
+        if str(getattr(r, "status", "")) not in ("error", "fail", "runtime error"):
+            continue
+        node = getattr(r, "node", None)
+        source = _silver_source(node)
+        if source is None:
+            return {}  # a failure outside one source's silver: nothing to isolate
+        rows = getattr(r, "failures", None)
+        what = getattr(node, "name", "?") + (f" ({rows} rows)" if rows else f" ({str(r.status)})")
+        bad.setdefault(source, []).append(what)
+    return bad
+
+
+def build_isolating(
+    settings: Settings,
+    staging: Any,
+    run_id: str,
+    plan: InputPlan,
+    outcomes: list[SourceOutcome],
+    *,
+    on_node: Callable[[str, str], None] | None = None,
+    say: Say = print,
+    after_isolation: Callable[[Any], None] | None = None,
+) -> list[str]:
+    """Build with dbt, isolating sources: a source whose silver tests fail is held back, the rest builds.
+
+    First silver (and what it reads) is built and tested. A source with failing silver tests gets
+    its previous good bronze back (or empty tables on a first build), its outcome says which test
+    and how many rows, and its silver is rebuilt; then the rest of the project builds. A failure
+    outside one source's silver, or one that the previous good data fails as well, still fails the
+    build (the live warehouse stays as it was). Returns the held-back sources.
+    """
+    from fvi.dbt import DbtFailed, run_dbt
+
+    kw: dict[str, Any] = {"env": staging.dbt_env(), "dbt_vars": dbt_vars(run_id, plan), "on_node": on_node}
+    isolated: list[str] = []
+    try:
+        run_dbt(settings, ["build", "--select", f"+path:{SILVER}"], **kw)
+    except DbtFailed as exc:
+        bad = _failing_by_source(exc.results)
+        by_id = {o.source_id: o for o in outcomes}
+        if not bad or any(src not in by_id for src in bad):
+            raise
+        wh = staging.open()
+        try:
+            for source_id, tests in sorted(bad.items()):
+                outcome = by_id[source_id]
+                maps = load_column_maps(source_id)
+                carried = [t for t in maps if staging.carry_forward(wh, "bronze", f"raw_{source_id}__{t}")]
+                for t, tmap in maps.items():
+                    if t not in carried:
+                        wh.write_table("bronze", f"raw_{source_id}__{t}", empty_frame(tmap))
+                outcome.status = "carried_forward" if carried else "failed"
+                kept = "previous good bronze kept" if carried else "no previous build: left empty"
+                outcome.message = f"silver tests failed: {'; '.join(tests)} ({kept})"
+                for row in outcome.manifest:
+                    row.update(status=outcome.status, message=outcome.message)
+                say(f"[yellow]{source_id}: {outcome.message}[/]")
+                isolated.append(source_id)
+            if after_isolation is not None:
+                after_isolation(wh)
+        finally:
+            wh.close()
+        try:
+            run_dbt(settings, ["build", "--select", *[f"+path:{SILVER}/{s}" for s in isolated]], **kw)
+        except DbtFailed as again:
+            # a source left empty (first build) fails its own row floors; nothing else may fail
+            still = _failing_by_source(again.results)
+            if not still or any(s not in isolated or by_id[s].status != "failed" for s in still):
+                raise
+    run_dbt(settings, ["build", "--exclude", f"+path:{SILVER}"], **kw)
+    return isolated
 
 
 def manifest_path(settings: Settings) -> Path:
@@ -360,8 +453,6 @@ def run_pipeline(
     wh.close()
     try:
         if build:
-            from fvi.dbt import run_dbt
-
             t0 = time.perf_counter()
             btask = progress.add_task("dbt build", total=None) if progress is not None else None
 
@@ -369,13 +460,12 @@ def run_pipeline(
                 if progress is not None:
                     progress.update(btask, description=f"dbt {node.split('.')[-1]} {status}", advance=1)
 
-            run_dbt(
-                settings,
-                ["build"],
-                env=staging.dbt_env(),
-                dbt_vars=dbt_vars(run_id, plan),
-                on_node=_tick,
-            )
+            def _manifest_again(swh: Any) -> None:  # the warehouse's manifest says which source was held back
+                write_reference_tables(swh, run_id, settings, [r for o in report.outcomes for r in o.manifest],
+                                       quarantine)
+
+            build_isolating(settings, staging, run_id, plan, report.outcomes, on_node=_tick, say=say,
+                            after_isolation=_manifest_again)
             report.seconds["build"] = round(time.perf_counter() - t0, 2)
             report.built = True
             if score:
@@ -507,10 +597,12 @@ def step_weights(ctx: StepContext) -> dict[str, Any]:
     writes=("fvi_predictions", "fvi_backtest_oof", "fvi_explanations", "fvi_model_features"),
 )
 def step_train(ctx: StepContext) -> dict[str, Any]:
-    """Train, calibrate and export the models (ONNX, registry, MLflow)."""
+    """Train, calibrate and export the models (ONNX, registry, MLflow), all staged: live only at the swap."""
     from fvi.ml.train import train_all, write_ml_tables
 
-    result = train_all(ctx.settings, ctx.wh, tune=ctx.tune, say=ctx.say)
+    staged = {} if ctx.staging is None else {"models_dir": ctx.staging.models_dir,
+                                             "tracking_uri": ctx.staging.tracking_uri}
+    result = train_all(ctx.settings, ctx.wh, tune=ctx.tune, say=ctx.say, **staged)
     rows = write_ml_tables(ctx.wh, result)
     return {"models": result.get("models"), "warehouse_models": result.get("warehouse_models"), "rows": rows}
 
@@ -545,7 +637,8 @@ def step_features(ctx: StepContext) -> dict[str, Any]:
     """The feature store (offline tables, online store)."""
     from fvi.feature_store import build_feature_store
 
-    summary = build_feature_store(ctx.settings, ctx.wh, online_store_url=ctx.settings.online_store_url)
+    repo = None if ctx.staging is None else ctx.staging.feast_dir  # swapped in with the warehouse
+    summary = build_feature_store(ctx.settings, ctx.wh, online_store_url=ctx.settings.online_store_url, repo_dir=repo)
     ctx.say(f"models trained, back-test and feature store written under {run_dir(ctx.settings, ctx.run_id)}")
     return {"summary": summary}
 

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
+from fvi import staged
 from fvi.contract import enforce
 from fvi.settings import Settings
 
@@ -41,6 +42,9 @@ class WarehouseUnavailable(RuntimeError):
 
 class Warehouse(ABC):
     """A connection to one (live or staging) warehouse."""
+
+    staging: Staging | None = None
+    """Set by :func:`updating`: where the block's model versions and stores go (swapped in with it)."""
 
     kind: str
     suffix: str = ""
@@ -268,8 +272,54 @@ class Staging:
             live = settings.duckdb_path
             live.parent.mkdir(parents=True, exist_ok=True)
             self.path = live.with_name(f"fvi.{run_id}.building.duckdb")
-            for stale in live.parent.glob("fvi.*.building.duckdb*") if fresh else ():
-                stale.unlink(missing_ok=True)
+        self.recovered: list[str] = []
+        if fresh:  # under the writer lock: finish a commit a kill interrupted, drop dead runs' staging
+            self.recovered = staged.recover(settings.home_abs)
+            if self.path is not None:
+                for stale in settings.duckdb_path.parent.glob("fvi.*.building.duckdb*"):
+                    stale.unlink(missing_ok=True)
+        self._models_dir: Path | None = None
+        self._feast_dir: Path | None = None
+        self._mlflow_db: Path | None = None
+
+    @property
+    def models_dir(self) -> Path:
+        """Where this run's model versions and ``registry.json`` go: a copy of the live ones, swapped in at commit."""
+        if self._models_dir is None:
+            self._models_dir = staged.stage_dir(self.settings.home_abs, "models", self.run_id, seed=True)
+        return self._models_dir
+
+    @property
+    def feast_dir(self) -> Path:
+        """Where this run builds the Feast repository (from nothing), swapped in at commit."""
+        if self._feast_dir is None:
+            self._feast_dir = staged.stage_dir(self.settings.home_abs, "feast", self.run_id, seed=False)
+        return self._feast_dir
+
+    @property
+    def tracking_uri(self) -> str:
+        """The run's MLflow store: a copy of the local SQLite store (a tracking server is not staged)."""
+        if self.settings.mlflow_tracking_uri:
+            return self.settings.mlflow_tracking_uri
+        if self._mlflow_db is None:
+            self._mlflow_db = staged.stage_mlflow(self.settings.home_abs, self.run_id)
+        return f"sqlite:///{self._mlflow_db}"
+
+    def _file_steps(self) -> list[dict[str, str]]:
+        home = self.settings.home_abs
+        steps: list[dict[str, str]] = []
+        for name, target in (("models", self._models_dir), ("feast", self._feast_dir)):
+            if target is None and (staged.gen_root(home, name) / self.run_id / staged.SEEDED).exists():
+                target = staged.gen_root(home, name) / self.run_id  # staged by an earlier step (Dagster)
+            if target is not None:
+                steps.append({"kind": "link", "name": name, "target": str(target)})
+        db = self._mlflow_db or staged.staged_sqlite(home, self.run_id)
+        if db.exists():
+            for side in ("-wal", "-journal"):
+                if db.with_name(db.name + side).exists():
+                    raise RuntimeError(f"{db.name}: SQLite {side[1:]} still present; not swapping")
+            steps.append({"kind": "replace", "src": str(db), "dst": str(home / staged.MLFLOW_DB)})
+        return steps
 
     def open(self) -> Warehouse:
         if self.path is not None:
@@ -306,16 +356,18 @@ class Staging:
         return env
 
     def commit(self) -> None:
+        """Swap in the warehouse and every staged file store together (journaled: :mod:`fvi.staged`)."""
         if self.path is not None:
             wal = self.path.with_name(self.path.name + ".wal")
             if wal.exists():  # a clean close checkpoints; a leftover WAL means the file is not final
                 raise RuntimeError(f"{self.path}: write-ahead log still present; not swapping")
-            os.replace(self.path, self.settings.duckdb_path)
-            return
-        with PostgresWarehouse(str(self.settings.warehouse_url)) as wh:
-            wh.swap_in(self.suffix)
+            first = {"kind": "replace", "src": str(self.path), "dst": str(self.settings.duckdb_path)}
+        else:
+            first = {"kind": "postgres", "url": str(self.settings.warehouse_url), "suffix": self.suffix}
+        staged.commit(self.settings.home_abs, [first, *self._file_steps()])
 
     def discard(self) -> None:
+        staged.discard(self.settings.home_abs, self.run_id)
         if self.path is not None:
             for p in (self.path, self.path.with_name(self.path.name + ".wal")):
                 p.unlink(missing_ok=True)
@@ -352,7 +404,8 @@ def updating(settings: Settings, run_id: str) -> Iterator[Warehouse]:
 
     with writer_lock_for(settings, "update"):  # re-entrant: the CLI command already holds it
         if settings.is_postgres:
-            with PostgresWarehouse(str(settings.warehouse_url)) as pg:
+            with staged_files(settings, run_id) as files, PostgresWarehouse(str(settings.warehouse_url)) as pg:
+                pg.staging = files  # models and stores written in the block are still staged
                 yield pg
             return
         if not settings.duckdb_path.exists():
@@ -361,6 +414,7 @@ def updating(settings: Settings, run_id: str) -> Iterator[Warehouse]:
         assert staging.path is not None
         copy_file(settings.duckdb_path, staging.path)
         wh = DuckDBWarehouse(staging.path)
+        wh.staging = staging  # `fvi train` writes its model versions through it: swapped in with the warehouse
         try:
             yield wh
         except BaseException:
@@ -369,6 +423,18 @@ def updating(settings: Settings, run_id: str) -> Iterator[Warehouse]:
             raise
         wh.close()
         staging.commit()
+
+
+@contextlib.contextmanager
+def staged_files(settings: Settings, run_id: str) -> Iterator[Staging]:
+    """Model versions, MLflow and the Feast store written aside in the block, swapped in after it (no warehouse)."""
+    files = Staging(settings, run_id)
+    try:
+        yield files
+    except BaseException:
+        files.discard()
+        raise
+    staged.commit(settings.home_abs, files._file_steps())
 
 
 def export_tables(settings: Settings, layer: str, out_dir: Path, fmt: str) -> list[Path]:

@@ -110,3 +110,32 @@ def test_every_bad_number_cell_is_quarantined_with_its_column(fvi_home, tmp_path
     assert bronze.set_index("country").loc["Eland", "per_capita"] == "-1E-3"  # valid numbers untouched
     numeric = pd.to_numeric(bronze[["total", "coal", "gas", "per_capita"]].stack(), errors="coerce")
     assert numeric.abs().lt(float("inf")).all()  # nothing non-finite left for silver to cast
+
+
+def _positive(cell: str) -> bool:
+    try:
+        return float(cell) > 0
+    except ValueError:
+        return False
+
+
+def test_a_negative_tonnage_is_refused_by_the_declared_range(gcp_loaded, shared_data, tmp_path) -> None:
+    _data, full, rows = gcp_loaded
+    lines = full.decode("utf-8").splitlines(keepends=True)
+    coal = [c.strip('"') for c in lines[0].split(",")].index("Coal")
+    row = next(i for i, line in enumerate(lines[1:], start=1) if _positive(line.split(",")[coal]))
+    cells = lines[row].split(",")
+    cells[coal] = "-" + cells[coal]
+    lines[row] = ",".join(cells)
+    out = _ingest(_gcp_dir(tmp_path / "neg", shared_data, "".join(lines).encode("utf-8")))["gcp"]
+    assert out.status == "carried_forward" and "column coal: 1 values outside [0, None]" in out.message
+    assert _gcp_rows() == rows
+
+
+def test_recoded_keys_are_refused_by_the_declared_key_coverage(gcp_loaded, shared_data, tmp_path) -> None:
+    _data, full, rows = gcp_loaded
+    lines = full.decode("utf-8").splitlines(keepends=True)
+    recoded = [lines[0]] + ["X-" + line for line in lines[1:]]  # every country renamed, same row count
+    out = _ingest(_gcp_dir(tmp_path / "keys", shared_data, "".join(recoded).encode("utf-8")))["gcp"]
+    assert out.status == "carried_forward" and "only 0% of the previous release's country values" in out.message
+    assert _gcp_rows() == rows

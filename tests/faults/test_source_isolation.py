@@ -3,7 +3,7 @@
 Before: a source whose silver dbt tests failed (a negative area here) failed the whole build, so
 nothing swapped and every other source's new release waited for a fix to one file. Now the run
 keeps that source's previous good bronze, builds and swaps the rest, and the run report and the
-warehouse's ingest manifest say which source, which test and how many rows.
+warehouse's ingest manifest and ``/ready`` say which source, which test and how many rows.
 
 The world is the generated demo world (every source present, small); a second run replaces one
 published mining-land value with a negative one.
@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from fvi.api.db import LiveWarehouse
+from fvi.api.state import _sources_check
 from fvi.demo import write_demo_data
 from fvi.exit_codes import DEGRADED_STATUSES
 from fvi.pipeline import run_pipeline
@@ -25,6 +28,7 @@ from fvi.warehouse import DuckDBWarehouse
 pytestmark = pytest.mark.integration
 
 MINING = Path("mining_land") / "global_mining_area_per_country_v1.csv"
+RANGE_TEST = "range_stg_mining_land__area_mining_land_km2"
 
 
 def _run(home: Path, data: Path, monkeypatch: pytest.MonkeyPatch):
@@ -45,7 +49,8 @@ def _query(home: Path, sql: str):
 def test_a_source_failing_silver_tests_is_carried_forward_and_the_rest_swaps(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    good = write_demo_data(tmp_path / "good") or tmp_path / "good"
+    good = tmp_path / "good"
+    write_demo_data(good)
     home = tmp_path / "home"
     first = _run(home, good, monkeypatch)
     assert first.built and all(o.status == "loaded" for o in first.outcomes)
@@ -65,7 +70,7 @@ def test_a_source_failing_silver_tests_is_carried_forward_and_the_rest_swaps(
     by_source = {o.source_id: o for o in second.outcomes}
     mining = by_source.pop("mining_land")
     assert mining.status == "carried_forward" and mining.status in DEGRADED_STATUSES
-    assert "range_stg_mining_land__area_mining_land_km2" in mining.message and "(1 rows)" in mining.message
+    assert RANGE_TEST in mining.message and "(1 rows)" in mining.message
     assert all(o.status == "loaded" for o in by_source.values())  # every other source's data swapped in
 
     assert _query(home, area).equals(before)  # the previous good bronze, not the negative value
@@ -76,4 +81,12 @@ def test_a_source_failing_silver_tests_is_carried_forward_and_the_rest_swaps(
     held = manifest[manifest["source_id"] == "mining_land"]
     assert set(held["status"]) == {"carried_forward"} and held["message"].str.contains("1 rows").all()
     report = (home / "runs" / f"{second.run_id}.json").read_text()
-    assert "range_stg_mining_land__area_mining_land_km2" in report
+    assert RANGE_TEST in report
+
+    monkeypatch.setenv("FVI_HOME", str(home))
+    get_settings.cache_clear()
+    live = LiveWarehouse(get_settings())
+    check = _sources_check(SimpleNamespace(warehouse=live))  # what /ready says under "sources"
+    live.close()
+    get_settings.cache_clear()
+    assert check.ok and "mining_land carried_forward" in check.detail and RANGE_TEST in check.detail

@@ -84,10 +84,11 @@ class RateLimiter:
             for name, (anon, keyed, burst) in limits.items()
         }
 
-    def check(self, name: str, client: str, keyed: bool) -> tuple[Verdict, int]:
+    def check(self, name: str, client: str, keyed: bool, cost: float = 1.0) -> tuple[Verdict, int]:
+        """Spend ``cost`` tokens; a cost above the burst is capped at it (allowed only from a full bucket)."""
         anon, per_key = self._buckets[name]
         bucket = per_key if keyed else anon
-        return bucket.take(client), bucket.per_minute
+        return bucket.take(client, min(float(cost), float(bucket.burst))), bucket.per_minute
 
 
 def client_ip(request: Request) -> str:
@@ -114,21 +115,29 @@ def resolve_key(request: Request) -> ApiKey | None:
     return key
 
 
+def spend(request: Request, name: str = "default", cost: float = 1.0) -> None:
+    """Spend ``cost`` tokens of limit ``name`` for this request's client, or answer 429."""
+    key = resolve_key(request)
+    client = f"key:{key.id}" if key else f"ip:{client_ip(request)}"
+    verdict, per_minute = request.app.state.fvi.limiter.check(name, client, key is not None, cost)
+    if not verdict.allowed:
+        who = f"API key {key.id}" if key else f"client {client_ip(request)}"
+        raise HTTPException(
+            status_code=429,
+            detail=f"rate limit exceeded: {per_minute} {name} requests per minute for {who}; "
+            f"retry in {verdict.retry_after:.1f} s",
+            headers={"Retry-After": str(max(1, math.ceil(verdict.retry_after)))},
+        )
+
+
 def rate_limit(name: str = "default") -> Callable[[Request], Awaitable[None]]:
-    """A dependency that spends one token of limit ``name`` for this client or answers 429."""
+    """A dependency that spends one token of limit ``name`` for this client or answers 429.
+
+    A request that does the work of many (a batch of N predictions) spends the rest with :func:`spend`.
+    """
 
     async def dependency(request: Request) -> None:  # async: a sync dependency costs a thread-pool hop per request
-        key = resolve_key(request)
-        client = f"key:{key.id}" if key else f"ip:{client_ip(request)}"
-        verdict, per_minute = request.app.state.fvi.limiter.check(name, client, key is not None)
-        if not verdict.allowed:
-            who = f"API key {key.id}" if key else f"client {client_ip(request)}"
-            raise HTTPException(
-                status_code=429,
-                detail=f"rate limit exceeded: {per_minute} {name} requests per minute for {who}; "
-                f"retry in {verdict.retry_after:.1f} s",
-                headers={"Retry-After": str(max(1, math.ceil(verdict.retry_after)))},
-            )
+        spend(request, name)
 
     dependency.__name__ = f"rate_limit_{name}"
     return dependency

@@ -72,6 +72,28 @@ def _cache_check(state: AppState) -> Check:
     return Check(True, f"{state.cache.backend} unreachable: serving without a cache (degraded)")
 
 
+def _sources_check(state: AppState) -> Check:
+    """Sources the live build did not load fresh (held back, carried forward, failed), and why.
+
+    Never fails readiness: a held-back source serves its previous good data; this says which.
+    """
+    from fvi.errors import scrub_paths
+
+    with state.warehouse.reader() as r:
+        if not r.has_table("bronze", "ingest_manifest"):
+            return Check(True, "no ingest manifest in this build")
+        t = r.table("bronze", "ingest_manifest")
+        rows = r.rows(
+            f"select source_id, status, min(message) as message from {t} "
+            f"where run_id = (select max(run_id) from {t}) and status <> 'loaded' "
+            "group by source_id, status order by source_id"
+        )
+    if not rows:
+        return Check(True, "every source loaded in the latest run")
+    held = "; ".join(f"{x['source_id']} {x['status']}: {scrub_paths(str(x['message'] or ''))[:300]}" for x in rows)
+    return Check(True, f"not loaded fresh in the latest run: {held}")
+
+
 def _model_check(state: AppState) -> Check:
     """Placeholder until the prediction service registers its own check under ``model``."""
     return Check(True, "no prediction model configured in this service yet")
@@ -121,7 +143,8 @@ class AppState:
         )
         state.metrics.watch_cache(state.cache.stats)
         state.metrics.registry.register(OpsCollector(state))
-        state.ready_checks.update({"warehouse": _warehouse_check, "cache": _cache_check, "model": _model_check})
+        state.ready_checks.update({"warehouse": _warehouse_check, "cache": _cache_check, "sources": _sources_check,
+                                   "model": _model_check})
         return state
 
     def add_ready_check(self, name: str, check: ReadyCheck) -> None:

@@ -13,8 +13,10 @@ missing or malformed key) goes to quarantine with the reason; nothing is dropped
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -374,9 +376,44 @@ def iter_csv(stream: io.TextIOBase | Any, *, delimiter: str = ",") -> Iterator[t
         yield i, record
 
 
-def open_text(path: Path, encoding: str = "utf-8-sig") -> io.TextIOWrapper:
-    """Open a CSV file as text; undecodable bytes are replaced (and then visible in bronze)."""
-    return open(path, encoding=encoding, errors="replace", newline="")  # noqa: SIM115
+def text_encoding(path: Path) -> str:
+    """``utf-8-sig`` when the file is UTF-8, else ``cp1252`` (or ``latin-1``, which decodes any byte).
+
+    A Latin-1 file read as UTF-8 used to load as replacement characters without a word; now it is
+    decoded as what it is, and :func:`encoding_note` puts that in the manifest.
+    """
+    stat = path.stat()
+    return _text_encoding(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _text_encoding(path: str, _size: int, _mtime: int) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
+def encoding_note(path: Path) -> str | None:
+    """A manifest note for a text file that is not UTF-8, else None."""
+    if path.suffix.lower() not in (".csv", ".txt", ".tsv") or not path.is_file():
+        return None
+    encoding = text_encoding(path)
+    if encoding == "utf-8-sig":
+        return None
+    return f"{path.name}: not UTF-8; read as {encoding} (Windows Latin-1)"
+
+
+def open_text(path: Path, encoding: str | None = None) -> io.TextIOWrapper:
+    """Open a CSV file as text in its encoding (:func:`text_encoding`); stray bytes of a UTF-8 file are replaced."""
+    return open(path, encoding=encoding or text_encoding(path), errors="replace", newline="")  # noqa: SIM115
 
 
 def read_csv_table(

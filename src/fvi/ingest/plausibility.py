@@ -6,7 +6,10 @@ one, :func:`check_release` compares them:
 
 - a CSV whose last line ends without a newline and has fewer fields than its header is truncated;
 - a table whose row count fell by more than ``max_row_drop`` (declared per source in its column
-  map, default :data:`DEFAULT_MAX_ROW_DROP`) against the live bronze is implausible.
+  map, default :data:`DEFAULT_MAX_ROW_DROP`) against the live bronze is implausible;
+- declared per table (``plausible:`` in the column map): ``key_coverage`` (the share of the
+  previous release's values of a key column that must still be present: a renamed or recoded
+  key) and ``ranges`` (physical bounds of a number column: negative tonnes, shares above 1).
 
 Either raises :class:`Implausible`; the pipeline then keeps the previous good bronze of that source
 (or leaves it empty on a first build) and reports the reason. ``FVI_ACCEPT_IMPLAUSIBLE=1`` takes
@@ -23,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from fvi.ingest.base import LoadResult
@@ -73,6 +77,46 @@ def truncated_csv(path: Path) -> str | None:
     return None
 
 
+@cache
+def declared(source_id: str) -> dict[str, dict[str, Any]]:
+    """Per table, the ``plausible:`` block of ``ingest/maps/<source>.yml`` (key coverage, value ranges)."""
+    text = resources.files("fvi.ingest").joinpath("maps", f"{source_id}.yml").read_text("utf-8")
+    doc = yaml.safe_load(text) or {}
+    return {t: dict(spec.get("plausible") or {}) for t, spec in (doc.get("tables") or {}).items()}
+
+
+def out_of_range(frame: pd.DataFrame, ranges: dict[str, list[float | None]]) -> list[str]:
+    """Cells outside the declared physical range of their column (e.g. negative tonnes)."""
+    problems = []
+    for column, (lo, hi) in ranges.items():
+        if column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = ((values < lo) if lo is not None else False) | ((values > hi) if hi is not None else False)
+        n = int(pd.Series(bad, index=frame.index).sum())
+        if n:
+            example = frame.loc[pd.Series(bad, index=frame.index), column].iloc[0]
+            problems.append(f"column {column}: {n} values outside [{lo}, {hi}] (e.g. {example})")
+    return problems
+
+
+def previous_keys(settings: Any, source_id: str, table: str, column: str) -> set[str]:
+    """Distinct values of ``column`` in the live bronze table (empty when there is none)."""
+    from fvi.warehouse import WarehouseUnavailable, live
+
+    try:
+        if not _live_exists(settings):
+            return set()
+        with live(settings) as wh:
+            name = f"raw_{source_id}__{table}"
+            if name not in set(wh.tables("bronze")):
+                return set()
+            frame = wh.query(f"select distinct {column} as k from {wh.schema('bronze')}.{name}")
+    except WarehouseUnavailable:
+        return set()
+    return {str(k) for k in frame["k"].dropna()}
+
+
 def previous_counts(settings: Any, source_id: str, tables: list[str]) -> dict[str, int]:
     """Row counts of the live bronze tables of ``source_id`` (empty when there is no warehouse)."""
     from fvi.warehouse import WarehouseUnavailable, live
@@ -113,6 +157,19 @@ def check_release(settings: Any, source_id: str, result: LoadResult) -> list[str
                 f"table {table}: {now} rows against {before} in the previous release "
                 f"(a drop of {1 - now / before:.0%}, more than the {tolerance:.0%} declared for {source_id})"
             )
+        rules = declared(source_id).get(table, {})
+        if frame is not None and rules.get("ranges"):
+            problems += [f"table {table}: {m}" for m in out_of_range(frame, rules["ranges"])]
+        cover = rules.get("key_coverage")
+        if frame is not None and cover and cover["column"] in frame.columns:
+            was = previous_keys(settings, source_id, table, cover["column"])
+            if len(was) >= MIN_PREVIOUS_ROWS:
+                share = len(was & {str(k) for k in frame[cover["column"]].dropna()}) / len(was)
+                if share < float(cover["min"]):
+                    problems.append(
+                        f"table {table}: only {share:.0%} of the previous release's {cover['column']} values are "
+                        f"present (at least {float(cover['min']):.0%} declared for {source_id})"
+                    )
     if not problems:
         return []
     if getattr(settings, "accept_implausible", False):

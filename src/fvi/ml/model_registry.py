@@ -40,6 +40,7 @@ from fvi.provenance import UNKNOWN, DataWorld, same_world
 REGISTRY_FILE = "registry.json"
 CalibrationMethod = Literal["isotonic", "sigmoid", "none"]
 _EPS = 1e-6
+_PATH_KEYS = ("onnx_path", "meta_path")
 
 
 class ModelRegistryError(ValueError):
@@ -207,7 +208,24 @@ class ModelRegistry:
         info = model.get("versions", {}).get(str(version))
         if info is None:
             raise ModelRegistryError(f"{name} has no version {version}")
-        return dict(info)
+        return self._absolute(info)
+
+    def _relative(self, info: dict[str, Any]) -> dict[str, Any]:
+        """Paths inside ``models_dir`` stored relative to it: a run writes its versions aside and swaps them in."""
+        out = dict(info)
+        root = self.models_dir.resolve()
+        for key in _PATH_KEYS:
+            if out.get(key):
+                with contextlib.suppress(ValueError):
+                    out[key] = Path(out[key]).resolve().relative_to(root).as_posix()
+        return out
+
+    def _absolute(self, info: dict[str, Any]) -> dict[str, Any]:
+        out = dict(info)
+        for key in _PATH_KEYS:
+            if out.get(key) and not Path(out[key]).is_absolute():
+                out[key] = str(self.models_dir / out[key])
+        return out
 
     def resolve(self, name: str, ref: str | int = CHAMPION) -> str:
         """A version number from an alias (``champion``/``challenger``) or a version."""
@@ -227,7 +245,8 @@ class ModelRegistry:
             for alias, v in entry.get("aliases", {}).items():
                 by_version.setdefault(v, []).append(alias)
             for v, info in sorted(entry.get("versions", {}).items(), key=lambda kv: int(kv[0])):
-                rows.append({"name": model, "version": v, "aliases": sorted(by_version.get(v, [])), **info})
+                rows.append({"name": model, "version": v, "aliases": sorted(by_version.get(v, [])),
+                             **self._absolute(info)})
         return rows
 
     # -- writes
@@ -235,7 +254,7 @@ class ModelRegistry:
         """Add or replace one version's entry (metrics, onnx_path, feature_order, ...)."""
         with self._edit() as doc:
             entry = doc["models"].setdefault(name, {"versions": {}, "aliases": {}, "history": []})
-            entry["versions"][str(version)] = info
+            entry["versions"][str(version)] = self._relative(info)
 
     def set_alias(self, name: str, alias: str, version: str | int, *, reason: str = "") -> None:
         with self._edit() as doc:

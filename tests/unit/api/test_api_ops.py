@@ -28,7 +28,8 @@ def test_health_and_ready(client: TestClient) -> None:
     r = client.get("/ready")
     body = r.json()
     assert r.status_code == 200 and body["ready"] is True
-    assert set(body["checks"]) == {"warehouse", "cache", "model"} and body["checks"]["cache"]["detail"] == "memory"
+    assert set(body["checks"]) == {"warehouse", "cache", "sources", "model"}
+    assert body["checks"]["cache"]["detail"] == "memory"
 
 
 def test_without_a_warehouse(make_client) -> None:

@@ -161,3 +161,16 @@ def test_cors_origins_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ApiSettings().cors_origins == ["https://a.example", "https://b.example"]
     monkeypatch.delenv("FVI_API_CORS_ORIGINS")
     assert ApiSettings().cors_origins == []
+
+
+def test_a_batch_of_n_predictions_costs_n_tokens(settings, make_client) -> None:
+    """Before: a batch of 100 predictions cost one token, like a single prediction."""
+    from tests.unit.api.serving_world import make_home
+
+    make_home(settings.home_abs)
+    c = make_client(rate_per_minute=60, rate_burst=5)
+    items = [{"entity_type": "mine", "entity_id": "M1", "horizon": "H5"}] * 4
+    assert c.post("/v1/predict/batch", json={"items": items}).status_code == 200  # 4 of 5 tokens
+    assert c.post("/v1/predict", json=items[0]).status_code == 200  # the last token serves one prediction
+    r = c.post("/v1/predict/batch", json={"items": items[:2]})
+    assert r.status_code == 429 and "rate limit" in r.json()["detail"]  # with one token per batch: 200

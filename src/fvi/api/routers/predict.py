@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fvi.api.prediction_schemas import BatchRequest, BatchResponse, JobAccepted, PredictRequest, PredictResponse
 from fvi.api.prediction_service import ServiceDep, normalise_id, raise_http
 from fvi.api.schemas import error_responses
-from fvi.api.security import require_key
+from fvi.api.security import require_key, spend
 from fvi.obs.telemetry import span
 from fvi.serving.jobs import JobsFull
 from fvi.serving.predictor import InvalidOverride, ModelUnavailable, UnknownEntity
@@ -57,6 +57,8 @@ def predict_batch(body: BatchRequest, svc: ServiceDep, request: Request) -> Any:
     answer 202 with a job id; ``GET /v1/jobs/{job_id}`` gives progress and, once done, the results.
     """
     n = len(body.items)
+    if n > 1:
+        spend(request, "default", n - 1)  # N predictions cost N tokens (the route's own dependency took one)
     cfg = svc.settings
     if n > cfg.batch_max_items:
         from fvi.api.errors import InvalidField
