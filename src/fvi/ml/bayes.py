@@ -584,11 +584,12 @@ def mine_prediction_frame(wh: Warehouse, config: BayesConfig | None = None) -> p
     _, cols = _pillar_sql(wh)
     frame = wh.query(
         f"""
-        with s as (
-            select * from {g}.fvi_scores
+        with scored as (
+            select *, max(as_of_year) over (partition by entity_type, entity_id) as latest_year
+            from {g}.fvi_scores
             where persona = ? and horizon = ? and entity_type in ('mine', 'us_mine')
-            qualify as_of_year = max(as_of_year) over (partition by entity_type, entity_id)
-        )
+        ),
+        s as (select * from scored where as_of_year = latest_year)
         select s.entity_type, s.entity_id, s.as_of_year, {cols},
                coalesce(s.country_iso3, case when s.entity_type = 'us_mine' then 'USA' end) as country_iso3,
                coalesce(m.state_province, u.state) as subgroup
@@ -634,11 +635,12 @@ def country_prediction_frame(wh: Warehouse, config: BayesConfig | None = None) -
     horizons = ", ".join(f"'H{int(h)}'" for h in config.country_horizons)
     return wh.query(
         f"""
-        with s as (
-            select * from {g}.fvi_scores
+        with scored as (
+            select *, max(as_of_year) over (partition by entity_id, horizon) as latest_year
+            from {g}.fvi_scores
             where persona = ? and entity_type = 'country' and horizon in ({horizons})
-            qualify as_of_year = max(as_of_year) over (partition by entity_id, horizon)
-        )
+        ),
+        s as (select * from scored where as_of_year = latest_year)
         select 'country' as entity_type, s.entity_id, s.as_of_year, s.horizon, {cols}, d.income_level
         from s left join {g}.dim_country d on d.iso3 = s.entity_id
         order by s.entity_id, s.horizon
