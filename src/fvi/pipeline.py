@@ -36,6 +36,7 @@ from fvi.ingest.base import (
 from fvi.ingest.duplicates import dedupe_tables, drop_duplicate_files
 from fvi.ingest.plausibility import check_release
 from fvi.lock import locked
+from fvi.obs.telemetry import span
 from fvi.registry import load_sources, registry_hash
 from fvi.settings import Settings
 
@@ -527,7 +528,9 @@ def step(
                     f"step {fn.__name__.removeprefix('step_')}: input gold tables missing: {', '.join(missing)}"
                 )
             t0 = time.perf_counter()
-            out = fn(ctx)
+            # a span per step (exported when OTEL_EXPORTER_OTLP_ENDPOINT is set; a no-op otherwise)
+            with span(f"pipeline.{fn.__name__.removeprefix('step_')}", run_id=ctx.run_id):
+                out = fn(ctx)
             seconds = round(time.perf_counter() - t0, 2)
             rows_out = {t: _rows(ctx.wh, t) for t in writes}
             checks = [f"input {t}: empty" for t, n in rows_in.items() if n == 0]

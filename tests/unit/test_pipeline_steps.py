@@ -38,3 +38,27 @@ def test_every_pipeline_step_declares_what_it_reads_and_writes() -> None:
     for name, fn in {**pipeline.SCORE_STEPS, **pipeline.ML_STEPS}.items():
         assert fn.reads and isinstance(fn.writes, tuple), name  # type: ignore[attr-defined]
         assert fn.__doc__, name
+
+
+def test_each_step_is_a_span_named_after_it(tmp_path) -> None:
+    """Pipeline steps emit spans too (issue 14): one per step, named pipeline.<step>, with the run id."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+    @step(writes=("fvi_out",))
+    def step_spanned(ctx: StepContext) -> dict:
+        return {}
+
+    from opentelemetry import trace
+
+    tracer = provider.get_tracer("test")
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(trace, "get_tracer", lambda *_a, **_k: tracer)
+        step_spanned(StepContext(Settings(home=tmp_path), None, wh, "r9", say=lambda _m: None))
+    (span,) = exporter.get_finished_spans()
+    assert span.name == "pipeline.spanned" and span.attributes["run_id"] == "r9"
