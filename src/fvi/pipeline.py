@@ -497,7 +497,7 @@ class StepContext:
 
 
 class StepInputError(RuntimeError):
-    """A step's declared input table is missing: the step is not started (the message names it)."""
+    """A step failed and its declared input tables were missing: the message names both."""
 
 
 def _rows(wh: Any, table: str) -> int | None:
@@ -512,8 +512,9 @@ def step(
 ) -> Callable[[Callable[[StepContext], dict[str, Any]]], Callable[[StepContext], dict[str, Any]]]:
     """Every post-build step has one shape (OWID's load -> process -> save, with checks around it).
 
-    ``run(context) -> report``: the declared gold inputs are checked first (missing: the step does
-    not start and says which; empty: said in ``checks``), then the step runs, then the report gets its seconds,
+    ``run(context) -> report``: the declared gold inputs are counted first (a step that fails while
+    one is missing says so beside its error; missing or empty inputs are named in ``checks``), then
+    the step runs, then the report gets its seconds,
     ``rows_in`` and ``rows_out`` per declared table, and ``checks`` naming any declared output
     that is missing or empty afterwards. ``fvi run``, ``fvi build`` and the Dagster assets call the
     same wrapped functions.
@@ -521,19 +522,23 @@ def step(
 
     def wrap(fn: Callable[[StepContext], dict[str, Any]]) -> Callable[[StepContext], dict[str, Any]]:
         def run(ctx: StepContext) -> dict[str, Any]:
+            name = fn.__name__.removeprefix("step_")
             rows_in = {t: _rows(ctx.wh, t) for t in reads}
             missing = [t for t, n in rows_in.items() if n is None]
-            if missing:
-                raise StepInputError(
-                    f"step {fn.__name__.removeprefix('step_')}: input gold tables missing: {', '.join(missing)}"
-                )
             t0 = time.perf_counter()
-            # a span per step (exported when OTEL_EXPORTER_OTLP_ENDPOINT is set; a no-op otherwise)
-            with span(f"pipeline.{fn.__name__.removeprefix('step_')}", run_id=ctx.run_id):
-                out = fn(ctx)
+            try:
+                # a span per step (exported when OTEL_EXPORTER_OTLP_ENDPOINT is set; a no-op otherwise)
+                with span(f"pipeline.{name}", run_id=ctx.run_id):
+                    out = fn(ctx)
+            except Exception as exc:
+                if missing:  # say what was missing, not only the error it led to
+                    raise StepInputError(
+                        f"step {name} failed: {exc} (its input gold tables were missing: {', '.join(missing)})"
+                    ) from exc
+                raise
             seconds = round(time.perf_counter() - t0, 2)
             rows_out = {t: _rows(ctx.wh, t) for t in writes}
-            checks = [f"input {t}: empty" for t, n in rows_in.items() if n == 0]
+            checks = [f"input {t}: {'missing' if n is None else 'empty'}" for t, n in rows_in.items() if not n]
             checks += [f"{t}: {'not written' if n is None else 'empty'}" for t, n in rows_out.items() if not n]
             return {**out, "seconds": seconds, "rows_in": rows_in, "rows_out": rows_out, "checks": checks}
 

@@ -36,6 +36,26 @@ def shared_build(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return home, json.loads(done.read_text())
 
 
+@pytest.fixture(scope="session")
+def shared_docs(shared_build: tuple[Path, dict], shared_data: Path) -> Path:
+    """The shared build with the chat's documents ingested once (corpus + fact sheets; ~2 min quiet).
+
+    `run_pipeline` builds no document store (`fvi run` embeds it after the build), so the chat's
+    tests add it here, under the same lock discipline as the build.
+    """
+    from fvi.rag.jobs import ingest_documents
+
+    home, _ = shared_build
+    root = Path(home).parent
+    done = root / "docs.done"
+    with FileLock(str(root / ".docs.lock")):
+        if not done.exists():
+            with env(FVI_HOME=str(home), FVI_WAREHOUSE_URL=None, FVI_DATA_DIR=None, FVI_CACHE_URL=None) as settings:
+                ingest_documents(settings, data_dir=shared_data, say=lambda _m: None)
+            done.write_text("ok")
+    return Path(home)
+
+
 @pytest.fixture()
 def shared_settings(shared_build, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings pointing at the shared build (read it; never write to it)."""

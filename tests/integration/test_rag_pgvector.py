@@ -26,8 +26,8 @@ from fvi.settings import ChatSettings, Settings
 
 
 @pytest.fixture(scope="module")
-def home(shared_build: tuple[Path, dict]) -> Path:
-    return shared_build[0]
+def home(shared_docs: Path) -> Path:
+    return shared_docs
 
 
 @pytest.fixture(scope="module")

@@ -11,25 +11,26 @@ from fvi.settings import Settings
 from fvi.warehouse import DuckDBWarehouse
 
 
-def test_a_step_checks_its_inputs_first_and_reports_rows_and_missing_outputs(tmp_path) -> None:
+def test_a_step_counts_its_inputs_first_and_reports_rows_and_missing_outputs(tmp_path) -> None:
     calls = []
 
     @step(reads=("fct_in",), writes=("fvi_out", "fvi_never"))
     def step_demo(ctx: StepContext) -> dict:
         calls.append(1)
+        if not ctx.wh.has_table("gold", "fct_in"):
+            raise RuntimeError("Catalog Error: table fct_in does not exist")
         ctx.wh.write_table("gold", "fvi_out", pd.DataFrame({"x": [1, 2, 3]}))
         return {"note": "done"}
 
     with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
         ctx = StepContext(Settings(home=tmp_path), None, wh, "r1", say=lambda _m: None)
-        with pytest.raises(StepInputError, match="demo: input gold tables missing: fct_in"):
+        with pytest.raises(StepInputError, match=r"demo failed: Catalog Error.*input gold tables were missing: fct_in"):
             step_demo(ctx)
-        assert calls == []  # never started without its input
         wh.write_table("gold", "fct_in", pd.DataFrame({"y": []}))
         assert step_demo(ctx)["checks"] == ["input fct_in: empty", "fvi_never: not written"]  # said, not hidden
         wh.write_table("gold", "fct_in", pd.DataFrame({"y": [1, 2]}))
         report = step_demo(ctx)
-    assert calls == [1, 1] and report["note"] == "done" and report["seconds"] >= 0
+    assert calls == [1, 1, 1] and report["note"] == "done" and report["seconds"] >= 0
     assert report["rows_in"] == {"fct_in": 2} and report["rows_out"] == {"fvi_out": 3, "fvi_never": None}
     assert report["checks"] == ["fvi_never: not written"]
 

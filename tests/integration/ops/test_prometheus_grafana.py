@@ -156,7 +156,7 @@ def test_prometheus_scrapes_the_fvi_series(stack: dict) -> None:
     preds = by(query(stack, "fvi_predictions_total"), "model_version")
     assert sum(preds.values()) == routes["/v1/predict"]  # one prediction per POST, by the model that served it
     assert all(v.startswith("fvi_mine_h5:") for v in preds), preds
-    assert by(query(stack, "fvi_ready"), "check") == {"warehouse": 1.0, "cache": 1.0, "model": 1.0}
+    assert by(query(stack, "fvi_ready"), "check") == {"warehouse": 1.0, "cache": 1.0, "sources": 1.0, "model": 1.0}
     assert by(query(stack, "fvi_cache_hits"), "backend")["memory"] > 0
 
 
