@@ -719,7 +719,7 @@ def _train_declared(
     num_rounds: int,
 ) -> TrainedTarget | None:
     """Train one model of ``models.yml`` (a classifier or the US hazard model); None without two classes."""
-    common = {"seed": seed, "tune": tune, "n_trials": n_trials, "timeout": timeout}
+    common: dict[str, Any] = {"seed": seed, "tune": tune, "n_trials": n_trials, "timeout": timeout}
     if spec.estimator == "hazard":
         fh = mine_feats[spec.feature_horizon]
         pp = person_period(us_labels, id_col="entity_id")

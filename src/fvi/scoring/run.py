@@ -89,12 +89,12 @@ def score_checks(scores: pd.DataFrame) -> dict[str, Any]:
         for t in sorted(ties, key=lambda t: -int(t["entities"]))[:5]
     ]
     growing = growing_horizon_weights()
-    for et, v in share.items():
+    for etype, rising_share in share.items():
         # a mine's pillars blend in its country's, so country metrics move mine scores too
-        names = [g["metric"] for g in growing if et != "country" or g["entity"] == "country"]
+        names = [g["metric"] for g in growing if etype != "country" or g["entity"] == "country"]
         why = (f": the declared weights of {len(names)} metrics grow with the horizon (e.g. {', '.join(names[:3])}),"
                " each with its reason in metrics.yml horizon_note") if names else ""
-        messages.append(f"FVI rises with the horizon for {v:.1%} of {et} entities{why}")
+        messages.append(f"FVI rises with the horizon for {rising_share:.1%} of {etype} entities{why}")
     return {"ties": ties, "share_rising_with_horizon": share, "growing_horizon_weights": growing,
             "messages": messages}
 
