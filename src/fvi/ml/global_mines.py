@@ -60,6 +60,7 @@ import pandas as pd
 
 from fvi.ml.backtest import COUNTRY_ONLY
 from fvi.ml.booster import fit_booster, predict_raw
+from fvi.ml.metrics import auc
 from fvi.ml.model_registry import Calibration, fit_calibration
 from fvi.outcomes.hazard_frame import closure_labels
 from fvi.registry.vocabulary import GLOBAL_MINE_FEATURES, HORIZON_LABELS, MODELS
@@ -315,8 +316,6 @@ def strict_backtest(
     Returns (out-of-fold rows for the model and the country-only baseline, the yearly hazards of
     the test years for calibration, a summary per as-of year).
     """
-    from sklearn.metrics import roc_auc_score
-
     rows = frame.merge(attrs, on="gem_mine_id", how="inner")
     rows = dated(rows, rows["year"] - 1, history)  # a year at risk sees what was known before it
     labels = closure_labels(frame, horizons, as_of_years)
@@ -363,7 +362,7 @@ def strict_backtest(
                 "test_mines": int(h5["gem_mine_id"].nunique()),
                 "test_closures": int(closed.sum()),
                 "horizon": int(h5["horizon"].max()) if len(h5) else None,
-                "auc": float(roc_auc_score(h5["viable"], p5)) if 0 < closed.sum() < len(closed) else float("nan"),
+                "auc": auc(h5["viable"], p5),  # NaN when the test years hold one class only
             }
         )
     oof_frame = pd.concat(oof, ignore_index=True) if oof else pd.DataFrame()

@@ -72,12 +72,11 @@ def fit_simplex(x: np.ndarray, y: np.ndarray, *, ridge: float = RIDGE) -> np.nda
 
 
 def _auc(y: np.ndarray, s: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
+    """The back-test's AUC over the rows with a score (NaN with one class or none)."""
+    from fvi.ml.metrics import auc
 
     ok = np.isfinite(s)
-    if ok.sum() < 2 or np.unique(y[ok]).size < 2:
-        return float("nan")
-    return float(roc_auc_score(y[ok], s[ok]))
+    return auc(y[ok], s[ok])
 
 
 @dataclass
