@@ -714,7 +714,7 @@ def post_build_steps(
 def ml_steps(
     settings: Settings, wh: Any, run_id: str, *, tune: bool = False, say: Say = print, staging: Any = None
 ) -> dict[str, dict[str, Any]]:
-    """Train and export the models, the Bayesian intervals, the back-test and the feature store."""
+    """Train and export the models, the Bayesian intervals and the back-test (the feature store: on request)."""
     ctx = StepContext(settings, staging, wh, run_id, say, tune)
     steps: dict[str, dict[str, Any]] = {}
     for name, run_step in ML_STEPS.items():

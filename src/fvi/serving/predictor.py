@@ -377,6 +377,8 @@ class Predictor:
         self.refresh_seconds = refresh_seconds
         self.cache_ttl = cache_ttl
         self._live_version = live_version
+        self._followed: str | None = None
+        """The last live build a synchronous reload was started for (tried once, not on every call)."""
         self._snap = Snapshot({}, {}, None, {})
         self._reload_lock = threading.Lock()
         self._refreshing = False
@@ -525,7 +527,10 @@ class Predictor:
             return
         snap = self._snap
         seen = snap.rows.build if snap.rows is not None else snap.build
-        if live is not None and seen is not None and live != seen:
+        if live is not None and seen is not None and live != seen and live != self._followed:
+            # once per new build: a reload that cannot open it (locked, half-written) leaves the old
+            # snapshot serving and the timer retries, instead of every request reloading in turn
+            self._followed = live
             self.refresh()
 
     def _maybe_refresh(self) -> None:

@@ -360,3 +360,14 @@ def test_a_rebuild_under_a_running_server_is_answered_by_its_own_champions_at_on
     assert p.snapshot.rows.build == live.current_version()
     again = p.predict("mine", "M1", "H5", variant=CHAMPION)  # nothing changed since: no reload
     assert again.model_version == "2" and again.cached is True
+
+
+def test_a_build_that_cannot_be_read_is_followed_once_not_on_every_call(home, monkeypatch) -> None:
+    """A new build the reload cannot open leaves the old snapshot serving; requests do not each reload."""
+    p = predictor(home)
+    p._live_version = lambda: "duckdb:unreadable"  # the live file changed, and stays unreadable
+    calls = []
+    monkeypatch.setattr(p, "refresh", lambda: calls.append(1) or False)
+    for _ in range(3):
+        assert p.predict("mine", "M1", "H5", variant=CHAMPION).model_version == "1"
+    assert calls == [1]
