@@ -65,26 +65,23 @@ def band_explained(row: Row, drivers: list[Row], noun: str) -> dict[str, Any] | 
     if lo is None or hi is None:
         return None
     width = round(float(hi) - float(lo), 1)
-    ranked = [d for d in drivers if d.get("st") is not None]
-    out: dict[str, Any] = {
-        "width": width,
-        "drivers": [
-            {"factor": d["factor"], "st": round(float(d["st"]), 3), "s1": None if d.get("s1") is None
-             else round(float(d["s1"]), 3), "label": FACTOR_WORDS.get(str(d["factor"]), str(d["factor"]))}
-            for d in ranked
-        ],
-    }
+    raw = [d for d in drivers if d.get("st") is not None]
+    ranked = [
+        {"factor": d["factor"], "st": round(float(d["st"]), 3),
+         "s1": None if d.get("s1") is None else round(float(d["s1"]), 3),
+         "label": FACTOR_WORDS.get(str(d["factor"]), str(d["factor"]))}
+        for d in raw
+    ]  # fmt: skip
+    out: dict[str, Any] = {"width": width, "drivers": ranked}
     text = f"The 5-95 % band is {width:g} points wide."
     if ranked:
         top = ranked[0]
         text += (
-            f" Of the choices the Monte Carlo varies, {FACTOR_WORDS.get(str(top['factor']), top['factor'])} "
-            f"drives most of the spread among {noun}s at {row.get('horizon')} (total Sobol index "
-            f"{float(top['st']):.2f}"
+            f" Of the choices the Monte Carlo varies, {top['label']} drives most of the spread among {noun}s at "
+            f"{row.get('horizon')} (total Sobol index {float(raw[0]['st']):.2f}"
         )
         if len(ranked) > 1:
-            nxt = ranked[1]
-            text += f"; then {FACTOR_WORDS.get(str(nxt['factor']), nxt['factor'])}, {float(nxt['st']):.2f}"
+            text += f"; then {ranked[1]['label']}, {float(raw[1]['st']):.2f}"
         text += ")."
     else:
         text += " No Sobol indices were computed for this entity type (run `fvi uncertainty`)."

@@ -155,7 +155,7 @@ def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame,
     )
     mines = wh.query(
         f"select f.gem_mine_id as entity_id, d.mine_name as entity_name, d.country_iso3, d.status, f.year, {mcols}"
-        f"{lcols if eia else ''} "
+        f"{lcols} "
         f"from {gold}.fct_mine__yearly f join {gold}.dim_mine d on d.gem_mine_id = f.gem_mine_id {linked_eia} "
         f"where f.year >= {first - _lookback(spec, 'mine')}"
     )
