@@ -15,8 +15,10 @@ live in separate folders (and ``.feastignore`` keeps Feast out of ``data/`` and 
 
 Event time: a yearly row for year ``Y`` is stamped ``Y-12-31 00:00 UTC``, i.e. a yearly value
 counts as known from the last day of its year (a point-in-time join at any moment of ``Y+1``
-sees it, one in the middle of ``Y`` sees ``Y-1``). ``dim_mine`` has no year: every row carries
-``STATIC_TIMESTAMP`` (the Unix epoch, before any yearly row of a mine).
+sees it, one in the middle of ``Y`` sees ``Y-1``). ``dim_mine`` has no year: a row holds the mine's
+record in a GEM release, known from that release (:mod:`fvi.known`), so it is stamped
+``R-12-31 00:00 UTC`` for release year R, like a yearly row of R (``STATIC_TIMESTAMP``, the Unix
+epoch, only when the release cannot be read).
 TTL is 0, which Feast reads as "never expires": a mine's latest reported year stays its online
 value however old it is (the ``year`` feature says which year that is).
 """
@@ -37,12 +39,14 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
+from fvi import known
 from fvi.registry.metrics import Metric, load_metrics
 from fvi.settings import Settings
 from fvi.warehouse import Warehouse
@@ -90,7 +94,7 @@ VIEWS: tuple[ViewSpec, ...] = (
         entity="mine",
         table="dim_mine",
         yearly=False,
-        description="Mine attributes without a year (gold dim_mine), stamped with one fixed timestamp.",
+        description="Mine attributes without a year (gold dim_mine), stamped at the GEM release that holds them.",
     ),
     ViewSpec(
         name="country_yearly",
@@ -171,7 +175,17 @@ def _offline_frame(spec: ViewSpec, frame: pd.DataFrame) -> pd.DataFrame:
         parts = pd.DataFrame({"year": frame["year"].astype("int64"), "month": 12, "day": 31})
         frame[EVENT_TIMESTAMP] = pd.to_datetime(parts, utc=True)
     else:
-        frame[EVENT_TIMESTAMP] = pd.Timestamp(STATIC_TIMESTAMP)
+        # one timestamp per row: the strictest date among its columns (fvi.known), the GEM release
+        # that holds the record; rows without a readable release keep STATIC_TIMESTAMP
+        release = (
+            known.release_year(frame[known.RELEASE_COLUMN])
+            if known.RELEASE_COLUMN in frame.columns
+            else pd.Series(np.nan, index=frame.index)
+        )
+        stamp = pd.to_datetime(
+            pd.DataFrame({"year": release.fillna(1970).astype("int64"), "month": 12, "day": 31}), utc=True
+        )
+        frame[EVENT_TIMESTAMP] = stamp.where(release.notna(), pd.Timestamp(STATIC_TIMESTAMP))
     return frame.reset_index(drop=True)
 
 
@@ -296,7 +310,7 @@ def _definitions_source(plan: Mapping[str, list[_Feature]], data_rel: str, regis
         "",
         f"Generated from the metric registry (sha256 {registry_sha[:16]}) and the exported gold schema;",
         "rerun build_feature_store to change them. Yearly rows are stamped year-12-31 00:00 UTC,",
-        f"dim_mine rows {STATIC_TIMESTAMP.isoformat()}; ttl 0 means values never expire.",
+        "dim_mine rows at their GEM release's year-12-31; ttl 0 means values never expire.",
         '"""',
         "",
         "from datetime import timedelta",
@@ -345,7 +359,7 @@ def _definitions_source(plan: Mapping[str, list[_Feature]], data_rel: str, regis
 
 
 def _event_time_note(spec: ViewSpec) -> str:
-    return "year-12-31T00:00:00+00:00" if spec.yearly else STATIC_TIMESTAMP.isoformat()
+    return "year-12-31T00:00:00+00:00" if spec.yearly else "release-year-12-31T00:00:00+00:00"
 
 
 def generate_repo(

@@ -4,16 +4,17 @@ One fixed feature list serves US (EIA) and GEM mines, so one model scores both; 
 countries. Features come from the scoring layer's metric cells (score, raw value, imputation flag),
 pillar scores and the FVI, plus history trends (US mine production, country coal production).
 
-Time rule (METHODOLOGY rule 8): a feature for as-of year t may only use data dated <= t. Two kinds
+Time rule (METHODOLOGY rule 8, stated once in :mod:`fvi.known`): a feature for as-of year t may
+only use data dated <= t. Two kinds
 of gold data are dated later than the row they sit on, and are masked here before anything is
 derived from them:
 
 * country snapshots attached to every year (COP26 pledge and PPCA membership as of 2021, phase-out
-  year as of 2021, mining land as of 2020; ``SNAPSHOT_ASOF_COLUMNS``);
-* GEM tracker attributes (``dim_mine``: opening year, mine type) read by any mine row older than
-  the tracker release. For US mines this matters twice: the attribute only exists where the mine
-  is crosswalked to the 2024 release, and being in that release is itself evidence of survival
-  (in the real samples 65 % of crosswalked mines produce five years on against 21 % of the rest).
+  year as of 2021, mining land as of 2020; dated by the registry's ``known_from_column``);
+* GEM tracker attributes (``dim_mine``: opening year; not the fixed facts such as mine type) read
+  by any mine row older than the tracker release. For US mines this matters twice: the attribute
+  only exists where the mine is crosswalked to the 2024 release, and being in that release is
+  itself evidence of survival (in the real samples 65 % of crosswalked mines produce five years on against 21 % of the rest).
 
 Because masking changes metric cells, pillar scores and the FVI are recomputed from the remaining
 metric scores with the registry's weights and the scoring engine's own aggregation functions; on
@@ -28,6 +29,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from fvi import known
 from fvi.outcomes import assert_no_leakage
 from fvi.registry.vocabulary import DEFAULT_PERSONA, us_mine_ids
 from fvi.scoring.aggregate import blend, weighted
@@ -40,14 +42,6 @@ KEYS = ["entity_type", "entity_id", "as_of_year"]
 MINE_TYPES = ("us_mine", "mine")
 FEATURE_PERSONA = DEFAULT_PERSONA
 """Pillar weights behind the recomputed FVI feature (equal weights; the scores table's default view)."""
-
-SNAPSHOT_ASOF_COLUMNS = {
-    "has_cop26_coal_pledge": "cop26_asof_year",
-    "is_ppca_member": "cop26_asof_year",
-    "phase_out_year": "phase_out_asof_year",
-    "mining_land_km2": "mining_land_asof_year",
-}
-"""Country gold columns that repeat one dated snapshot on every year -> the column holding its date."""
 
 IMPUTED_FLAGS = tuple(FLAG_NAMES[f] for f in IMPUTED)
 LOG_RAW_MINE = (
@@ -141,10 +135,6 @@ def country_feature_names(spec: ScoringSpec | None = None) -> list[str]:
 # Metric cells with their data year, masked when dated after the row
 
 
-def _release_year(release: pd.Series) -> pd.Series:
-    return pd.to_numeric(release.astype("string").str.slice(0, 4), errors="coerce")
-
-
 def date_cells(
     cells: pd.DataFrame,
     spec: ScoringSpec,
@@ -171,7 +161,7 @@ def date_cells(
 
     if country_snapshots is not None and len(country_snapshots):
         is_country = out["entity_type"].eq("country")
-        for col, asof_col in SNAPSHOT_ASOF_COLUMNS.items():
+        for col, asof_col in known.snapshot_dates(spec).items():
             if asof_col not in country_snapshots.columns:
                 raise ValueError(f"fct_country__yearly has no {asof_col} (date of {col})")
             sel = is_country & gold_col.eq(col)
@@ -186,12 +176,13 @@ def date_cells(
             found = np.where(np.isnan(found), latest, found)
             out.loc[sel, "data_year"] = np.fmax(out.loc[sel, "data_year"].astype("float64").to_numpy(), found)
 
-    from_dim = gold_table.eq("dim_mine")
+    fixed = gold_col.map(lambda c: known.is_fixed(str(c))).astype(bool)
+    from_dim = gold_table.eq("dim_mine") & ~fixed
     gem = out["entity_type"].eq("mine") & from_dim
     if gem.any() and mine_release_year is not None:
         rel = out.loc[gem, "entity_id"].map(mine_release_year).astype("float64")
         out.loc[gem, "data_year"] = np.fmax(out.loc[gem, "data_year"], rel.fillna(gem_release_year or np.nan))
-    us = out["entity_type"].eq("us_mine") & us_col.isna()
+    us = out["entity_type"].eq("us_mine") & us_col.isna() & ~fixed
     if us.any() and gem_release_year is not None:
         out.loc[us, "data_year"] = np.fmax(out.loc[us, "data_year"], float(gem_release_year))
     return out
@@ -214,13 +205,13 @@ def load_cells(wh: Warehouse, entity_types: Iterable[str], spec: ScoringSpec | N
     cells["as_of_year"] = cells["as_of_year"].astype("int64")
     snaps = None
     if "country" in entity_types:
-        cols = ", ".join(sorted(set(SNAPSHOT_ASOF_COLUMNS.values())))
+        cols = ", ".join(sorted(set(known.snapshot_dates(spec).values())))
         snaps = wh.query(f"select iso3, year, {cols} from {gold}.fct_country__yearly")
     release = None
     latest_release: int | None = None
     if any(t in MINE_TYPES for t in entity_types) and wh.has_table("gold", "dim_mine"):
         dim = wh.query(f"select gem_mine_id, latest_release from {gold}.dim_mine")
-        release = _release_year(dim["latest_release"])
+        release = known.release_year(dim["latest_release"])
         release.index = dim["gem_mine_id"]
         latest_release = int(release.max()) if release.notna().any() else None
     dated = date_cells(cells, spec, country_snapshots=snaps, mine_release_year=release, gem_release_year=latest_release)
@@ -505,21 +496,32 @@ def mine_features_at(
 
 
 def _add_gem_static(wh: Warehouse, frame: pd.DataFrame) -> pd.DataFrame:
-    """Mine age and type of GEM mines, from the tracker, only in years at or after its release."""
+    """Mine age and type of GEM mines, from the tracker, each only from when it is known (:mod:`fvi.known`).
+
+    The opening year is dated at the release that holds it; the mine type is a fixed fact.
+    """
     out = frame.copy()
     if not wh.has_table("gold", "dim_mine"):
         return out
-    dim = wh.query(f"select gem_mine_id, opening_year, mine_type, latest_release from {wh.schema('gold')}.dim_mine")
-    dim = dim.assign(release_year=_release_year(dim["latest_release"])).set_index("gem_mine_id")
+    dim = wh.query(
+        f"select gem_mine_id, opening_year, mine_type, {known.RELEASE_COLUMN} from {wh.schema('gold')}.dim_mine"
+    )
+    release = known.release_year(dim[known.RELEASE_COLUMN])
+    dim = dim.assign(
+        opening_known=known.dim_data_year("opening_year", release),
+        type_known=known.dim_data_year("mine_type", release),
+    ).set_index("gem_mine_id")
     gem = out["entity_type"].eq("mine")
     ids = out.loc[gem, "entity_id"]
-    known = out.loc[gem, "as_of_year"].to_numpy() >= ids.map(dim["release_year"]).to_numpy(dtype="float64")
+    as_of = out.loc[gem, "as_of_year"]
     opening = ids.map(dim["opening_year"]).to_numpy(dtype="float64")
-    age = out.loc[gem, "as_of_year"].to_numpy(dtype="float64") - opening
+    age = as_of.to_numpy(dtype="float64") - opening
     mtype = ids.map(dim["mine_type"]).astype("string").str.lower()
     under = mtype.map({"underground": 1.0, "surface": 0.0, "underground & surface": 0.5}).to_numpy(dtype="float64")
-    out.loc[gem, "mine_age_years"] = np.where(known, age, np.nan)
-    out.loc[gem, "is_underground"] = np.where(known, under, np.nan)
+    age_known = known.known_at(ids.map(dim["opening_known"]), as_of).to_numpy()
+    type_known = known.known_at(ids.map(dim["type_known"]), as_of).to_numpy()
+    out.loc[gem, "mine_age_years"] = np.where(age_known, age, np.nan)
+    out.loc[gem, "is_underground"] = np.where(type_known, under, np.nan)
     return out
 
 

@@ -32,8 +32,9 @@ of the latest production figure. Each is recorded for most operating mines but f
 closed ones, so in this frame its presence mostly says "still operating at the release": a model
 would learn the tracker's bookkeeping, not closure risk.
 
-**Time rule.** Most features are attributes the tracker lists for the mine itself (location, type,
-coal, nameplate size), which do not change with the year at risk; the EIA features of a year at
+**Time rule** (:mod:`fvi.known`). Most features are attributes the tracker lists for the mine itself
+(location, type, coal, nameplate size: the fixed physical facts of :data:`fvi.known.FIXED_ATTRIBUTES`,
+checked by :data:`ATTRIBUTE_COLUMNS`), which do not change with the year at risk; the EIA features of a year at
 risk y read EIA files dated <= y - 1 (:func:`dated`); the learned quantities that depend on
 outcomes (the encodings) are computed from training rows only. The strict back-test
 (:func:`strict_backtest`) trains on years <= T and scores the mines operating at the end of T
@@ -58,6 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fvi import known
 from fvi.ml.backtest import COUNTRY_ONLY
 from fvi.ml.booster import fit_booster, predict_raw
 from fvi.ml.metrics import auc
@@ -100,9 +102,18 @@ Say = Callable[[str], Any]
 # Features
 
 
+ATTRIBUTE_COLUMNS = known.fixed_columns(
+    [
+        "gem_mine_id", "country_iso3", "region", "subregion", "state_province", "mine_type", "coal_type",
+        "capacity_mtpa", "latitude", "longitude", "msha_id",
+    ]
+)  # fmt: skip
+"""The ``dim_mine`` columns the model reads at every year at risk: fixed physical facts only (:mod:`fvi.known`)."""
+
+
 def mine_attributes(dim_mine: pd.DataFrame) -> pd.DataFrame:
     """Year-invariant attributes per GEM mine: grouping keys for the encodings and raw features."""
-    d = dim_mine
+    d = dim_mine[[c for c in ATTRIBUTE_COLUMNS if c in dim_mine.columns]]
     country = d["country_iso3"].fillna("UNK").astype(str)
     region = d["subregion"].fillna(d.get("region")).fillna("UNK").astype(str)
     state = country + "/" + d["state_province"].fillna("UNK").astype(str)
@@ -285,7 +296,7 @@ class GlobalModel:
     def at_release(self, dim_mine: pd.DataFrame) -> pd.DataFrame:
         """Attributes of ``dim_mine``'s mines with the EIA features known at each mine's release year."""
         attrs = mine_attributes(dim_mine)
-        release = dim_mine["latest_release"].astype(str).str[:4].astype(int).to_numpy()
+        release = known.release_year(dim_mine[known.RELEASE_COLUMN]).astype(int).to_numpy()
         return dated(attrs, pd.Series(release, index=attrs.index), self.history)
 
     def band(self, attrs: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndarray]:
@@ -474,7 +485,7 @@ def predictions(
     d = dim_mine[status.isin([s.lower() for s in at_risk_statuses])]
     if d.empty:
         return pd.DataFrame()
-    as_of = d.set_index(d["gem_mine_id"].astype(str))["latest_release"].astype(str).str[:4].astype(int)
+    as_of = known.release_year(d.set_index(d["gem_mine_id"].astype(str))[known.RELEASE_COLUMN]).astype(int)
     attrs = model.at_release(d)
     h_cal = model.hazard(attrs)
     h_raw = model.hazard(attrs, calibrated=False)

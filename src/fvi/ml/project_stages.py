@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fvi import known
 from fvi.registry.vocabulary import MODELS
 from fvi.warehouse import Warehouse
 
@@ -125,7 +126,7 @@ def predictions(
     ci = {st: rate_interval(float(r["operating_later"]), float(r["matched"])) for st, r in table.iterrows()}
     r_lo = stage.map(lambda v: ci.get(v, (np.nan, np.nan))[0] if pd.notna(v) else np.nan).astype(float).to_numpy()
     r_hi = stage.map(lambda v: ci.get(v, (np.nan, np.nan))[1] if pd.notna(v) else np.nan).astype(float).to_numpy()
-    as_of = dim_mine["latest_release"].astype(str).str[:4].astype(int)
+    as_of = known.release_year(dim_mine[known.RELEASE_COLUMN]).astype(int)
     out = []
     for label, s in survival.items():
         s = np.asarray(s, dtype=float)

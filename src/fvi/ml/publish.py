@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fvi import known
 from fvi.registry.vocabulary import HORIZON_LABELS, METHOD_PREFERENCE, horizon_label, is_bad_target
 from fvi.warehouse import Warehouse
 
@@ -288,7 +289,7 @@ def closed_entities(wh: Warehouse, event_statuses: list[str]) -> pd.DataFrame:
             closed_statuses,
         )
         if not gem.empty:
-            release = pd.to_numeric(gem["latest_release"].astype(str).str[:4], errors="coerce")
+            release = known.release_year(gem[known.RELEASE_COLUMN])
             since = pd.to_numeric(gem["closing_year"], errors="coerce").fillna(release)
             gem = gem[gem["as_of_year"].astype(int) >= since]
             gem["note"] = [

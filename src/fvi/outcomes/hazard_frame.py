@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fvi import known
+
 HAZARD_FRAME_COLUMNS: dict[str, str] = {
     "gem_mine_id": "object",
     "country_iso3": "object",
@@ -51,11 +53,6 @@ def _empty(schema: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in schema.items()})
 
 
-def _release_year(value: object) -> float:
-    text = str(value) if value is not None and not (isinstance(value, float) and np.isnan(value)) else ""
-    return float(text[:4]) if text[:4].isdigit() else np.nan
-
-
 def _spells(
     dim_mine: pd.DataFrame,
     *,
@@ -75,7 +72,7 @@ def _spells(
     events = status.isin([s.lower() for s in event_statuses])
     unplaced = status.isin([s.lower() for s in not_placed_statuses])
     if "latest_release" in dim_mine.columns:
-        release = dim_mine["latest_release"].map(_release_year)
+        release = known.release_year(dim_mine[known.RELEASE_COLUMN])
         if release_year is not None:
             release = release.fillna(float(release_year))
     elif release_year is not None:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from fvi import known
 from fvi.registry.metrics import Metric
 from fvi.registry.vocabulary import US_MINE_PREFIX, us_mine_id_sql
 from fvi.scoring.aggregate import Aggregation, blend, weighted
@@ -97,20 +98,11 @@ def _lookback(spec: ScoringSpec, entity_type: str) -> int:
     return max(years, default=0)
 
 
-def _known(m: Metric, expr: str, condition: str) -> str:
-    """``expr``, or NULL where ``condition`` says the value was not yet known (only for ``known_from_column``)."""
-    return f"case when {condition} then {expr} end" if m.known_from_column else expr
-
-
 def _static(m: Metric, table_alias: str, year: str) -> str:
-    """A dim_mine attribute is a snapshot of the GEM release that listed the mine: unknown before that release.
-
-    (Being listed by GEM in 2024 is itself news from the future for a mine scored as of 2010.)
-    """
-    expr = f"{table_alias}.{m.gold.column}"
+    """A metric read from ``dim_mine``, as known at ``year`` (:func:`fvi.known.dim_known_sql`)."""
     if m.gold.table != "dim_mine":
-        return expr
-    return f"case when {year} >= cast(substr(d.first_seen_release, 1, 4) as integer) then {expr} end"
+        return f"{table_alias}.{m.gold.column}"
+    return known.dim_known_sql(m.gold.column, table_alias, year)
 
 
 def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -122,7 +114,8 @@ def load_frames(wh: Any, spec: ScoringSpec) -> tuple[pd.DataFrame, pd.DataFrame,
     gold = wh.schema("gold")
     first = spec.defaults.scoring.as_of_from
     cm = [m for m in spec.metrics.values() if m.entity == "country"]
-    cols = ", ".join(f"{_known(m, 'c.' + m.gold.column, f'c.year >= c.{m.known_from_column}')} as {m.id}" for m in cm)
+    dates = known.snapshot_dates(spec)
+    cols = ", ".join(f"{known.snapshot_known_sql(m.gold.column, 'c', 'c.year', dates)} as {m.id}" for m in cm)
     dim_cols = set(wh.query(f"select * from {gold}.dim_country limit 0").columns)
     status = COUNTRY_STATUS_SQL if "is_coal_producer" in dim_cols else "cast(null as varchar)"
     countries = wh.query(

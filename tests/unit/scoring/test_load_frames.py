@@ -30,7 +30,8 @@ def _gold(wh: DuckDBWarehouse) -> None:
             "mine_name": ["m"],
             "country_iso3": ["AAA"],
             "status": ["operating"],
-            "first_seen_release": ["2020-06"],
+            "first_seen_release": ["2014-06"],  # first listed early, but the record held is 2020's
+            "latest_release": ["2020-06"],
         }
     )
     for m in metrics:
@@ -58,7 +59,7 @@ def test_snapshots_are_unknown_before_they_were_observed(tmp_path) -> None:
             assert by_year.loc[2015, m.id] == 1.0, m.id
     for frame in (mines, us_mines):
         opening = frame.set_index("year")["mine_opening_year"]
-        assert pd.isna(opening.loc[2015]) and opening.loc[2022] == 1990  # GEM listed the mine in 2020
+        assert pd.isna(opening.loc[2015]) and opening.loc[2022] == 1990  # the record held is GEM's 2020 release
 
 
 def test_a_mine_reads_its_record_in_the_other_spine_for_the_same_year_only(tmp_path) -> None:
