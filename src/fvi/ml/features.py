@@ -14,7 +14,8 @@ derived from them:
 * GEM tracker attributes (``dim_mine``: opening year; not the fixed facts such as mine type) read
   by any mine row older than the tracker release. For US mines this matters twice: the attribute
   only exists where the mine is crosswalked to the 2024 release, and being in that release is
-  itself evidence of survival (in the real samples 65 % of crosswalked mines produce five years on against 21 % of the rest).
+  itself evidence of survival (in the real samples 65 % of crosswalked mines produce five years
+  on against 21 % of the rest).
 
 Because masking changes metric cells, pillar scores and the FVI are recomputed from the remaining
 metric scores with the registry's weights and the scoring engine's own aggregation functions; on
