@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from fvi import known
-from fvi.ml.backtest import COUNTRY_ONLY
+from fvi.ml.backtest_data import COUNTRY_ONLY
 from fvi.ml.booster import fit_booster, predict_raw
 from fvi.ml.metrics import auc
 from fvi.ml.model_registry import Calibration, fit_calibration

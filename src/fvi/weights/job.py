@@ -86,7 +86,7 @@ def fit_levels(
     wh: Warehouse, expert: Any, default_blend: float
 ) -> tuple[list[pd.DataFrame], pd.DataFrame, dict[str, Any]]:
     """Strict-fold weight fits per level and horizon: history rows (level ``<level>_fit``), OOF rows, summary."""
-    from fvi.ml.backtest import FVI_LEARNT
+    from fvi.ml.backtest_data import FVI_LEARNT
     from fvi.scoring.config import ScoringSpec
     from fvi.weights.blend import expert_for
     from fvi.weights.fit import fit_weights

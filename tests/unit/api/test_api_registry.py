@@ -119,7 +119,7 @@ def test_weights_with_history(warehouse, make_client) -> None:
 
 
 def test_backtest_route(warehouse, make_client) -> None:
-    from fvi.ml.backtest import backtest_table
+    from fvi.ml.backtest_report import backtest_table
 
     body = make_client().get("/v1/backtest").json()
     assert body["available"] is False and "fvi backtest" in body["note"]

@@ -12,18 +12,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from tests.gold import write_gold
 
-from fvi.ml.backtest import (
-    BACKTEST_COLUMNS,
-    BacktestConfig,
-    auc,
-    bootstrap_auc_difference,
-    brier,
-    calibration_table,
-    fvi_horizon,
-    orient_oof,
-    run_backtest,
-    weighted_auc,
-)
+from fvi.ml.backtest import BacktestConfig, run_backtest
+from fvi.ml.backtest_data import BACKTEST_COLUMNS, fvi_horizon, orient_oof
 from fvi.ml.export_mines import (
     COUNTRY_COLUMNS,
     MINE_COLUMNS,
@@ -32,6 +22,7 @@ from fvi.ml.export_mines import (
     export_mine_scores,
     horizon_label,
 )
+from fvi.ml.metrics import auc, bootstrap_auc_difference, brier, calibration_table, weighted_auc
 from fvi.settings import get_settings
 from fvi.warehouse import DuckDBWarehouse
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from tests.gold import write_gold
 
-from fvi.ml.backtest import backtest_table
+from fvi.ml.backtest_report import backtest_table
 from fvi.ml.publish import COLUMNS as PROBABILITY_COLUMNS
 from fvi.warehouse import DuckDBWarehouse
 
@@ -110,7 +110,7 @@ def _probabilities() -> pd.DataFrame:
 
 
 def _backtest(fvi_auc: float) -> pd.DataFrame:
-    """gold.fvi_backtest as ``fvi.ml.backtest.backtest_table`` builds it: pooled and one as-of year."""
+    """gold.fvi_backtest as ``fvi.ml.backtest_report.backtest_table`` builds it: pooled and one as-of year."""
     rows: list[dict[str, Any]] = []
     for scorer, auc, brier in (("fvi", fvi_auc, 0.20), ("size", 0.60, 0.25)):
         for as_of_year in (None, 2010):

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from fvi.api.db import clean
 from fvi.api.deps import OptionalReaderDep
-from fvi.ml.backtest import LEVEL_LABELS, THIN_EVENTS
+from fvi.ml.backtest_data import LEVEL_LABELS, THIN_EVENTS
 
 router = APIRouter(prefix="/backtest", tags=["models"])
 log = logging.getLogger(__name__)
