@@ -34,7 +34,11 @@ class Pillar(BaseModel):
 
 
 class Winsorisation(BaseModel):
-    """The JRC outlier rule: while |skew| > ``max_skew`` and kurtosis > ``max_kurtosis``, clip up to ``max_points``."""
+    """The JRC outlier rule, applied to each metric's values before scaling.
+
+    While |skew| > ``max_skew`` and kurtosis > ``max_kurtosis``, the most extreme value on the skewed
+    side is pulled in to the next one, ``max_points`` times at most.
+    """
 
     max_skew: float
     max_kurtosis: float
