@@ -181,7 +181,7 @@ class PostgresWarehouse(Warehouse):
         """Replace ``layer.name`` with ``frame`` in one transaction, loading it with ``COPY``.
 
         The frame must pass the gold contract check and have SQL-safe column names; column types follow
-        the pandas dtypes (integers ``bigint``, floats ``double precision``, anything else ``text``).
+        the pandas dtypes (integers ``bigint``, floats ``double precision``, booleans, timestamps, else ``text``).
         """
         enforce(layer, name, frame)
         schema, table = self.schema(layer), _ident(name)

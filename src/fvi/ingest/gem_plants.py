@@ -32,7 +32,7 @@ def locate(data_dir: Path) -> list[FileRecord]:
 
 
 def fetch(dest: Path) -> list[FileRecord]:
-    """Use the workbooks placed in ``dest`` by hand (GEM gates them behind a form), else say where to get them."""
+    """Download the workbooks; a form-gated one must already sit in ``dest`` (SourceNotFound says where to get it)."""
     return fetch_gated(SOURCE_ID, dest)
 
 

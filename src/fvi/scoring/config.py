@@ -22,7 +22,7 @@ class ScoringError(ValueError):
 
 @dataclass(frozen=True)
 class Persona:
-    """A named set of pillar weights (pillar id -> weight, summing to 1) from ``personas.yml``."""
+    """A named set of pillar weights (pillar id -> weight, summing to 1; empty for a learnt persona)."""
 
     id: str
     name: str

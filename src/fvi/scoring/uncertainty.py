@@ -50,7 +50,7 @@ class UncertaintyParams:
     def from_defaults(
         cls, d: UncertaintyDefaults, horizons: list[str], personas: Mapping[str, Mapping[str, float]], **overrides: Any
     ) -> UncertaintyParams:
-        """The registry's uncertainty defaults for ``horizons`` and ``personas``; ``overrides`` not None win."""
+        """The registry's uncertainty defaults for ``horizons`` and ``personas``; overrides not None replace them."""
         base = d.model_dump()
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base, horizons=list(horizons), personas={k: dict(v) for k, v in personas.items()})
