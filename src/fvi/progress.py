@@ -69,7 +69,7 @@ class PlainProgress:
 
 
 def is_terminal(stream: Any) -> bool:
-    """Whether ``stream`` is an open terminal (False for files, pipes, closed or odd streams)."""
+    """Whether ``stream`` is an open terminal (False for files, pipes, closed streams, objects without ``isatty``)."""
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):

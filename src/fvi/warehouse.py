@@ -211,7 +211,7 @@ class PostgresWarehouse(Warehouse):
             cur.execute(f"create table {schema}.{table} as select * from {_ident(src_schema)}.{table}")
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        """Run ``sql`` (``?`` placeholders bound to ``params``); the rows as a frame, empty for a statement."""
+        """Run ``sql`` (``?`` placeholders bound to ``params``); the rows as a frame, empty when it returns none."""
         with self.con.cursor() as cur:
             cur.execute(sql.replace("?", "%s"), params or None)
             if cur.description is None:
@@ -411,7 +411,7 @@ def open_live(settings: Settings, *, read_only: bool = True) -> Warehouse:
 
 @contextlib.contextmanager
 def live(settings: Settings) -> Iterator[Warehouse]:
-    """Open the live warehouse read-only for the block and close it afterwards."""
+    """Open the live warehouse for the block (DuckDB read-only) and close it afterwards."""
     wh = open_live(settings)
     try:
         yield wh
