@@ -46,10 +46,12 @@ class CacheStats:
 
     @property
     def hit_rate(self) -> float:
+        """Hits over lookups (hits + misses), from 0 to 1; 0.0 before the first lookup."""
         total = self.hits + self.misses
         return self.hits / total if total else 0.0
 
     def as_dict(self) -> dict[str, Any]:
+        """The counters as a plain dict, ``hit_rate`` included (for JSON health and metrics output)."""
         return {**asdict(self), "hit_rate": self.hit_rate}
 
 
@@ -76,7 +78,8 @@ class Cache(ABC):
         """Remove every key starting with ``prefix`` (all keys for ""); returns how many went."""
 
     @abstractmethod
-    def stats(self) -> CacheStats: ...
+    def stats(self) -> CacheStats:
+        """A snapshot of the counters since the cache was created."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release in memory
         """Release connections (no-op for the memory backend)."""
@@ -117,6 +120,7 @@ class MemoryCache(Cache):
         self._hits = self._misses = self._sets = self._evictions = 0
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The live value under ``key``, marked most recently used; ``default`` if absent or expired."""
         with self._lock:
             entry = self._data.get(key)
             if entry is None:
@@ -132,6 +136,7 @@ class MemoryCache(Cache):
             return value
 
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        """Store ``value`` for ``ttl`` seconds (None: the default TTL); evict the least recent past ``max_entries``."""
         _check_ttl(ttl)
         ttl = self.default_ttl if ttl is None else ttl
         expires = self._clock() + ttl if ttl is not None else 0.0
@@ -144,10 +149,12 @@ class MemoryCache(Cache):
                 self._evictions += 1
 
     def delete(self, key: str) -> bool:
+        """Remove ``key``; True if it was there (even if already expired)."""
         with self._lock:
             return self._data.pop(key, None) is not None
 
     def clear(self, prefix: str = "") -> int:
+        """Remove every key starting with ``prefix`` (all keys for ""); returns how many went."""
         with self._lock:
             if not prefix:
                 n = len(self._data)
@@ -159,6 +166,7 @@ class MemoryCache(Cache):
             return len(doomed)
 
     def stats(self) -> CacheStats:
+        """A snapshot of the counters; ``size`` counts stored entries, expired ones not yet purged included."""
         with self._lock:
             return CacheStats(
                 backend=self.backend,
@@ -297,6 +305,7 @@ class RedisCache(Cache):
     # -- interface ---------------------------------------------------------------------------------
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The value under ``<namespace>:key``, or ``default`` on a miss, during an outage or its back-off."""
         raw = None
         if self._available():
             try:
@@ -312,6 +321,10 @@ class RedisCache(Cache):
         return _decode(raw)  # type: ignore[arg-type]
 
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        """Store ``value`` under ``<namespace>:key`` for ``ttl`` seconds (None: the default TTL).
+
+        A value that cannot be encoded raises; an unreachable server drops the write silently.
+        """
         _check_ttl(ttl)
         ttl = self.default_ttl if ttl is None else ttl
         payload = _encode(value)  # a value that cannot be stored is the caller's bug: raise
@@ -328,6 +341,7 @@ class RedisCache(Cache):
             self._sets += 1
 
     def delete(self, key: str) -> bool:
+        """Remove ``<namespace>:key``; True if it was there, False if not or if Redis is unreachable."""
         if not self._available():
             return False
         try:
@@ -339,6 +353,7 @@ class RedisCache(Cache):
             return False
 
     def clear(self, prefix: str = "") -> int:
+        """Remove this namespace's keys starting with ``prefix`` (``SCAN``, ``UNLINK`` by 500); how many went."""
         if not self._available():
             return 0
         pattern = _glob_escape(self._prefix + prefix) + "*"
@@ -358,6 +373,7 @@ class RedisCache(Cache):
         return removed
 
     def stats(self) -> CacheStats:
+        """A snapshot of the counters; ``size`` is None (counting keys would need a scan) and ``evictions`` 0."""
         with self._lock:
             return CacheStats(
                 backend=self.backend,
@@ -371,6 +387,7 @@ class RedisCache(Cache):
             )
 
     def close(self) -> None:
+        """Close the connection pool; a failure to close is ignored."""
         try:
             self._client.close()
         except self._errors_t:

@@ -32,6 +32,8 @@ class ContractError(ValueError):
 
 @dataclass(frozen=True)
 class ColumnContract:
+    """One declared column of a Python-written gold table: name (or glob), type, description, required."""
+
     name: str
     """A column name, or a glob (``pillar_*``) for a family of columns the registry decides."""
     type: str
@@ -41,6 +43,8 @@ class ColumnContract:
 
 @dataclass(frozen=True)
 class TableContract:
+    """The declaration of one Python-written gold table: grain, key, the code that writes it, its columns."""
+
     name: str
     description: str
     grain: str
@@ -51,6 +55,7 @@ class TableContract:
     columns: tuple[ColumnContract, ...]
 
     def column(self, name: str) -> ColumnContract | None:
+        """The declared column matching ``name`` exactly or by its glob; None when it is undeclared."""
         for c in self.columns:
             if c.name == name or ("*" in c.name and fnmatch.fnmatchcase(name, c.name)):
                 return c
@@ -58,6 +63,7 @@ class TableContract:
 
 
 def contract_path() -> Path:
+    """The declarations file in the dbt project in use (``models/gold/python/_python__tables.yml``)."""
     from fvi.dbt import project_dir
 
     return project_dir() / CONTRACT_FILE

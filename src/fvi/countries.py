@@ -55,6 +55,8 @@ def name_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class Alias:
+    """A spelling a publisher uses for a place, its ISO3 (countries only) and what kind of place it is."""
+
     alias: str
     iso3: str | None
     kind: str

@@ -20,6 +20,8 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
+    """The process exit status of ``fvi``, one meaning each (the table in the module docstring)."""
+
     OK = 0
     FAILED = 1
     BAD_INPUT = 2

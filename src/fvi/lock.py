@@ -53,6 +53,7 @@ class Holder:
     host: str = ""
 
     def describe(self) -> str:
+        """The holder in words for a waiting or refused command: the command, its pid and start time."""
         return f"`fvi {self.command}` (pid {self.pid}, started {self.started_at})"
 
 

@@ -35,6 +35,7 @@ class PlainProgress:
         self.stream.flush()
 
     def add_task(self, description: str, total: float | None = None, **_: Any) -> int:
+        """Start a task and print its first line; the task id for :meth:`update`."""
         tid = len(self._tasks)
         self._tasks[tid] = {"description": description, "total": total, "completed": 0, "started": time.monotonic()}
         self._line(self._tasks[tid])
@@ -50,6 +51,7 @@ class PlainProgress:
         total: float | None = None,
         **_: Any,
     ) -> None:
+        """Change a task's description, total or count (``advance`` adds to it) and print its line."""
         task = self._tasks[task_id]
         if description is not None:
             task["description"] = description
@@ -62,10 +64,12 @@ class PlainProgress:
         self._line(task)
 
     def advance(self, task_id: int, advance: float = 1) -> None:
+        """Add ``advance`` to a task's count and print its line."""
         self.update(task_id, advance=advance)
 
 
 def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is an open terminal (False for files, pipes, closed streams, objects without ``isatty``)."""
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):

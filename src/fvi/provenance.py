@@ -28,6 +28,7 @@ class DataWorld:
 
     @property
     def fingerprint(self) -> str:
+        """The first 16 hex digits of the SHA-256 of the kind and releases (the run id is not part of it)."""
         doc = json.dumps({"kind": self.kind, "releases": self.releases}, sort_keys=True)
         return hashlib.sha256(doc.encode("utf-8")).hexdigest()[:16]
 
@@ -39,10 +40,12 @@ class DataWorld:
         return f"{self.kind} data ({shown}{more})" if shown else f"{self.kind} data"
 
     def to_json(self) -> dict[str, Any]:
+        """The world as a JSON-ready dict, fingerprint included (stored with model versions and scores)."""
         return {**asdict(self), "fingerprint": self.fingerprint}
 
     @classmethod
     def from_json(cls, doc: dict[str, Any] | None) -> DataWorld | None:
+        """The world stored by :meth:`to_json`; None for an empty or missing record."""
         if not doc:
             return None
         return cls(kind=str(doc.get("kind") or UNKNOWN), releases=dict(doc.get("releases") or {}),

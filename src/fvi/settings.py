@@ -60,6 +60,7 @@ class ApiSettings(BaseSettings):
         return value
 
     def keys_file(self, home: Path) -> Path:
+        """The API key store: ``keys_path`` resolved, else ``<home>/api/keys.sqlite3``."""
         return self.keys_path.expanduser().resolve() if self.keys_path else home / "api" / "keys.sqlite3"
 
 
@@ -92,6 +93,7 @@ class ServingSettings(BaseSettings):
     explain_top: int = Field(default=5, ge=1, le=50, description="Drivers put into plain words per explanation.")
 
     def ab_file(self, home: Path) -> Path:
+        """The A/B split file: ``ab_path`` resolved, else ``<home>/serving/ab.json``."""
         return self.ab_path.expanduser().resolve() if self.ab_path else home / "serving" / "ab.json"
 
 
@@ -153,14 +155,17 @@ class ChatSettings(BaseSettings):
 
     @property
     def llm_enabled(self) -> bool:
+        """Whether answers may come from a language model (a server URL or an API key is set)."""
         return bool(self.llm_base_url or self.llm_api_key)
 
     @property
     def base_url(self) -> str:
+        """The OpenAI-compatible API root without a trailing slash (OpenAI's when none is set)."""
         return (self.llm_base_url or "https://api.openai.com/v1").rstrip("/")
 
     @property
     def model(self) -> str:
+        """The model to ask: ``FVI_LLM_MODEL``, else ``gpt-4o`` on OpenAI or ``default`` on a local server."""
         return self.llm_model or ("gpt-4o" if not self.llm_base_url else "default")
 
 
@@ -211,14 +216,17 @@ class Settings(BaseSettings):
 
     @property
     def home_abs(self) -> Path:
+        """``FVI_HOME`` as an absolute path (``~`` expanded, symlinks resolved)."""
         return self.home.expanduser().resolve()
 
     @property
     def duckdb_path(self) -> Path:
+        """The live DuckDB warehouse file: ``<FVI_HOME>/warehouse/fvi.duckdb``."""
         return self.home_abs / "warehouse" / "fvi.duckdb"
 
     @property
     def is_postgres(self) -> bool:
+        """Whether the warehouse is PostgreSQL (``FVI_WAREHOUSE_URL`` starts ``postgres://`` or ``postgresql``)."""
         return bool(self.warehouse_url) and str(self.warehouse_url).startswith(("postgres://", "postgresql"))
 
 

@@ -50,6 +50,7 @@ class Warehouse(ABC):
     suffix: str = ""
 
     def schema(self, layer: str) -> str:
+        """The schema name of ``layer`` in this warehouse: the layer plus the staging suffix, if any."""
         return _ident(f"{layer}{self.suffix}")
 
     @abstractmethod
@@ -65,9 +66,11 @@ class Warehouse(ABC):
         """Table and view names in ``layer``."""
 
     @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the connection; errors on closing are swallowed, so it is safe to call twice."""
 
     def has_table(self, layer: str, name: str) -> bool:
+        """Whether ``layer`` holds a table or view called ``name``."""
         return name in self.tables(layer)
 
     def __enter__(self) -> Self:
@@ -82,6 +85,8 @@ class Warehouse(ABC):
 
 
 class DuckDBWarehouse(Warehouse):
+    """The embedded DuckDB warehouse: one file, one schema per layer; opened read-only by readers."""
+
     kind = "duckdb"
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
@@ -94,6 +99,7 @@ class DuckDBWarehouse(Warehouse):
         self.con = duckdb.connect(str(path), read_only=read_only)
 
     def write_table(self, layer: str, name: str, frame: pd.DataFrame) -> None:
+        """Replace ``layer.name`` with ``frame`` (after the gold contract check), creating the schema if needed."""
         enforce(layer, name, frame)
         schema, table = self.schema(layer), _ident(name)
         self.con.execute(f"create schema if not exists {schema}")
@@ -114,9 +120,11 @@ class DuckDBWarehouse(Warehouse):
             self.con.execute("detach prev")
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run ``sql`` with ``?`` placeholders bound to ``params``; the result as a frame."""
         return self.con.execute(sql, params or []).df()
 
     def tables(self, layer: str) -> list[str]:
+        """Table and view names in ``layer``, sorted."""
         rows = self.con.execute(
             "select table_name from information_schema.tables where table_schema = ? order by 1",
             [self.schema(layer)],
@@ -124,6 +132,7 @@ class DuckDBWarehouse(Warehouse):
         return [r[0] for r in rows]
 
     def close(self) -> None:
+        """Close the DuckDB connection; errors on closing are swallowed."""
         with contextlib.suppress(Exception):
             self.con.close()
 
@@ -145,6 +154,8 @@ def pg_params(url: str) -> dict[str, Any]:
 
 
 class PostgresWarehouse(Warehouse):
+    """A PostgreSQL warehouse; a staging copy lives in the same database as schemas with ``suffix``."""
+
     kind = "postgres"
 
     def __init__(self, url: str, *, suffix: str = "", connect_timeout: int = 5) -> None:
@@ -167,6 +178,11 @@ class PostgresWarehouse(Warehouse):
             raise WarehouseUnavailable(f"PostgreSQL at {p['host']}:{p['port']} unreachable: {exc}") from exc
 
     def write_table(self, layer: str, name: str, frame: pd.DataFrame) -> None:
+        """Replace ``layer.name`` with ``frame`` in one transaction, loading it with ``COPY``.
+
+        The frame must pass the gold contract check and have SQL-safe column names; column types follow
+        the pandas dtypes (integers ``bigint``, floats ``double precision``, booleans, timestamps, else ``text``).
+        """
         enforce(layer, name, frame)
         schema, table = self.schema(layer), _ident(name)
         cols = [_ident(c.lower()) if _IDENT.match(c.lower()) else None for c in frame.columns]
@@ -187,6 +203,7 @@ class PostgresWarehouse(Warehouse):
                     copy.write(chunk)
 
     def copy_table_from_schema(self, src_schema: str, layer: str, name: str) -> None:
+        """Copy ``src_schema.name`` into this warehouse's ``layer`` schema, replacing any table there."""
         schema, table = self.schema(layer), _ident(name)
         with self.con.transaction(), self.con.cursor() as cur:
             cur.execute(f"create schema if not exists {schema}")
@@ -194,6 +211,7 @@ class PostgresWarehouse(Warehouse):
             cur.execute(f"create table {schema}.{table} as select * from {_ident(src_schema)}.{table}")
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run ``sql`` (``?`` placeholders bound to ``params``); the rows as a frame, empty when it returns none."""
         with self.con.cursor() as cur:
             cur.execute(sql.replace("?", "%s"), params or None)
             if cur.description is None:
@@ -202,6 +220,7 @@ class PostgresWarehouse(Warehouse):
             return pd.DataFrame(cur.fetchall(), columns=cols)
 
     def tables(self, layer: str) -> list[str]:
+        """Table and view names in ``layer`` (with this warehouse's suffix), sorted."""
         with self.con.cursor() as cur:
             cur.execute(
                 "select table_name from information_schema.tables where table_schema = %s order by 1",
@@ -210,11 +229,13 @@ class PostgresWarehouse(Warehouse):
             return [r[0] for r in cur.fetchall()]
 
     def schemas(self) -> list[str]:
+        """Every schema name in the database, staging ones included."""
         with self.con.cursor() as cur:
             cur.execute("select schema_name from information_schema.schemata")
             return [r[0] for r in cur.fetchall()]
 
     def drop_layers(self, suffix: str) -> None:
+        """Drop the four layer schemas carrying ``suffix`` (a discarded staging copy) and their tables."""
         with self.con.cursor() as cur:
             for layer in LAYERS:
                 cur.execute(f"drop schema if exists {_ident(layer + suffix)} cascade")
@@ -236,6 +257,7 @@ class PostgresWarehouse(Warehouse):
                     cur.execute(f"drop schema {layer}__old cascade")
 
     def close(self) -> None:
+        """Close the PostgreSQL connection; errors on closing are swallowed."""
         with contextlib.suppress(Exception):
             self.con.close()
 
@@ -322,12 +344,14 @@ class Staging:
         return steps
 
     def open(self) -> Warehouse:
+        """Open the staging warehouse for writing: the building DuckDB file, or the suffixed PostgreSQL schemas."""
         if self.path is not None:
             return DuckDBWarehouse(self.path)
         assert self.settings.warehouse_url
         return PostgresWarehouse(self.settings.warehouse_url, suffix=self.suffix)
 
     def live_exists(self) -> bool:
+        """Whether a live warehouse exists to carry tables forward from (its file, or its ``bronze`` schema)."""
         if self.path is not None:
             return self.settings.duckdb_path.exists()
         with PostgresWarehouse(str(self.settings.warehouse_url)) as wh:
@@ -350,6 +374,7 @@ class Staging:
         return True
 
     def dbt_env(self) -> dict[str, str]:
+        """Environment for dbt so it builds into staging: the schema suffix, and the DuckDB file path if any."""
         env = {"FVI_SCHEMA_SUFFIX": self.suffix}
         if self.path is not None:
             env["FVI_DUCKDB_PATH"] = str(self.path)
@@ -367,6 +392,7 @@ class Staging:
         staged.commit(self.settings.home_abs, [first, *self._file_steps()])
 
     def discard(self) -> None:
+        """Drop the staged file stores and the staging warehouse; the live one is left untouched."""
         staged.discard(self.settings.home_abs, self.run_id)
         if self.path is not None:
             for p in (self.path, self.path.with_name(self.path.name + ".wal")):
@@ -385,6 +411,7 @@ def open_live(settings: Settings, *, read_only: bool = True) -> Warehouse:
 
 @contextlib.contextmanager
 def live(settings: Settings) -> Iterator[Warehouse]:
+    """Open the live warehouse for the block (DuckDB read-only) and close it afterwards."""
     wh = open_live(settings)
     try:
         yield wh
@@ -458,4 +485,5 @@ def export_tables(settings: Settings, layer: str, out_dir: Path, fmt: str) -> li
 
 
 def copy_file(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` with its metadata (the live DuckDB file into staging before an update)."""
     shutil.copy2(src, dst)

@@ -62,6 +62,8 @@ DEFINITIONS = Path("repo") / "fvi_features.py"
 
 @dataclass(frozen=True)
 class EntitySpec:
+    """A Feast entity: its name, the gold column that joins it, and a description."""
+
     name: str
     join_key: str
     description: str
@@ -69,6 +71,8 @@ class EntitySpec:
 
 @dataclass(frozen=True)
 class ViewSpec:
+    """A Feast feature view over one gold table; ``yearly`` views are keyed by entity and year."""
+
     name: str
     entity: str
     table: str

@@ -102,6 +102,7 @@ def to_text(value: Any) -> str | None:
 
 
 def is_missing(value: str | None) -> bool:
+    """Whether a published cell is empty or one of the publishers' missing tokens (``n/a``, ``..``, ``-`` ...)."""
     return value is None or value.strip().casefold() in MISSING_TOKENS
 
 
@@ -148,6 +149,7 @@ class TableMap:
 
     @property
     def canonical_columns(self) -> list[str]:
+        """The bronze column names this map declares, in declaration order."""
         return list(self.columns)
 
 
@@ -235,6 +237,7 @@ class Quarantine:
         reason: str,
         raw: Any,
     ) -> None:
+        """Record one rejected row of ``table`` with where it came from, why, and its raw values as JSON."""
         self.rows.append(
             {
                 "source_id": source_id,
@@ -248,6 +251,7 @@ class Quarantine:
         )
 
     def frame(self) -> pd.DataFrame:
+        """The quarantined rows as a frame with the ``QUARANTINE_COLUMNS`` layout (empty when none)."""
         return pd.DataFrame(self.rows, columns=QUARANTINE_COLUMNS)
 
     def __len__(self) -> int:
@@ -487,6 +491,7 @@ def find_header_row(rows: list[list[Any]], must_contain: str, *, limit: int = 30
 
 
 def sha256_file(path: Path) -> str:
+    """The SHA-256 hex digest of the file's bytes, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -527,4 +532,5 @@ class LoadResult:
 
     @property
     def rows_loaded(self) -> int:
+        """Rows loaded over all tables (quarantined rows not counted)."""
         return sum(len(t) for t in self.tables.values())

@@ -16,12 +16,15 @@ _release = content_release
 
 
 def locate(data_dir: Path) -> list[FileRecord]:
+    """Every file of this source under ``data_dir``, found by the registry's globs."""
     return locate_files(SOURCE_ID, data_dir)
 
 
 def fetch(dest: Path) -> list[FileRecord]:
+    """Download this source's files from the publisher into ``dest``; the records of what arrived."""
     return fetch_files(SOURCE_ID, dest)
 
 
 def load(files: list[FileRecord]) -> LoadResult:
+    """Read the carbon-pricing files into their tables; the release is each file's content hash."""
     return load_tables(SOURCE_ID, files, release=_release)

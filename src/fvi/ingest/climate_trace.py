@@ -39,14 +39,21 @@ _RELEASE = re.compile(r"_v(\d+)[._](\d+)[._](\d+)", re.I)
 
 
 def locate(data_dir: Path) -> list[FileRecord]:
+    """Every Climate TRACE file under ``data_dir``, zips and plain CSVs, found by the registry's globs."""
     return locate_files(SOURCE_ID, data_dir)
 
 
 def fetch(dest: Path) -> list[FileRecord]:
+    """Download the Climate TRACE coal-mining files from the publisher into ``dest``."""
     return fetch_files(SOURCE_ID, dest)
 
 
 def load(files: list[FileRecord]) -> LoadResult:
+    """Read ``sources``, ``confidence`` and ``country`` from each zip or CSV, streaming zip members.
+
+    The release of each file is the version in its name (``v4.4.0``); the result's release is the
+    newest one. A file holding none of the three tables is noted and not loaded.
+    """
     maps = load_column_maps(SOURCE_ID)
     q = Quarantine()
     frames: dict[str, list[pd.DataFrame]] = {t: [] for t in maps}

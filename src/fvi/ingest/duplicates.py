@@ -29,6 +29,7 @@ from fvi.ingest.base import META_COLUMNS, FileRecord, LoadResult
 
 @cache
 def unique_keys(source_id: str) -> dict[str, tuple[str, ...]]:
+    """The declared ``unique:`` key of each table of ``source_id`` that has one (from its column map)."""
     text = resources.files("fvi.ingest").joinpath("maps", f"{source_id}.yml").read_text("utf-8")
     doc = yaml.safe_load(text) or {}
     return {

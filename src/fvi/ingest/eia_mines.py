@@ -42,6 +42,7 @@ _WORKBOOK_SUFFIXES = {".xls", ".xlsx", ".xlsm", ".xlsb"}
 
 
 def locate(data_dir: Path) -> list[FileRecord]:
+    """Every ``coalpublic`` workbook or CSV export under ``data_dir``, found by the registry's globs."""
     return locate_files(SOURCE_ID, data_dir)
 
 
@@ -86,6 +87,11 @@ def fetch_years(
 
 
 def load(files: list[FileRecord]) -> LoadResult:
+    """Stack every year's file into table ``mines``; each file's release is its report year.
+
+    The year comes from the file name, else (a renamed file) from its ``Year`` column. A file that is
+    neither a workbook nor a CSV is noted and skipped; the result's release is the latest year.
+    """
     tmap = load_column_maps(SOURCE_ID)[TABLE]
     q = Quarantine()
     frames: list[pd.DataFrame] = []

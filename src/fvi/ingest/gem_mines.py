@@ -33,14 +33,21 @@ SHEETS = {
 
 
 def locate(data_dir: Path) -> list[FileRecord]:
+    """Every GEM Coal Mine Tracker workbook under ``data_dir``, found by the registry's globs."""
     return locate_files(SOURCE_ID, data_dir)
 
 
 def fetch(dest: Path) -> list[FileRecord]:
+    """Download the workbooks; a form-gated one must already sit in ``dest`` (SourceNotFound says where to get it)."""
     return fetch_gated(SOURCE_ID, dest)
 
 
 def load(files: list[FileRecord]) -> LoadResult:
+    """Read the ``open`` and ``closed`` mine sheets of each workbook, each row keeping its ``_release``.
+
+    The release (``YYYY-MM``) is read from the workbook's title or file name and noted; the result's
+    release is the newest workbook's.
+    """
     maps = load_column_maps(SOURCE_ID)
     q = Quarantine()
     frames: dict[str, list] = {t: [] for t in SHEETS}

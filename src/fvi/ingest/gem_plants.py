@@ -27,14 +27,21 @@ UNIT_SHEETS = ("Units", "Coal Projects", "Coal Units", "Coal Plants")
 
 
 def locate(data_dir: Path) -> list[FileRecord]:
+    """Every GEM Coal Plant Tracker workbook under ``data_dir``, found by the registry's globs."""
     return locate_files(SOURCE_ID, data_dir)
 
 
 def fetch(dest: Path) -> list[FileRecord]:
+    """Download the workbooks; a form-gated one must already sit in ``dest`` (SourceNotFound says where to get it)."""
     return fetch_gated(SOURCE_ID, dest)
 
 
 def load(files: list[FileRecord]) -> LoadResult:
+    """Read the units sheet of each workbook into table ``units``, each row keeping its ``_release``.
+
+    The release (``YYYY-MM``) is read from the workbook's title or file name and noted; the result's
+    release is the newest workbook's.
+    """
     tmap = load_column_maps(SOURCE_ID)["units"]
     q = Quarantine()
     frames = []

@@ -18,14 +18,17 @@ SOURCE_ID = "mining_land"
 
 
 def locate(data_dir: Path) -> list[FileRecord]:
+    """Every file of this source under ``data_dir``, found by the registry's globs."""
     return locate_files(SOURCE_ID, data_dir)
 
 
 def fetch(dest: Path) -> list[FileRecord]:
+    """Download this source's files from the publisher into ``dest``; the records of what arrived."""
     return fetch_files(SOURCE_ID, dest)
 
 
 def load(files: list[FileRecord]) -> LoadResult:
+    """Read the mining-area CSVs into table ``area`` (km² per country); the release is always ``v1``."""
     maps = load_column_maps(SOURCE_ID)
     q = Quarantine()
     frames = []

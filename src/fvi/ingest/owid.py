@@ -18,12 +18,15 @@ _release = release_from_name(r"_((?:19|20)\d\d)\.[a-z]+$")
 
 
 def locate(data_dir: Path) -> list[FileRecord]:
+    """Every file of this source under ``data_dir``, found by the registry's globs."""
     return locate_files(SOURCE_ID, data_dir)
 
 
 def fetch(dest: Path) -> list[FileRecord]:
+    """Download this source's files from the publisher into ``dest``; the records of what arrived."""
     return fetch_files(SOURCE_ID, dest)
 
 
 def load(files: list[FileRecord]) -> LoadResult:
+    """Read the OWID series, the CSV over its xlsx copy; release from the file name, else the content hash."""
     return load_tables(SOURCE_ID, files, release=_release, csv_over_sheet=True)

@@ -39,6 +39,7 @@ class Preflight:
 
     @property
     def usable(self) -> list[str]:
+        """The sources with files found and no problem, in the order they were found."""
         return [s for s in self.found if s not in self.problems]
 
 

@@ -75,6 +75,7 @@ def _retrieved(path: Path) -> str | None:
 
 
 def load(files: list[FileRecord]) -> LoadResult:
+    """Read every WDI form (bulk CSV/XLSX, DataBank extract, API JSON) into the one long table."""
     return load_tables(SOURCE_ID, files, release=_release, reader=_read)
 
 

@@ -139,6 +139,7 @@ class Design:
 
     @property
     def features(self) -> list[str]:
+        """Column names of :meth:`matrix`: the pillars, then a ``<pillar>_missing`` flag per indicator."""
         return [*self.pillars, *(p + _MISSING for p in self.indicators)]
 
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:

@@ -46,6 +46,8 @@ SINGLE_THREAD_ROWS = 20_000
 
 @dataclass
 class Fold:
+    """One cross-validation fold: boolean train and validation masks over the rows, and the validated as-of year."""
+
     fold: int
     val_year: int | None
     train: np.ndarray
@@ -157,6 +159,7 @@ def _matrix(x: pd.DataFrame) -> np.ndarray:
 
 
 def predict_raw(booster: Any, x: pd.DataFrame) -> np.ndarray:
+    """P(class 1) per row of ``x`` from a LightGBM ``booster``, on the float32-rounded inputs ONNX sees."""
     return np.asarray(booster.predict(_matrix(x)), dtype="float64")
 
 

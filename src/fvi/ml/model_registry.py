@@ -66,6 +66,7 @@ class Calibration:
     """Brier score of each candidate on the held-back fold (what the choice was made on)."""
 
     def apply(self, p: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities for raw ones ``p`` (same shape); isotonic interpolates between its knots."""
         p = np.asarray(p, dtype="float64")
         if self.method == "none":
             return p
@@ -79,10 +80,12 @@ class Calibration:
         raise ValueError(f"unknown calibration method {self.method!r}")
 
     def to_json(self) -> dict[str, Any]:
+        """The calibration as plain numbers for ``meta.json`` (method, parameters, holdout Brier scores)."""
         return {"method": self.method, "params": self.params, "brier": self.brier}
 
     @classmethod
     def from_json(cls, doc: dict[str, Any] | None) -> Calibration:
+        """The calibration stored by :meth:`to_json`; the identity when ``doc`` is empty or None."""
         if not doc:
             return cls()
         return cls(doc["method"], dict(doc.get("params", {})), dict(doc.get("brier", {})))
@@ -107,6 +110,7 @@ def _fit_one(method: str, p: np.ndarray, y: np.ndarray) -> Calibration:
 
 
 def brier(p: np.ndarray, y: np.ndarray) -> float:
+    """Brier score: the mean squared difference between probabilities ``p`` and 0/1 outcomes ``y``."""
     return float(np.mean((np.asarray(p, dtype="float64") - np.asarray(y, dtype="float64")) ** 2))
 
 
@@ -157,6 +161,7 @@ def choose_alias(
 
 
 def version_dir(models_dir: Path, name: str, version: str | int) -> Path:
+    """Where version ``version`` of model ``name`` is exported: ``<models_dir>/<name>/<version>``."""
     return Path(models_dir) / name / str(version)
 
 
@@ -198,12 +203,15 @@ class ModelRegistry:
 
     # -- reads
     def names(self) -> list[str]:
+        """The registered model names, sorted."""
         return sorted(self._load()["models"])
 
     def aliases(self, name: str) -> dict[str, str]:
+        """Alias to version number for model ``name`` (empty for an unknown model)."""
         return dict(self._load()["models"].get(name, {}).get("aliases", {}))
 
     def version(self, name: str, version: str | int) -> dict[str, Any]:
+        """The entry of one version with absolute paths; ModelRegistryError if it is not registered."""
         model = self._load()["models"].get(name, {})
         info = model.get("versions", {}).get(str(version))
         if info is None:
@@ -257,6 +265,10 @@ class ModelRegistry:
             entry["versions"][str(version)] = self._relative(info)
 
     def set_alias(self, name: str, alias: str, version: str | int, *, reason: str = "") -> None:
+        """Point ``alias`` at ``version`` and append the move, with ``reason``, to the model's history.
+
+        Any other alias the version held is removed, so a version is never both champion and challenger.
+        """
         with self._edit() as doc:
             entry = doc["models"].get(name)
             if entry is None or str(version) not in entry["versions"]:
@@ -361,14 +373,17 @@ class ModelBundle:
 
     @property
     def feature_order(self) -> list[str]:
+        """Feature names in the order the ONNX model's input columns expect."""
         return list(self.meta["feature_order"])
 
     @property
     def kind(self) -> str:
+        """``classifier`` (one horizon) or ``hazard`` (a yearly hazard turned into S(horizon))."""
         return str(self.meta["kind"])
 
     @property
     def session(self) -> Any:
+        """The ONNX Runtime session for the exported model; opened on first use."""
         if self._session is None:
             self._session = session(self.path / self.meta.get("onnx_file", "model.onnx"))
         return self._session
@@ -383,6 +398,7 @@ class ModelBundle:
         return self._booster
 
     def matrix(self, features: pd.DataFrame | dict[str, Any]) -> np.ndarray:
+        """The model's float32 input matrix: ``features`` reordered to the feature order, absent ones NaN."""
         frame = pd.DataFrame([features]) if isinstance(features, dict) else features
         return frame.reindex(columns=self.feature_order).to_numpy(dtype="float32", na_value=np.nan)
 

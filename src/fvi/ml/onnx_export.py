@@ -23,6 +23,7 @@ PARITY_TOLERANCE = 1e-5
 
 
 def sha256_file(path: Path) -> str:
+    """The SHA-256 hex digest of the file at ``path``, read in 1 MiB chunks (the exported ONNX file's checksum)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

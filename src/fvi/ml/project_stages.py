@@ -40,6 +40,7 @@ class StageRates:
     years_between: float
 
     def rate(self, stage: str) -> float:
+        """The share of ``stage``'s units operating one release later (0 to 1); NaN for a stage not measured."""
         row = self.rates[self.rates["stage"] == stage]
         return float(row["rate"].iloc[0]) if len(row) else float("nan")
 

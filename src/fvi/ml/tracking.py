@@ -25,6 +25,7 @@ def _mlflow_env() -> None:
 
 
 def default_tracking_uri(settings: Settings) -> str:
+    """The configured MLflow tracking URI, else a SQLite store at ``<FVI_HOME>/mlflow/mlflow.db``."""
     if settings.mlflow_tracking_uri:
         return settings.mlflow_tracking_uri
     db = settings.home_abs / "mlflow" / "mlflow.db"
@@ -33,6 +34,7 @@ def default_tracking_uri(settings: Settings) -> str:
 
 
 def mlflow_client(tracking_uri: str) -> Any:
+    """An MLflow client whose tracking and model registry are both ``tracking_uri`` (telemetry off)."""
     _mlflow_env()
     from mlflow.tracking import MlflowClient
 

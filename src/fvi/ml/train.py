@@ -154,11 +154,13 @@ class TrainedTarget:
 
     @property
     def output(self) -> str:
+        """The name of the model's raw output: the log-odds of the yearly stop hazard, or of the target."""
         if self.kind == "hazard":
             return "log_odds_yearly_stop_hazard"
         return f"log_odds_{self.target}"
 
     def summary(self) -> dict[str, Any]:
+        """The target's entry in the training report: version, alias, CV per fold, calibration, ONNX parity."""
         return {
             "version": self.version,
             "alias": self.alias,

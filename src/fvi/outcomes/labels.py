@@ -48,24 +48,39 @@ class _Strict(BaseModel):
 
 
 class UsMineConfig(_Strict):
+    """US mine labels (``us_mine:``): the horizons H, in years, at which a producing mine is labelled."""
+
     horizons: list[PositiveInt] = Field(min_length=1)
 
 
 class TransitionKind(_Strict):
+    """One GEM release-to-release transition: the statuses it starts from and those that count as the event."""
+
     from_statuses: list[str] = Field(min_length=1)
     event_statuses: list[str] = Field(min_length=1)
 
 
 class GemTransitionConfig(_Strict):
+    """GEM transitions between consecutive releases (``gem_transition:``), by label name."""
+
     kinds: dict[str, TransitionKind] = Field(min_length=1)
 
 
 class GemSurvivalConfig(_Strict):
+    """GEM survival (``gem_survival:``): statuses of a mine that has opened, and of permanent closure."""
+
     opened_statuses: list[str] = Field(min_length=1)
     event_statuses: list[str] = Field(min_length=1)
 
 
 class GemHazardConfig(_Strict):
+    """The GEM mine-year hazard frame and its back-test (``gem_hazard:``).
+
+    ``observed_from`` is the first year closures are recorded densely (a mine enters the risk set at
+    the later of it and its opening year); ``not_placed_statuses`` stopped in no known year and are
+    left out; the back-test uses as-of years ``backtest_as_of`` and horizons ``backtest_horizons``.
+    """
+
     observed_from: PositiveInt
     opened_statuses: list[str] = Field(min_length=1)
     event_statuses: list[str] = Field(min_length=1)
@@ -75,17 +90,27 @@ class GemHazardConfig(_Strict):
 
 
 class ProjectStagesConfig(_Strict):
+    """How a non-operating GEM mine maps to a Coal Plant Tracker stage (``project_stages:``).
+
+    A status detail (``by_detail``) decides only for ``detail_statuses``; otherwise the status does
+    (``by_status``).
+    """
+
     by_detail: dict[str, str]
     by_status: dict[str, str] = Field(min_length=1)
     detail_statuses: list[str] = Field(default_factory=list)
 
 
 class CountryConfig(_Strict):
+    """Country labels (``country:``): horizons in years and the production fall, in per cent, that is a decline."""
+
     horizons: list[PositiveInt] = Field(min_length=1)
     decline_threshold_pct: float = Field(gt=0, lt=100)
 
 
 class OutcomesConfig(_Strict):
+    """The whole of ``outcomes.yml``: bad-outcome target names and each outcome family's definitions."""
+
     bad_outcome_targets: list[str] = Field(min_length=1)
     us_mine: UsMineConfig
     gem_transition: GemTransitionConfig
@@ -567,6 +592,7 @@ def _read(wh: Warehouse, table: str, columns: list[str], sql: str | None = None)
 
 
 def load_us_mine_panel(wh: Warehouse) -> pd.DataFrame:
+    """The EIA mine-year panel from ``gold.fct_us_mine__yearly`` (empty when the table is absent)."""
     return _read(wh, "fct_us_mine__yearly", _US_PANEL_COLUMNS)
 
 
@@ -583,10 +609,12 @@ def load_gem_releases(wh: Warehouse) -> pd.DataFrame:
 
 
 def load_dim_mine(wh: Warehouse) -> pd.DataFrame:
+    """GEM mines with status, opening and closing years from ``gold.dim_mine`` (empty when absent)."""
     return _read(wh, "dim_mine", _DIM_MINE_COLUMNS)
 
 
 def load_country_panel(wh: Warehouse) -> pd.DataFrame:
+    """Coal production and consumption (TWh) per country and year from ``gold.fct_country__yearly``."""
     return _read(wh, "fct_country__yearly", _COUNTRY_PANEL_COLUMNS)
 
 

@@ -20,6 +20,8 @@ class RegistryError(ValueError):
 
 
 class Licence(BaseModel):
+    """A licence by name and the URL of its text."""
+
     name: str
     url: str
 
@@ -42,6 +44,8 @@ class SourceFile(BaseModel):
 
 
 class Source(BaseModel):
+    """One public source in ``sources.yml``: who publishes it, under which licence, how often, and its files."""
+
     id: str
     title: str
     producer: str
@@ -55,6 +59,7 @@ class Source(BaseModel):
     notes: str | None = None
 
     def licence_for(self, dataset: str | None) -> Licence:
+        """The licence of ``dataset``'s file when it declares its own, else the source's licence."""
         for f in self.files:
             if f.dataset == dataset and f.licence is not None:
                 return f.licence

@@ -24,6 +24,8 @@ SEED_PATH = Path(__file__).resolve().parents[3] / "warehouse" / "seeds" / "metri
 
 
 class Pillar(BaseModel):
+    """A pillar of the index; one with no metric says why in ``unsupported_reason``."""
+
     id: str
     name: str
     description: str
@@ -32,12 +34,24 @@ class Pillar(BaseModel):
 
 
 class Winsorisation(BaseModel):
+    """The JRC outlier rule, applied to each metric's values before scaling.
+
+    While |skew| > ``max_skew`` and kurtosis > ``max_kurtosis``, the most extreme value on the skewed
+    side is pulled in to the next one, ``max_points`` times at most.
+    """
+
     max_skew: float
     max_kurtosis: float
     max_points: int
 
 
 class ScoringDefaults(BaseModel):
+    """Scoring constants (``defaults.scoring``); no threshold or weight is a literal in scoring code.
+
+    ``mine_country_blend`` and ``min_pillar_coverage`` are shares (0 to 1); ``double_counting_r`` is
+    the |Pearson r| above which two metrics are flagged as counting the same thing.
+    """
+
     mine_country_blend: float
     min_pillar_coverage: float
     geometric_floor: float
@@ -49,6 +63,8 @@ class ScoringDefaults(BaseModel):
 
 
 class UncertaintyDefaults(BaseModel):
+    """The Monte Carlo and Sobol settings of the uncertainty analysis (``defaults.uncertainty``)."""
+
     draws: int
     seed: int
     dirichlet_concentration: float
@@ -59,6 +75,8 @@ class UncertaintyDefaults(BaseModel):
 
 
 class DynamicWeightDefaults(BaseModel):
+    """The information-gain weight job (``defaults.dynamic_weights``): bins, correction, blend with the expert prior."""
+
     blend: float
     n_bins: int
     correction: Literal["none", "miller_madow"]
@@ -66,6 +84,8 @@ class DynamicWeightDefaults(BaseModel):
 
 
 class Defaults(BaseModel):
+    """Registry-wide choices (``defaults:`` in metrics.yml): aggregation, horizons, scoring, uncertainty, weights."""
+
     aggregation: Literal["arithmetic", "geometric"]
     horizons: list[str]  # the enum lives in metrics.schema.yml
     scoring: ScoringDefaults
@@ -74,16 +94,22 @@ class Defaults(BaseModel):
 
 
 class GoldRef(BaseModel):
+    """Where a metric's value lives in the warehouse: a gold table and column."""
+
     table: str
     column: str
 
 
 class Goalposts(BaseModel):
+    """The metric's values mapped to 0 and 100 (``low < high``; ``polarity`` says which end is good)."""
+
     low: float
     high: float
 
 
 class HorizonWeights(BaseModel):
+    """The metric's weight inside its pillar at each horizon (5, 10 and 20 years ahead)."""
+
     H5: float
     H10: float
     H20: float
@@ -98,6 +124,8 @@ class RelatedField(BaseModel):
 
 
 class MissingData(BaseModel):
+    """How a missing value is treated: related metrics tried first, then ``rule`` (and its limits)."""
+
     rule: Literal["none", "carry_forward_years", "country_median", "pillar_mean", "exclude"]
     max_years: int | None = None
     fill_value: float | None = None
@@ -106,6 +134,8 @@ class MissingData(BaseModel):
 
 
 class Metric(BaseModel):
+    """One metric of ``metrics.yml``: its pillar, entity, gold column, unit, polarity, goalposts and weights."""
+
     id: str
     name: str
     description: str
@@ -209,6 +239,7 @@ def metric_seed_rows(metrics: dict[str, Metric] | None = None) -> list[dict[str,
 
 
 def metric_seed_text(metrics: dict[str, Metric] | None = None) -> str:
+    """The CSV text of the metric seed (header ``SEED_COLUMNS``, one row per metric, Unix line ends)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=SEED_COLUMNS, lineterminator="\n")
     writer.writeheader()

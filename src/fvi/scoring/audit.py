@@ -72,6 +72,12 @@ def correlation_ratio(y: np.ndarray, x: np.ndarray, bins: int) -> float:
 
 
 def run_audit(scorer: Scorer, personas: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
+    """Audit the latest as-of year of each entity type; the report :func:`write_audit` saves.
+
+    Per entity type: per-pillar correlations and Cronbach's alpha, metric pairs with |r| above the
+    double-counting threshold, and per horizon and persona each metric's eta^2 beside its nominal weight;
+    plus indicators placed in more than one pillar.
+    """
     spec = scorer.spec
     rules = spec.defaults.scoring
     report: dict[str, Any] = {
@@ -197,6 +203,7 @@ def _where(finding: Mapping[str, Any]) -> str:
 
 
 def write_audit(report: Mapping[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """Write the audit report as ``audit.json`` and ``audit.md`` in ``out_dir``; both paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     js, md = out_dir / "audit.json", out_dir / "audit.md"
     js.write_text(json.dumps(report, indent=2, default=float), encoding="utf-8")

@@ -22,6 +22,8 @@ class ScoringError(ValueError):
 
 @dataclass(frozen=True)
 class Persona:
+    """A named set of pillar weights (pillar id -> weight, summing to 1; empty for a learnt persona)."""
+
     id: str
     name: str
     description: str
@@ -47,6 +49,10 @@ def validate_weights(weights: Mapping[str, float], pillars: Iterable[str]) -> di
 
 
 def check_personas(doc: object, pillars: Iterable[str]) -> dict[str, Persona]:
+    """Validate a parsed ``personas.yml`` (schema, unique ids, weights, default); personas by id.
+
+    Raises ScoringError naming the persona whose weights are wrong, or a default persona that is not one of them.
+    """
     validate(doc, "personas.schema.yml", "personas.yml")
     assert isinstance(doc, dict)
     known = list(pillars)
@@ -129,6 +135,7 @@ class ScoringSpec:
 
     @property
     def horizons(self) -> list[str]:
+        """The scored horizons (``H5``, ``H10``, ``H20``), in registry order."""
         return list(self.defaults.horizons)
 
     @property
@@ -138,9 +145,11 @@ class ScoringSpec:
         return np.array([base if p.mine_country_blend is None else p.mine_country_blend for p in self.pillars.values()])
 
     def weight_vector(self, weights: Mapping[str, float]) -> np.ndarray:
+        """[P] pillar weights in ``pillar_ids`` order, after :func:`validate_weights` (absent pillars 0)."""
         w = validate_weights(weights, self.pillar_ids)
         return np.array([w[p] for p in self.pillar_ids])
 
     @classmethod
     def from_registry(cls) -> ScoringSpec:
+        """The spec of the packaged registry: its metrics, pillars and defaults."""
         return cls(load_metrics(), load_pillars(), load_defaults())

@@ -44,6 +44,7 @@ ENTITY_METRICS = {"mine": "mine", "us_mine": "mine", "country": "country"}
 
 
 def pillar_column(pillar_id: str) -> str:
+    """The score-table column of a pillar: ``pillar_<id>``."""
     return f"pillar_{pillar_id}"
 
 
@@ -63,6 +64,7 @@ class Panel:
         return len(self.keys)
 
     def column(self, metric_id: str) -> int:
+        """The position of ``metric_id`` in the panel's metric axis; ValueError when the panel lacks it."""
         return [m.id for m in self.metrics].index(metric_id)
 
     def latest_rows(self) -> np.ndarray:
@@ -236,6 +238,7 @@ class Scorer:
 
     @property
     def floor(self) -> float:
+        """The floor applied to scores before geometric aggregation (0 would annihilate the product)."""
         return self.spec.defaults.scoring.geometric_floor
 
     def metric_scores(

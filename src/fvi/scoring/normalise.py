@@ -114,6 +114,7 @@ def rank(values: np.ndarray, metric: Metric) -> np.ndarray:
 
 
 def normalise(values: np.ndarray, metric: Metric, method: Method, rule: Winsorisation) -> np.ndarray:
+    """Metric values -> 0..100 scores by ``method``: fixed goalposts, min-max (after winsorising) or rank."""
     if method == "goalposts":
         return goalposts(values, metric)
     if method == "minmax":

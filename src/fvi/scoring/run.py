@@ -32,12 +32,15 @@ TABLES = ("fvi_scores", "fvi_metric_scores", "fvi_sensitivity", "fvi_personas", 
 
 @dataclass
 class ScoringOutcome:
+    """What the scoring step produced: the summary written to ``scoring.json``, the gold tables, the audit."""
+
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     audit: dict[str, Any] = field(default_factory=dict)
 
 
 def scorer_from_warehouse(wh: Any, spec: ScoringSpec | None = None) -> Scorer:
+    """A :class:`Scorer` over the gold country, mine and US mine panels of ``wh`` (spec: the registry's)."""
     spec = spec or ScoringSpec.from_registry()
     countries, mines, us_mines = load_frames(wh, spec)
     return Scorer(spec, build_panels(countries, mines, spec, us_mines))

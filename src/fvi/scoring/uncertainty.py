@@ -50,18 +50,22 @@ class UncertaintyParams:
     def from_defaults(
         cls, d: UncertaintyDefaults, horizons: list[str], personas: Mapping[str, Mapping[str, float]], **overrides: Any
     ) -> UncertaintyParams:
+        """The registry's uncertainty defaults for ``horizons`` and ``personas``; overrides not None replace them."""
         base = d.model_dump()
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base, horizons=list(horizons), personas={k: dict(v) for k, v in personas.items()})
 
     def to_json(self) -> str:
+        """The parameters as indented JSON with sorted keys (saved as ``uncertainty_params.json``)."""
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> UncertaintyParams:
+        """The parameters saved by :meth:`to_json`."""
         return cls(**json.loads(text))
 
     def variants(self) -> list[tuple[str, str, str]]:
+        """Every (normalisation, imputation, aggregation) combination the analysis tries."""
         return list(itertools.product(self.normalisations, self.imputations, self.aggregations))
 
 

@@ -20,6 +20,8 @@ from fvi.scoring.normalise import goalposts
 
 
 class WhatIf:
+    """Rescoring of entities held by a :class:`Scorer` under custom weights or changed metric values."""
+
     def __init__(self, scorer: Scorer, presets: Mapping[str, Mapping[str, float]] | None = None) -> None:
         """``presets``: persona id -> pillar weights (default: the registry's personas)."""
         self.scorer = scorer
@@ -42,6 +44,10 @@ class WhatIf:
         return pid, self.spec.weight_vector(presets[pid])
 
     def row(self, entity_type: str, entity_id: str, as_of_year: int | None = None) -> int:
+        """The panel row of an entity at ``as_of_year`` (None: its latest scored year).
+
+        Raises ScoringError for an unknown entity type and KeyError when the entity has no scores then.
+        """
         if entity_type not in self.scorer.panels:
             raise ScoringError(f"unknown entity type {entity_type!r}; use 'mine' or 'country'")
         panel = self.scorer.panels[entity_type]

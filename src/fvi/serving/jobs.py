@@ -37,6 +37,8 @@ def _now() -> str:
 
 @dataclass
 class Job:
+    """One batch job: its items, the API key that submitted it, progress counters, results and timestamps."""
+
     id: str
     owner: str
     items: list[Any]
@@ -51,6 +53,7 @@ class Job:
     finished_mono: float | None = None
 
     def view(self) -> dict[str, Any]:
+        """The job's status as the API reports it (counts and timestamps, no items or results)."""
         return {
             "job_id": self.id,
             "status": self.status,
@@ -91,6 +94,7 @@ class JobStore:
             del self._jobs[jid]
 
     def active(self) -> int:
+        """How many of this worker's jobs are queued or running."""
         return sum(1 for j in self._jobs.values() if j.status in (QUEUED, RUNNING))
 
     def submit(self, items: list[Any], owner: str) -> Job:

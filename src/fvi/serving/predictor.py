@@ -93,6 +93,7 @@ class ScalarCalibration:
             raise ValueError(f"unknown calibration method {self.method!r}")
 
     def __call__(self, p: float) -> float:
+        """The calibrated probability for raw probability ``p``."""
         if self.method == "none":
             return p
         if self.method == "sigmoid":
@@ -134,6 +135,7 @@ class ServingModel:
 
     @classmethod
     def load(cls, models_dir: Path, name: str, ref: str) -> ServingModel:
+        """Load version ``ref`` (alias or number) of model ``name`` from ``models_dir``, ready to score rows."""
         b = load_bundle(models_dir, name, ref)
         meta = b.meta
         order = b.feature_order
@@ -165,6 +167,7 @@ class ServingModel:
 
     @property
     def output(self) -> str:
+        """What the model's raw output means (``meta.json``'s ``output``, e.g. the log-odds of a target)."""
         return str(self.bundle.meta.get("output", "log_odds"))
 
     @property
@@ -231,6 +234,7 @@ class ServingModel:
         return out
 
     def describe(self) -> dict[str, Any]:
+        """Name, version, kind and target: how a prediction names the model that made it."""
         return {"name": self.name, "version": self.version, "kind": self.kind, "target": self.target}
 
 
@@ -240,6 +244,8 @@ class ServingModel:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """Everything a request reads, swapped in whole on a reload: loaded models, routes, feature rows and matrices."""
+
     models: dict[str, dict[str, ServingModel]]
     """Model name -> alias -> loaded version."""
     routes: dict[tuple[str, str], str]
@@ -313,6 +319,12 @@ def _matrices(
 
 @dataclass(frozen=True, slots=True)
 class Prediction:
+    """One served probability of the model's ``target`` for an entity, horizon and as-of year.
+
+    ``p`` is calibrated, ``p_raw`` the model's own, both P(``target``) as the model states it (a
+    ``decline`` model's is not turned round here); ``variant`` is the A/B arm that answered.
+    """
+
     entity_type: str
     entity_id: str
     as_of_year: int
@@ -329,6 +341,7 @@ class Prediction:
     overrides: dict[str, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The prediction as the API's JSON body; the interval (90 % level) as a dict, or None."""
         interval = None
         if self.interval is not None:
             mean, lo, hi, model = self.interval
@@ -389,6 +402,7 @@ class Predictor:
 
     @property
     def snapshot(self) -> Snapshot:
+        """The snapshot requests read now (replaced whole by a reload, never changed in place)."""
         return self._snap
 
     def _registry_mtime(self) -> int | None:
@@ -751,6 +765,7 @@ class Predictor:
     # -- views -------------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
+        """What this worker serves: model versions per alias, routes, load errors, feature rows and cache stats."""
         snap = self._snap
         rows = snap.rows
         return {

@@ -52,6 +52,7 @@ class FeatureRows:
     source: str = "computed"
 
     def count(self, entity_type: str) -> int:
+        """How many entities of ``entity_type`` (``mine``, ``us_mine`` or ``country``) have a feature row."""
         group = GROUP_OF.get(entity_type)
         return sum(1 for t, _ in self.index.get(group or "", {}) if t == entity_type)
 

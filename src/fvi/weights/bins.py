@@ -29,6 +29,7 @@ class Bins:
 
     @property
     def features(self) -> list[str]:
+        """The binned feature (metric) names, in the order their edges were fitted."""
         return list(self.edges)
 
     def apply(self, frame: pd.DataFrame) -> pd.DataFrame:

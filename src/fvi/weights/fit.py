@@ -93,6 +93,7 @@ class WeightFit:
 
     @property
     def weights(self) -> np.ndarray:
+        """The published weights: ``blend`` x fitted + (1 - ``blend``) x expert, renormalised to sum 1."""
         w = self.blend * self.fitted + (1 - self.blend) * self.expert
         return w / w.sum()
 
