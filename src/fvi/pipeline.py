@@ -628,7 +628,7 @@ def step_bayes(ctx: StepContext) -> dict[str, Any]:
 
 @step(
     reads=("fvi_scores",),
-    writes=("fvi_backtest", "fvi_probabilities"),
+    writes=("fvi_backtest", "fvi_probabilities", "fvi_viability"),
 )
 def step_backtest(ctx: StepContext) -> dict[str, Any]:
     """The strict back-test."""

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fvi.ml import fvi_calibration
 from fvi.ml.backtest_data import (  # noqa: F401 - BacktestConfig and the scorer names: the run's vocabulary
     COUNTRY_ONLY,
     EQUAL,
@@ -220,6 +221,28 @@ def _provenance(wh: Warehouse) -> dict[str, Any]:
     return {k: (None if pd.isna(row[k]) else str(row[k])) for k in ("run_id", "registry_hash")}
 
 
+CALIBRATED_LEVELS = {"us_mine": "us_mine", "country": "country", "gem_closure": "mine"}
+"""Levels whose FVI gets a calibrated P(viable) (:mod:`fvi.ml.fvi_calibration`) -> the entity type it is for."""
+
+
+def _viability(
+    wh: Warehouse, frames: dict[str, tuple[pd.DataFrame, list[Scorer]]], cfg: BacktestConfig
+) -> pd.DataFrame:
+    """``gold.fvi_viability``: every entity's latest FVI read through its level's calibration map."""
+    parts = []
+    for level, entity_type in CALIBRATED_LEVELS.items():
+        if level not in frames:
+            continue
+        fvi = load_fvi(wh, entity_type, cfg.persona)
+        latest = fvi[fvi["as_of_year"] == fvi.groupby("entity_id")["as_of_year"].transform("max")]
+        part = fvi_calibration.viability_table(level, entity_type, frames[level][0], latest, persona=cfg.persona)
+        if len(part):
+            parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=fvi_calibration.VIABILITY_COLUMNS)
+    return pd.concat(parts, ignore_index=True)
+
+
 def run_backtest(
     wh: Warehouse,
     out_dir: Path,
@@ -250,6 +273,7 @@ def run_backtest(
             EQUAL: "mean metric score / 100",
             SIZE: "percentile rank of size within as-of year",
             MODEL: "out-of-fold p of viable (1 - p for bad-outcome targets)",
+            fvi_calibration.SCORER: "isotonic map FVI -> share viable, fitted on labels with outcome year <= t",
         },
         "has_model": oof is not None and len(oof) > 0,
         "levels": {},
@@ -277,6 +301,10 @@ def run_backtest(
             require_fvi=level != "gem_closure",
         )
         entry.update(notes)
+        if not frame.empty and level in CALIBRATED_LEVELS:
+            frame[fvi_calibration.SCORER] = fvi_calibration.strict_column(frame)
+            if frame[fvi_calibration.SCORER].notna().any():
+                scorers.append(Scorer(fvi_calibration.SCORER, fvi_calibration.SCORER, "identity"))
         if frame.empty:
             entry["skipped"] = "no labelled row was scored by the index"
             report["levels"][level] = entry
@@ -298,10 +326,13 @@ def run_backtest(
     write_text(paths["markdown"], backtest_markdown(report))
     plot_reliability(report, paths["plot"], cfg)
     table = backtest_table(rows, run, prov["registry_hash"])
+    viability = _viability(wh, frames, cfg)
+    report["viability_rows"] = int(len(viability))
     if write_gold:
         from fvi.ml.publish import publish
 
         (sink or wh).write_table("gold", "fvi_backtest", table)
+        (sink or wh).write_table("gold", "fvi_viability", viability)
         # the back-test is the gate: only probabilities with skill on it are published
         report["published"] = publish(wh, sink, run_id=run, backtest=table)
     report["outputs"] = {k: str(v) for k, v in paths.items()}
