@@ -89,18 +89,38 @@ def band_explained(row: Row, drivers: list[Row], noun: str) -> dict[str, Any] | 
     return out
 
 
+def _viable(row: Row | None) -> dict[str, Any] | None:
+    if row is None or row.get("p_viable") is None:
+        return None
+    return {
+        "p": row["p_viable"],
+        "lo": row.get("p_viable_lo"),
+        "hi": row.get("p_viable_hi"),
+        "level": row["level"],
+        "n_labels": row["n_labels"],
+        "n_not_viable": row["n_not_viable"],
+        "label_years": row["label_years"],
+    }
+
+
 def _score_blocks(
-    rows: list[Row], pillars: list[str], sens: list[Row] | None = None, noun: str = "entity"
+    rows: list[Row],
+    pillars: list[str],
+    sens: list[Row] | None = None,
+    noun: str = "entity",
+    viability: list[Row] | None = None,
 ) -> dict[str, dict[str, Any]]:
     by_key: dict[tuple[str, str], list[Row]] = {}
     for d in sens or []:
         by_key.setdefault((str(d["horizon"]), str(d["persona"])), []).append(d)
+    viable = {(str(v["horizon"]), str(v["persona"])): v for v in viability or []}
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
         out.setdefault(row["horizon"], {})[row["persona"]] = {
             "fvi": row.get("fvi"),
             "band": {"p05": row.get("fvi_p05"), "p50": row.get("fvi_p50"), "p95": row.get("fvi_p95")},
             "band_explained": band_explained(row, by_key.get((str(row["horizon"]), str(row["persona"])), []), noun),
+            "viable_from_fvi": _viable(viable.get((str(row["horizon"]), str(row["persona"])))),
             "ranks": {k: row.get(k) for k in queries.RANK_COLUMNS if k in row},
             "pillars": {p: row.get(f"pillar_{p}") for p in pillars},
             "pillar_coverage": row.get("pillar_coverage"),
@@ -406,7 +426,13 @@ def entity_profile(
         "as_of_year": year,
         "years_scored": years,
         "pillar_names": {p: n for p, n in _pillar_names().items() if p in pillars},
-        "scores": _score_blocks(scores, pillars, queries.band_sensitivity(r, entity_type), noun),
+        "scores": _score_blocks(
+            scores,
+            pillars,
+            queries.band_sensitivity(r, entity_type),
+            noun,
+            queries.viability(r, entity_type, entity_id, year),
+        ),
         "prediction": _prediction(r, entity_type, entity_id, year),
         "score_drivers": score_drivers(r, entity_type, entity_id, year, name),
         "data_quality": _quality(r, entity_type, entity_id, year, scores),

@@ -221,6 +221,17 @@ def band_sensitivity(r: Reader, entity_type: str) -> list[Row]:
     )
 
 
+def viability(r: Reader, entity_type: str, entity_id: str, as_of_year: int) -> list[Row]:
+    """The entity's FVI read as a calibrated P(viable) (``gold.fvi_viability``) at ``as_of_year``."""
+    if not r.has_table("gold", "fvi_viability"):
+        return []
+    return r.rows(
+        "select horizon, persona, level, p_viable, p_viable_lo, p_viable_hi, n_labels, n_not_viable, label_years "
+        f"from {r.table('gold', 'fvi_viability')} where entity_type = ? and entity_id = ? and as_of_year = ?",
+        [entity_type, entity_id, as_of_year],
+    )
+
+
 def metric_scores(r: Reader, entity_type: str, entity_id: str, as_of_year: int) -> list[Row] | None:
     if not r.has_table("gold", "fvi_metric_scores"):
         return None

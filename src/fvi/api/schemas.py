@@ -84,6 +84,18 @@ class BandExplained(BaseModel):
     text: str
 
 
+class ViableFromFvi(BaseModel):
+    """The FVI read as a probability: the share of entities with this FVI still viable H years later."""
+
+    p: float = Field(description="P(viable at the horizon), 0-1, from the isotonic map of the back-test level.")
+    lo: float | None = Field(description="5th percentile over maps refitted on resampled entities.")
+    hi: float | None = Field(description="95th percentile over maps refitted on resampled entities.")
+    level: str = Field(description="Back-test level whose outcomes fitted the map (us_mine, country, gem_closure).")
+    n_labels: int = Field(description="Outcomes the map was fitted on.")
+    n_not_viable: int = Field(description="Of them, not viable.")
+    label_years: str = Field(description="Outcome years of those labels (first-last).")
+
+
 class ScoreBlock(BaseModel):
     """Scores of one horizon and persona."""
 
@@ -91,6 +103,10 @@ class ScoreBlock(BaseModel):
     band: Band = Field(description="Monte Carlo 5th/50th/95th percentile of the FVI.")
     band_explained: BandExplained | None = Field(
         default=None, description="How wide the band is and which modelling choice drives it (Sobol indices)."
+    )
+    viable_from_fvi: ViableFromFvi | None = Field(
+        default=None,
+        description="The FVI read as a calibrated probability (null where too few outcomes of this horizon exist).",
     )
     ranks: dict[str, float | int | None]
     pillars: dict[str, float | None] = Field(description="Pillar id -> 0-100 score (null: no data).")

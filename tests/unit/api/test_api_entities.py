@@ -312,3 +312,26 @@ def test_the_band_width_is_explained_by_the_choices_that_drive_it(settings, make
 def test_a_band_without_sobol_indices_says_so(client: TestClient) -> None:
     explained = client.get("/v1/mines/M1").json()["scores"]["H10"]["analyst"]["band_explained"]
     assert explained["width"] == 20.0 and explained["drivers"] == [] and "No Sobol indices" in explained["text"]
+
+
+def test_the_fvi_is_read_as_a_calibrated_probability_where_outcomes_allow(settings, make_client) -> None:
+    """gold.fvi_viability gives a score block its P(viable) with band and label count; no row, no number."""
+    import pandas as pd
+    from tests.unit.api.tiny_warehouse import write_runs, write_warehouse
+
+    def viability(wh) -> None:
+        row = {"entity_type": "mine", "entity_id": "M1", "as_of_year": 2024, "horizon": "H10", "persona": "analyst",
+               "level": "gem_closure", "fvi": 60.0, "p_viable": 0.81, "p_viable_lo": 0.74, "p_viable_hi": 0.86,
+               "n_labels": 4093, "n_not_viable": 574, "label_years": "2019-2023"}  # fmt: skip
+        write_gold(wh, "fvi_viability", pd.DataFrame([row]))
+
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    write_warehouse(settings.duckdb_path, extra=viability)
+    write_runs(settings.home_abs)
+    profile = make_client().get("/v1/mines/M1").json()
+    assert profile["as_of_year"] == 2024
+    scores = profile["scores"]
+    got = scores["H10"]["analyst"]["viable_from_fvi"]
+    assert got == {"p": 0.81, "lo": 0.74, "hi": 0.86, "level": "gem_closure", "n_labels": 4093,
+                   "n_not_viable": 574, "label_years": "2019-2023"}  # fmt: skip
+    assert scores["H5"]["analyst"]["viable_from_fvi"] is None
