@@ -326,6 +326,9 @@ def assemble(
                 version = str(versions.iloc[-1]) if len(versions) else None
                 kind = name if name in (COUNTRY_ONLY, FVI_LEARNT) else MODEL
                 scorers.insert(0, Scorer(col, kind, "identity", str(name), version))
+    # one row order whatever order the warehouse returned the labels in (a query without ORDER BY
+    # may come back in another order on the next run), so the seeded bootstrap draws the same clusters
+    frame = frame.sort_values(["entity_id", "as_of_year", "horizon"], kind="stable")
     return frame.reset_index(drop=True), scorers, notes
 
 
