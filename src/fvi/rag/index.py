@@ -25,6 +25,10 @@ from fvi.rag.store import open_store, store_path
 RRF_K = 60
 Mode = Literal["hybrid", "bm25", "dense"]
 CANDIDATES = 50
+# NLTK's English list (bm25s "en_plus"), not Lucene's 33 words: questions are phrased with "what",
+# "does", "which", "when" ..., which Lucene's list keeps, so BM25 favoured FAQ-like passages that
+# repeat them over the one passage holding the rare field name the question asks about
+STOPWORDS = "en_plus"
 
 
 @dataclass
@@ -116,7 +120,7 @@ class ExactCosine:
 def _tokens(texts: list[str]) -> Any:
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", show_progress=False)
+    return bm25s.tokenize(texts, stopwords=STOPWORDS, show_progress=False)
 
 
 @dataclass(frozen=True)
@@ -223,7 +227,7 @@ class SearchIndex:
 
         if not len(self.chunks):
             return []
-        toks = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
+        toks = bm25s.tokenize([query], stopwords=STOPWORDS, return_ids=False, show_progress=False)[0]
         ids = self.bm25.get_tokens_ids(toks)
         if not ids:
             return []
