@@ -1,8 +1,9 @@
 """Hybrid retrieval: BM25 (bm25s) and exact cosine over the MiniLM vectors, fused by reciprocal rank.
 
-The whole store is held in memory (a few thousand chunks: a 384-wide matrix product per query);
-filters (entity, document kind) mask candidates before ranking, so a filtered search ranks only
-what passes. ``VectorSearch`` is the dense half's interface: ``ExactCosine`` in memory over the
+The whole store is held in memory (up to ~60k chunks with a fact sheet for every mine): an
+exhaustive inner-product scan by faiss per query, BM25 from bm25s's precomputed score matrix;
+filters (entity, document kind) are precomputed row sets applied before ranking, so a filtered
+search ranks only what passes. ``VectorSearch`` is the dense half's interface: ``ExactCosine`` in memory over the
 embedded DuckDB store (default), ``PgVectorSearch`` (``rag.pgvector``) in PostgreSQL with an HNSW
 index in the server profile. A vector store that cannot be reached leaves BM25 alone, and the
 search says so in its notes.
