@@ -30,6 +30,7 @@ CANDIDATES = 50
 # "what", "does", "which") was measured on the question set with every fact sheet: hybrid recall@5
 # the same (0.915), MRR 0.815 instead of 0.825 (bench/README.md), so it was not taken
 STOPWORDS = "en"
+QUERY_CACHE = 8  # question vectors kept: an answer searches twice with one question (not a cross-request cache)
 
 
 @dataclass
@@ -70,8 +71,10 @@ class ExactCosine:
 
     ``faiss.IndexFlatIP`` is an exhaustive scan with SIMD kernels: the same ranking as a NumPy
     matrix-vector product, about 3x less CPU on 60k x 384 (OpenBLAS's gemv is no match for it on
-    one query). A filter that leaves few rows (one entity's chunks) ranks just those rows in NumPy;
-    a wider filter goes through faiss with a bitmap selector.
+    one query). Chunks that share a vector (the chunks of one fact sheet carry its title's) are
+    scanned once: the index holds each distinct vector, and a hit expands to its chunks in store
+    order. A filter that leaves few rows (one entity's chunks) ranks just those rows in NumPy; a
+    wider filter goes through faiss with a bitmap selector over the distinct vectors.
     """
 
     SUBSET = 4096  # at most this many allowed rows: gather them and rank them directly
@@ -89,9 +92,16 @@ class ExactCosine:
         # (2 threads cost 5x the CPU of 1 for the same scan on the 2-core machine)
         faiss.omp_set_num_threads(1)
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self._flat = faiss.IndexFlatIP(self.vectors.shape[1]) if len(self.vectors) else None
-        if self._flat is not None:
-            self._flat.add(self.vectors)
+        self._flat = None
+        if not len(self.vectors):
+            return
+        raw = self.vectors.view(np.dtype((np.void, self.vectors.shape[1] * 4))).ravel()
+        _u, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
+        self._inverse = inverse.ravel()
+        self._group_rows = np.argsort(self._inverse, kind="stable")  # rows of each distinct vector, in order
+        self._group_start = np.searchsorted(self._inverse[self._group_rows], np.arange(len(first) + 1))
+        self._flat = faiss.IndexFlatIP(self.vectors.shape[1])
+        self._flat.add(self.vectors[first])
 
     def top(self, query: np.ndarray, allowed: np.ndarray, n: int, *, entity: tuple[str, str] | None = None,
             kinds: list[str] | None = None) -> list[int]:
@@ -110,12 +120,29 @@ class ExactCosine:
         import faiss
 
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        every = count == len(allowed)
         params = None
-        if count < len(allowed):
+        distinct = self._flat.ntotal
+        if not every:
+            ok = np.zeros(distinct, dtype=bool)
+            ok[self._inverse[allowed]] = True
+            distinct = int(ok.sum())
             params = faiss.SearchParameters()
-            params.sel = faiss.IDSelectorBitmap(np.packbits(allowed, bitorder="little"))
-        _d, ids = self._flat.search(q, n, params=params)
-        return [int(i) for i in ids[0] if i >= 0]
+            params.sel = faiss.IDSelectorBitmap(np.packbits(ok, bitorder="little"))
+        m = n
+        while True:
+            _d, ids = self._flat.search(q, min(m, distinct), params=params)
+            out: list[int] = []
+            for u in ids[0]:
+                if u < 0:
+                    break
+                rows = self._group_rows[self._group_start[u] : self._group_start[u + 1]]
+                out.extend(int(r) for r in (rows if every else rows[allowed[rows]]))
+                if len(out) >= n:
+                    return out[:n]
+            if m >= distinct:
+                return out
+            m *= 2
 
 
 def _tokens(texts: list[str]) -> Any:
@@ -253,10 +280,15 @@ class SearchIndex:
             return hit
         vec = self.embedder.embed([query])[0]
         with self._qlock:
-            if len(self._qcache) >= 64:
+            if len(self._qcache) >= QUERY_CACHE:
                 self._qcache.pop(next(iter(self._qcache)))
             self._qcache[query] = vec
         return vec
+
+    def clear_query_cache(self) -> None:
+        """Forget the kept query vectors (a benchmark timing questions from cold)."""
+        with self._qlock:
+            self._qcache.clear()
 
     def search(self, query: str, k: int = 5, *, entity: tuple[str, str] | None = None,
                kinds: list[str] | None = None, mode: Mode = "hybrid", notes: list[str] | None = None) -> list[Passage]:
