@@ -128,7 +128,8 @@ class ExactCosine:
             ok[self._inverse[allowed]] = True
             distinct = int(ok.sum())
             params = faiss.SearchParameters()
-            params.sel = faiss.IDSelectorBitmap(np.packbits(ok, bitorder="little"))
+            # faiss's Python wrapper takes the packed bitmap (its SWIG signature says (n, pointer))
+            params.sel = faiss.IDSelectorBitmap(np.packbits(ok, bitorder="little"))  # type: ignore[call-arg,arg-type]
         m = n
         while True:
             _d, ids = self._flat.search(q, min(m, distinct), params=params)

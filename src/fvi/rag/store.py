@@ -118,7 +118,8 @@ class DocStore:
             if chunks:
                 frame = pd.DataFrame([{**asdict(c), "chunk_id": c.chunk_id} for c in chunks])
                 frame["vector"] = list(vectors.astype(np.float32))
-                frame["embed_key"] = embed_keys if embed_keys is not None else [None] * len(chunks)
+                keys: list[str | None] = list(embed_keys) if embed_keys is not None else [None] * len(chunks)
+                frame["embed_key"] = keys
                 self.con.register("new_chunks", frame)
                 self.con.execute(
                     f"""insert into silver.stg_docs__chunks
