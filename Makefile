@@ -11,7 +11,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 # LightGBM/OpenMP threads spin-wait by default; on a shared 2-core box that makes fits ~20x slower
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: setup web browser run test test-unit lint typecheck bench services clean
+.PHONY: setup web browser run test test-unit lint typecheck bench services clean torch-reference
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,13 @@ services:
 	@bash scripts/services.sh
 	@bash scripts/ops-tools.sh
 
-test: setup services browser
-	$(BIN)/pytest -q -n 2 --dist loadfile tests
+# sentence-transformers on torch's CPU build in .venv-torch, for the embedding parity test only
+torch-reference:
+	@bash scripts/torch-reference.sh
+
+test: setup services browser torch-reference
+	$(if $(wildcard .venv-torch/bin/python),FVI_TORCH_PYTHON=$(CURDIR)/.venv-torch/bin/python) \
+	  $(BIN)/pytest -q -n 2 --dist loadfile tests
 
 test-unit: setup
 	$(BIN)/pytest -q tests/unit

@@ -54,6 +54,10 @@ class Document:
     retrieved_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     run_id: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # "chunks": each chunk's vector embeds its own text; "title": every chunk carries the vector of
+    # the document's title (generated fact sheets: their text is a template around numbers, which
+    # BM25 and the warehouse answer; what the dense half can match in them is which entity they are)
+    embed: str = "chunks"
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,11 @@ class Chunk:
     @property
     def chunk_id(self) -> str:
         return f"{self.doc_id}#{self.seq}"
+
+
+def embed_text(doc: Document, chunk: Chunk) -> str:
+    """The text whose embedding is the chunk's vector (see ``Document.embed``)."""
+    return doc.title if doc.embed == "title" else chunk.text
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -201,9 +201,14 @@ def _tokenizer(folder: str, max_tokens: int) -> Any:
     return tok
 
 
+@cache
+def _max_tokens(folder: str) -> int:
+    return BertConfig.read(Path(folder)).max_tokens
+
+
 def tokenize(texts: list[str], folder: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     folder = folder or model_dir()
-    tok = _tokenizer(str(folder), BertConfig.read(folder).max_tokens)
+    tok = _tokenizer(str(folder), _max_tokens(str(folder)))
     enc = tok.encode_batch(texts)
     ids = np.array([e.ids for e in enc], dtype=np.int64)
     mask = np.array([e.attention_mask for e in enc], dtype=np.int64)

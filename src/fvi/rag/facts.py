@@ -186,10 +186,14 @@ class WarehouseFacts:
         return out
 
 
+SHEET_EMBED = "title"  # a sheet's chunks carry the vector of its title (``Document.embed``)
+
+
 def fact_sheet(wf: WarehouseFacts, e: Entity, run_id: str | None) -> Document:
     """One generated document per entity.
 
-    Its sha256 leaves the run stamp out, so unchanged facts are not embedded again.
+    Its sha256 leaves the run stamp out, so unchanged facts are not stored again; its vector is
+    its title's (the entity), reused from the store whenever the title is unchanged.
     """
     p = wf.profile(e)
     label = f"{p.get('name') or e.name} ({e.id})"
@@ -234,9 +238,10 @@ def fact_sheet(wf: WarehouseFacts, e: Entity, run_id: str | None) -> Document:
     return Document(
         doc_id=f"factsheet-{e.type}-{e.id.lower()}", kind="fact_sheet", title=f"FVI fact sheet: {label}",
         source_path=None, source_url=f"/v1/{'mines' if e.type == 'mine' else 'countries'}/{e.id}",
-        sha256=sha256_bytes(body.encode()), licence="CC BY 4.0 (FVI; derived from the sources listed)",
+        sha256=sha256_bytes(f"embed={SHEET_EMBED}\n{body}".encode()),
+        licence="CC BY 4.0 (FVI; derived from the sources listed)",
         collection="fact_sheets", sections=sections, entity_type=e.type, entity_id=e.id, run_id=run,
-        meta={"run_id": run},
+        meta={"run_id": run}, embed=SHEET_EMBED,
     )
 
 
@@ -257,7 +262,7 @@ def fact_sheets(wf: WarehouseFacts, run_id: str | None, max_mines: int = -1) -> 
     return out
 
 
-FACT_SHEET_FORMAT = "1"  # bump when ``fact_sheet`` writes different text from the same facts
+FACT_SHEET_FORMAT = "2"  # bump when ``fact_sheet`` writes different text from the same facts
 
 
 def warehouse_key(wf: WarehouseFacts, max_mines: int, embed_model: str) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fvi.rag.documents import SUFFIX_KIND, Document, Unreadable, chunk, read_file, sha256_bytes, slug
+from fvi.rag.documents import SUFFIX_KIND, Document, Unreadable, chunk, embed_text, read_file, sha256_bytes, slug
 from fvi.rag.embed import Embedder
 from fvi.rag.store import DocStore
 
@@ -29,7 +29,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     quarantined: list[dict[str, str]] = field(default_factory=list)
-    chunks_embedded: int = 0
+    chunks_embedded: int = 0  # texts embedded (a text several chunks share is embedded once)
+    vectors_reused: int = 0  # chunks whose vector came from the store (same model, same text)
     seconds: float = 0.0
     spider: dict[str, Any] | None = None
 
@@ -40,9 +41,15 @@ class IngestReport:
             "removed": len(self.removed),
             "quarantined": self.quarantined,
             "chunks_embedded": self.chunks_embedded,
+            "vectors_reused": self.vectors_reused,
             "seconds": round(self.seconds, 2),
             **({"spider": self.spider} if self.spider is not None else {}),
         }
+
+
+def embed_key(model_version: str, text: str) -> str:
+    """What a vector is the embedding of: the model's weights and the exact text."""
+    return sha256_bytes(f"{model_version}\0{text}".encode())
 
 
 def corpus_dir(data_dir: Path) -> Path:
@@ -160,22 +167,30 @@ class Ingestor:
         self.report.removed.extend(gone)
 
     def finish(self, progress: Callable[[int, int], None] | None = None) -> IngestReport:
-        texts = [c.text for _doc, _t, chunks in self._pending for c in chunks]
-        vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
-        if texts:
-            parts = []
-            step = 256
-            for i in range(0, len(texts), step):
-                parts.append(self.embedder.embed(texts[i : i + step]))
-                if progress:
-                    progress(min(i + step, len(texts)), len(texts))
-            vectors = np.vstack(parts)
+        """Store every pending document; embed only texts the store holds no vector for (same model)."""
+        texts = [embed_text(doc, c) for doc, _t, chunks in self._pending for c in chunks]
+        keys = [embed_key(self.embedder.version, t) for t in texts]
+        have = self.store.vectors_for(keys)
+        todo: dict[str, str] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if k not in have:
+                todo.setdefault(k, t)
+        new_keys, new_texts = list(todo), list(todo.values())
+        step = 1024
+        for i in range(0, len(new_texts), step):
+            vecs = self.embedder.embed(new_texts[i : i + step])
+            have.update(zip(new_keys[i : i + step], vecs, strict=True))
+            if progress:
+                progress(min(i + step, len(new_texts)), len(new_texts))
         at = 0
         for doc, text, chunks in self._pending:
-            self.store.put(doc, text, chunks, vectors[at : at + len(chunks)], self.embedder.version)
+            ks = keys[at : at + len(chunks)]
+            vectors = np.array([have[k] for k in ks], dtype=np.float32).reshape(len(chunks), self.embedder.dim)
+            self.store.put(doc, text, chunks, vectors, self.embedder.version, ks)
             at += len(chunks)
             self.report.embedded.append(doc.doc_id)
-        self.report.chunks_embedded = len(texts)
+        self.report.chunks_embedded = len(new_texts)
+        self.report.vectors_reused = len(texts) - len(new_texts)
         self._pending.clear()
         for fn in self._after:
             fn()

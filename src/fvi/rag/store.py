@@ -38,7 +38,9 @@ DDL = [
     f"""create table if not exists silver.stg_docs__chunks (
         chunk_id varchar primary key, doc_id varchar not null, seq integer not null, page integer,
         section varchar, char_start integer not null, char_end integer not null, text varchar not null,
-        vector float[{DIM}] not null)""",
+        vector float[{DIM}] not null, embed_key varchar)""",
+    # stores written before vectors were reused by the text they embed
+    "alter table silver.stg_docs__chunks add column if not exists embed_key varchar",
     """create table if not exists bronze.raw_docs__state (name varchar primary key, value varchar)""",
 ]
 
@@ -82,7 +84,27 @@ class DocStore:
             [doc.retrieved_at, doc.run_id, doc.doc_id],
         )
 
-    def put(self, doc: Document, text: str, chunks: list[Chunk], vectors: np.ndarray, model: str) -> None:
+    def vectors_for(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by ``embed_key`` (the model and the text it embedded): what need not be embedded again."""
+        if not keys:
+            return {}
+        frame = pd.DataFrame({"embed_key": sorted(set(keys))})
+        self.con.register("wanted_keys", frame)
+        try:
+            tbl = self.con.sql(
+                "select c.embed_key, any_value(c.vector) as vector from silver.stg_docs__chunks c "
+                "join wanted_keys w using (embed_key) group by c.embed_key"
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("wanted_keys")
+        if not tbl.num_rows:
+            return {}
+        vecs = np.asarray(tbl.column("vector").combine_chunks().values.to_numpy(zero_copy_only=False),
+                          dtype=np.float32).reshape(-1, DIM)
+        return dict(zip(tbl.column("embed_key").to_pylist(), vecs, strict=True))
+
+    def put(self, doc: Document, text: str, chunks: list[Chunk], vectors: np.ndarray, model: str,
+            embed_keys: list[str] | None = None) -> None:
         """Replace one document and its chunks (one transaction)."""
         self.con.execute("begin")
         try:
@@ -96,11 +118,14 @@ class DocStore:
             if chunks:
                 frame = pd.DataFrame([{**asdict(c), "chunk_id": c.chunk_id} for c in chunks])
                 frame["vector"] = list(vectors.astype(np.float32))
+                keys: list[str | None] = list(embed_keys) if embed_keys is not None else [None] * len(chunks)
+                frame["embed_key"] = keys
                 self.con.register("new_chunks", frame)
                 self.con.execute(
                     f"""insert into silver.stg_docs__chunks
+                        (chunk_id, doc_id, seq, page, section, char_start, char_end, text, vector, embed_key)
                     select chunk_id, doc_id, seq, page, section, char_start, char_end, text,
-                           vector::float[{DIM}] from new_chunks"""
+                           vector::float[{DIM}], embed_key::varchar from new_chunks"""
                 )
                 self.con.unregister("new_chunks")
             self.con.execute("commit")
