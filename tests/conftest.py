@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 SLOW_FILES: dict[str, float] = {
     "tests/integration/test_ml_train_real.py": 836,  # + the real-samples build (572 s): its first reader
     "tests/integration/test_warehouse_postgres.py": 521,
+    "tests/integration/ops/test_server_profile.py": 500,  # estimate (demo world + ML on PostgreSQL, 2026-12-08)
     "tests/integration/ops/test_dagster_pipeline.py": 465,
     "tests/integration/test_pipeline_demo.py": 305,
     "tests/e2e/test_web_chat_e2e.py": 239,

@@ -131,13 +131,13 @@ def plan(
     root = settings.home_abs / "stack"
     wh = warehouse_url or (settings.warehouse_url if settings.is_postgres else None) or DEFAULT_WAREHOUSE_URL
     redis = (redis_url or settings.cache_url or DEFAULT_REDIS_URL).rstrip("/")
-    redis = redis.rsplit("/", 1)[0] if redis.rsplit("/", 1)[-1].isdigit() else redis
-    cache_db = 0
+    base, _, db = redis.rpartition("/")
+    redis, cache_db = (base, int(db)) if db.isdigit() and base.startswith("redis") else (redis, 0)
     env = {
         "FVI_HOME": str(settings.home_abs),
         "FVI_WAREHOUSE_URL": wh,
-        "FVI_CACHE_URL": f"{redis}/{cache_db}",
-        "FVI_ONLINE_STORE_URL": f"{redis}/{cache_db + 1}",
+        "FVI_CACHE_URL": f"{redis}/{cache_db}",  # as in compose: the API cache in one database,
+        "FVI_ONLINE_STORE_URL": settings.online_store_url or f"{redis}/{cache_db + 1}",  # Feast's in the next
         "FVI_MLFLOW_TRACKING_URI": f"http://127.0.0.1:{ports.mlflow}",
         "DAGSTER_HOME": str(settings.home_abs / "dagster"),
         "MLFLOW_DISABLE_TELEMETRY": "true",
