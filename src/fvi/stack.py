@@ -60,6 +60,7 @@ class Service:
     argv: list[str]
     port: int
     health_url: str
+    env: dict[str, str] = field(default_factory=dict)  # beside the stack's settings, for this process only
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,8 @@ def plan(
              "--artifacts-destination", str(root / "mlflow" / "artifacts")],
             ports.mlflow,
             f"http://127.0.0.1:{ports.mlflow}/health",
+            # MLflow 3's job runner (GenAI evaluation jobs; nothing here uses them) is seven more processes
+            {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
         ),
         Service(
             "api",
@@ -315,7 +318,7 @@ def _start(stack: StackPlan, service: Service, timeout: float, say: Say) -> None
     if not Path(service.argv[0]).exists() and not shutil.which(service.argv[0]):
         raise RuntimeError(f"{service.name}: {service.argv[0]} is not installed (make setup / make services)")
     log = stack.root / f"{service.name}.log"
-    env = {**os.environ, **stack.env}
+    env = {**os.environ, **stack.env, **service.env}
     with log.open("ab") as out:
         proc = subprocess.Popen(service.argv, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=stack.root)

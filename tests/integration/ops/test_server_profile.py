@@ -56,7 +56,10 @@ def test_whole_pipeline_with_ml_on_postgres_redis_and_mlflow_server_then_the_api
                     n = wh.query(f"select count(*) from gold.{table}").iloc[0, 0]
                     assert n > 0, table
                 assert wh.query("select bool_and(is_synthetic) from gold.fvi_scores").iloc[0, 0]
-                assert set(wh.query("select distinct run_id from gold.fvi_predictions")["run_id"]) == {report.run_id}
+                assert set(wh.query("select distinct run_id from gold.fvi_predictions_bayes")["run_id"]) == {
+                    report.run_id}
+                mlflow_runs = wh.query("select distinct mlflow_run_id from gold.fvi_predictions "
+                                       "where mlflow_run_id is not null")["mlflow_run_id"].tolist()
                 assert not [x for x in wh.schemas() if "__stg_" in x or x.endswith("__old")]
                 row = wh.query(
                     "select entity_id, horizon, p from gold.fvi_predictions p where entity_type = 'mine' "
@@ -70,6 +73,7 @@ def test_whole_pipeline_with_ml_on_postgres_redis_and_mlflow_server_then_the_api
             client = mlflow.MlflowClient(tracking_uri=server.mlflow_tracking_uri,
                                          registry_uri=server.mlflow_tracking_uri)
             assert client.get_model_version_by_alias("fvi_mine_h5", "champion").version
+            assert mlflow_runs and all(client.get_run(r).info.status == "FINISHED" for r in mlflow_runs)
             assert not (settings.home_abs / "mlflow" / "mlflow.db").exists()
 
             up(stack, say=said.append, timeout=300)  # MLflow already runs: the API and Prometheus start
