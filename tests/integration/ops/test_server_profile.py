@@ -9,6 +9,8 @@ stops every process it started.
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import mlflow
 import pytest
@@ -27,6 +29,20 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 REDIS = "redis://127.0.0.1:6379/6"  # the API cache; the stack puts Feast's online store in the next one
 GOLD = ("fvi_scores", "fvi_metric_scores", "fvi_weights_history", "fvi_predictions", "fvi_backtest_oof",
         "fvi_explanations", "fvi_predictions_bayes", "fvi_bayes_diagnostics", "fvi_backtest", "fvi_probabilities")
+
+
+def scrape_health(prometheus_port: int, instance: str, timeout: float = 120.0) -> str:
+    """The target's health once Prometheus has scraped it (it finds its targets a moment after it is ready)."""
+    deadline = time.monotonic() + timeout
+    health = "not a target"
+    while time.monotonic() < deadline:
+        targets = httpx.get(f"http://127.0.0.1:{prometheus_port}/api/v1/targets", timeout=30).json()
+        health = next((t["health"] for t in targets["data"]["activeTargets"]
+                       if t["labels"]["instance"] == instance), "not a target")
+        if health not in ("not a target", "unknown"):
+            return health
+        time.sleep(1)
+    return health
 
 
 def test_whole_pipeline_with_ml_on_postgres_redis_and_mlflow_server_then_the_api_predicts(tmp_path) -> None:
@@ -89,9 +105,7 @@ def test_whole_pipeline_with_ml_on_postgres_redis_and_mlflow_server_then_the_api
             got = httpx.post(f"{base}/v1/predict", json=body, timeout=60)
             assert got.status_code == 200, got.text
             assert got.json()["p"] == pytest.approx(float(row["p"]), abs=1e-6)
-            targets = httpx.get(f"http://127.0.0.1:{ports.prometheus}/api/v1/targets", timeout=30).json()
-            scraped = {t["labels"]["instance"] for t in targets["data"]["activeTargets"]}
-            assert f"127.0.0.1:{ports.api}" in scraped
+            assert scrape_health(ports.prometheus, f"127.0.0.1:{ports.api}") == "up"  # Prometheus scrapes the API
         finally:
             pids = {s.name: running_pid(stack, s.name) for s in stack.services}
             stopped = down(stack, say=said.append)
