@@ -25,6 +25,8 @@ export_app = typer.Typer(help="Write warehouse tables or scores to files for you
 app.add_typer(export_app, name="export")
 models_app = typer.Typer(help="Model versions: list them with their metrics and aliases, promote one.")
 app.add_typer(models_app, name="models")
+stack_app = typer.Typer(help="The server profile from local services (no Docker): up, down, status, plan.")
+app.add_typer(stack_app, name="stack")
 
 
 def _register_keys() -> None:
@@ -384,6 +386,61 @@ def serve(
     from fvi.api.server import serve as _serve
 
     _serve(host, port, workers)
+
+
+PortBaseOpt = Annotated[
+    int | None,
+    typer.Option("--port-base", help="API, MLflow, Dagster, Prometheus on four ports from here "
+                 "(default 8000, 5000, 3000, 9090)."),
+]
+SkipOpt = Annotated[list[str] | None, typer.Option("--skip", help="Leave out a service (mlflow, api, dagster, "
+                                                         "prometheus); repeatable.")]
+
+
+def _stack_plan(port_base: int | None, skip: list[str] | None, workers: int = 2):  # noqa: ANN202
+    from fvi.stack import Ports, plan
+
+    ports = Ports.from_base(port_base) if port_base else Ports()
+    return plan(_settings(), ports=ports, workers=workers, skip=tuple(skip or ()))
+
+
+@stack_app.command("up")
+def stack_up(
+    port_base: PortBaseOpt = None,
+    skip: SkipOpt = None,
+    workers: Annotated[int, typer.Option(help="API worker processes.")] = 2,
+) -> None:
+    """Start PostgreSQL, Redis, MLflow, the API, Dagster and Prometheus (those not running yet)."""
+    from fvi.stack import up
+
+    up(_stack_plan(port_base, skip, workers), say=console.print)
+
+
+@stack_app.command("down")
+def stack_down(port_base: PortBaseOpt = None) -> None:
+    """Stop what `fvi stack up` started (PostgreSQL only if it started it)."""
+    from fvi.stack import down
+
+    down(_stack_plan(port_base, None), say=console.print)
+
+
+@stack_app.command("status")
+def stack_status(port_base: PortBaseOpt = None, skip: SkipOpt = None) -> None:
+    """Each service: up, running but not answering, or stopped."""
+    from fvi.stack import status
+
+    for name, state in status(_stack_plan(port_base, skip)).items():
+        print(f"{name}: {state}")
+
+
+@stack_app.command("plan")
+def stack_plan(port_base: PortBaseOpt = None, skip: SkipOpt = None) -> None:
+    """Print what `fvi stack up` would start and the settings it gives every process."""
+    stack = _stack_plan(port_base, skip)
+    for key, value in stack.env.items():
+        print(f"{key}={value}")
+    for service in stack.services:
+        print(f"{service.name}: {' '.join(service.argv)}")
 
 
 @app.command()

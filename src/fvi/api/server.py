@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# uvicorn (>= 0.30) pings each worker and kills one that does not answer in `timeout_worker_healthcheck`
+# (5 s by default), then starts another. A worker builds the app (imports, warehouse, model) before it
+# answers; on a busy 2-core machine that took longer than 5 s, so `--workers 2` killed and restarted its
+# workers forever without serving. A minute covers a cold start under load; a hung worker is still replaced.
+WORKER_HEALTHCHECK_SECONDS = 60
+
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, log_level: str = "info") -> None:
     """Run the service until interrupted; every worker builds its own app (and its own metrics)."""
@@ -16,4 +22,5 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, log_le
         log_level=log_level,
         proxy_headers=False,
         server_header=False,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )

@@ -7,6 +7,12 @@ Plan → one ingest per source → bronze reference tables → dbt models (dagst
 Every asset runs a step function of :mod:`fvi.pipeline` against the run's staging warehouse; only
 ``published`` swaps it in, so a failed or partial run leaves the live warehouse as it was (the
 failure hook discards the staging copy and writes a failed run report, which raises the alert).
+
+Every asset requires the resource ``fvi_writer``: FVI_HOME's writer lock (:mod:`fvi.lock`, the one
+``fvi run`` takes), held from before the first step until the run ends. With the jobs' in-process
+executor a run initialises it once, so a scheduled run and ``fvi run`` never write at once: the
+second waits up to ``FVI_LOCK_TIMEOUT`` naming the holder, or refuses at once with
+``FVI_LOCK_NO_WAIT``.
 """
 
 
@@ -27,6 +33,7 @@ from fvi.settings import Settings, get_settings
 
 INGEST_RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 PLAN_KEY = dg.AssetKey(["fvi_run"])
+WRITER = "fvi_writer"
 REFERENCE_KEY = dg.AssetKey(["bronze", "reference"])
 
 
@@ -38,7 +45,24 @@ def _run(context: Any) -> tuple[Settings, str]:
     return get_settings(), runs.fvi_run_id(context.instance, context.run_id)
 
 
-@dg.asset(key=PLAN_KEY, group_name="ingest", description="Where this run reads from (data dir, live URLs or demo).")
+def writer_command(dagster_run_id: str) -> str:
+    """How the lock's holder record names a Dagster run (``fvi orchestrate run <id>``)."""
+    return f"orchestrate run {dagster_run_id[:8]}"
+
+
+@dg.resource(description="FVI_HOME's writer lock (fvi.lock), held for the whole run as `fvi run` holds it.")
+def fvi_writer(init_context: dg.InitResourceContext):  # noqa: ANN201 - a generator resource
+    from fvi.lock import writer_lock_for
+
+    settings = get_settings()
+    say = init_context.log.warning if init_context.log is not None else None
+    run_id = init_context.run.run_id if init_context.run is not None else "adhoc"
+    with writer_lock_for(settings, writer_command(run_id), say=say) as holder:
+        yield holder
+
+
+@dg.asset(key=PLAN_KEY, group_name="ingest", description="Where this run reads from (data dir, live URLs or demo).",
+          required_resource_keys={WRITER})
 def fvi_run(context: AssetExecutionContext) -> dict[str, Any]:
     from fvi.warehouse import Staging
 
@@ -56,6 +80,7 @@ def ingest_asset(source_id: str) -> dg.AssetsDefinition:
         ins={"run": dg.AssetIn(PLAN_KEY)},
         group_name="ingest",
         retry_policy=INGEST_RETRY,
+        required_resource_keys={WRITER},
         description=f"Ingest {source_id} into the staging bronze layer (fvi.pipeline.ingest_source).",
         kinds={"python"},
     )
@@ -88,7 +113,7 @@ def reference_asset() -> dg.AssetsDefinition:
     ins = {f"src_{s}": dg.AssetIn(bronze_key(s)) for s in pipeline.CONNECTORS}
     ins["run"] = dg.AssetIn(PLAN_KEY)
 
-    @dg.asset(key=REFERENCE_KEY, ins=ins, group_name="ingest",
+    @dg.asset(key=REFERENCE_KEY, ins=ins, group_name="ingest", required_resource_keys={WRITER},
               description="Countries, the manifest history and the quarantine (fvi.pipeline.write_reference_tables).")
     def _reference(context: AssetExecutionContext, run: dict[str, Any], **outcomes: pipeline.SourceOutcome
                    ) -> list[dict[str, Any]]:
@@ -153,7 +178,7 @@ def dbt_asset(settings: Settings) -> dg.AssetsDefinition:
         if node["resource_type"] in ("model", "seed", "snapshot")
     }
 
-    @dbt_assets(manifest=manifest, dagster_dbt_translator=TRANSLATOR, name="fvi_dbt")
+    @dbt_assets(manifest=manifest, dagster_dbt_translator=TRANSLATOR, name="fvi_dbt", required_resource_keys={WRITER})
     def fvi_dbt(context: AssetExecutionContext):  # noqa: ANN202 - a generator of results
         from fvi.dbt import run_dbt
         from fvi.warehouse import Staging
@@ -180,7 +205,8 @@ def step_asset(name: str, step_name: str, step: Callable[[pipeline.StepContext],
                group: str) -> dg.AssetsDefinition:
     """Asset ``name`` running ``fvi.pipeline`` step ``step_name`` (its summary keeps the step's name)."""
 
-    @dg.asset(name=name, deps=[dep], group_name=group, description=(step.__doc__ or "").strip() or None)
+    @dg.asset(name=name, deps=[dep], group_name=group, description=(step.__doc__ or "").strip() or None,
+              required_resource_keys={WRITER})
     def _step(context: AssetExecutionContext) -> dg.MaterializeResult:
         from fvi.warehouse import Staging
 
@@ -206,7 +232,8 @@ FEATURE_STORE_KEY = dg.AssetKey(["feature_store"])
 
 
 @dg.asset(key=dg.AssetKey(["published"]), ins={"sources": dg.AssetIn(REFERENCE_KEY)}, deps=[LAST_STEP],
-          group_name="publish", description="Swap the staging warehouse in; append the manifest; write the report.")
+          group_name="publish", description="Swap the staging warehouse in; append the manifest; write the report.",
+          required_resource_keys={WRITER})
 def published(context: AssetExecutionContext, sources: list[dict[str, Any]]) -> dg.MaterializeResult:
     from fvi.warehouse import Staging
 
@@ -226,7 +253,8 @@ def published(context: AssetExecutionContext, sources: list[dict[str, Any]]) -> 
 
 
 @dg.asset(key=FEATURE_STORE_KEY, deps=[dg.AssetKey(["published"])], group_name="features",
-          description="On request: the Feast store (offline parquet, online store) from the live warehouse.")
+          description="On request: the Feast store (offline parquet, online store) from the live warehouse.",
+          required_resource_keys={WRITER})
 def feature_store(context: AssetExecutionContext) -> dg.MaterializeResult:
     """Not in the pipeline job: nothing reads the store yet, and importing Feast is most of its cost."""
     from fvi.feature_store import build_feature_store

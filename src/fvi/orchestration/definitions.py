@@ -9,7 +9,7 @@ FEATURE_STORE_JOB = "fvi_feature_store"  # on request (`fvi features` does the s
 
 
 def build_definitions() -> dg.Definitions:
-    from fvi.orchestration.assets import FEATURE_STORE_KEY, all_assets, discard_staging
+    from fvi.orchestration.assets import FEATURE_STORE_KEY, WRITER, all_assets, discard_staging, fvi_writer
     from fvi.orchestration.triggers import nightly_schedule, source_change_sensor
     from fvi.settings import get_settings
 
@@ -26,6 +26,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[job, features],
         schedules=[nightly_schedule(job, settings)],
         sensors=[source_change_sensor(job, settings)],
+        resources={WRITER: fvi_writer},  # FVI_HOME's writer lock for the whole run, as `fvi run` takes it
     )
 
 
