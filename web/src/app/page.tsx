@@ -37,10 +37,10 @@ function Overview() {
   const horizon = parseHorizon(params.get("horizon"));
   const persona = parsePersona(params.get("persona"));
   const choropleth = params.get("layer") === "countries";
-  const map = useAsync((s) => mapMines(horizon, persona, s), [horizon, persona]);
+  const map = useAsync(["map-mines", horizon, persona], (s) => mapMines(horizon, persona, s));
   const mines = { ...map, data: map.data?.items };
-  const countries = useAsync((s) => allCountries(horizon, persona, s), [horizon, persona]);
-  const runs = useAsync(async (s) => unwrap(await api.GET("/v1/runs", { params: { query: { limit: 1 } }, signal: s })), []);
+  const countries = useAsync(["countries", horizon, persona], (s) => allCountries(horizon, persona, s));
+  const runs = useAsync(["runs", 1], async (s) => unwrap(await api.GET("/v1/runs", { params: { query: { limit: 1 } }, signal: s })));
 
   const stats = useMemo(() => {
     const rows = mines.data ?? [];

@@ -19,9 +19,9 @@ export function PillarsVsMedians({ profile, kind, horizon, persona }: { profile:
   const identity = (profile.identity ?? {}) as Record<string, unknown>;
   const iso3 = kind !== "country" && typeof identity.country_iso3 === "string" ? identity.country_iso3 : undefined;
   const med = useAsync(
+    ["pillar-medians", kind, horizon, persona, iso3],
     async (signal) =>
       unwrap(await api.GET("/v1/dashboard/pillar-medians", { params: { query: { entity_type: kind, horizon, persona, country: iso3 } }, signal })) as unknown as Medians,
-    [kind, horizon, persona, iso3],
   );
   const b = profile.scores[horizon]?.[persona];
   const entries = Object.entries(b?.pillars ?? {});
@@ -90,8 +90,8 @@ const SERIES_COLOURS = ["#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c"];
 /** Production per year by source (GEM, EIA, Climate TRACE) in Mt. */
 export function ProductionHistory({ id }: { id: string }) {
   const prod = useAsync(
+    ["production", id],
     async (signal) => unwrap(await api.GET("/v1/dashboard/production/{mine_id}", { params: { path: { mine_id: id } }, signal })) as unknown as Production,
-    [id],
   );
   const series: Series[] = useMemo(() => {
     const d = prod.data;
@@ -123,8 +123,8 @@ type Doc = { doc_id: string; kind?: string | null; title?: string | null; source
 /** Documents the chat index holds about this mine or country (fact sheets, wiki pages, reports). */
 export function RelatedDocuments({ kind, id }: { kind: "mine" | "country"; id: string }) {
   const docs = useAsync(
+    ["documents", kind, id],
     async (signal) => unwrap(await api.GET("/v1/documents", { params: { query: { entity: `${kind}:${id}`, limit: 50 } }, signal })) as unknown as { items: Doc[]; total: number; note?: string | null },
-    [kind, id],
   );
   const items = docs.data?.items ?? [];
   return (
@@ -162,7 +162,7 @@ type Calibration = { available: boolean; run_id: string | null; note: string | n
 
 /** Reliability diagram per level and horizon: mean predicted P(viable) per bin against the share that stayed viable. */
 export function CalibrationPlot({ scorerLabel }: { scorerLabel: (s: { scorer: string; model_name?: string | null }) => string }) {
-  const cal = useAsync(async (signal) => unwrap(await api.GET("/v1/dashboard/calibration", { signal })) as unknown as Calibration, []);
+  const cal = useAsync(["calibration"], async (signal) => unwrap(await api.GET("/v1/dashboard/calibration", { signal })) as unknown as Calibration);
   const all = Object.entries(cal.data?.levels ?? {});
   const [chosen, setChosen] = useState<string | null>(null);
   const level = chosen ?? all[0]?.[0];
@@ -277,8 +277,8 @@ type Quarantine = { items: Record<string, unknown>[]; total: number; counts: { s
 export function QuarantinedRows() {
   const [offset, setOffset] = useState(0);
   const q = useAsync(
+    ["quarantine", offset],
     async (signal) => unwrap(await api.GET("/v1/dashboard/quarantine", { params: { query: { limit: 50, offset } }, signal })) as unknown as Quarantine,
-    [offset],
   );
   const total = q.data?.total ?? 0;
   return (

@@ -25,7 +25,7 @@ export function normalise(weights: Record<string, number>): Record<string, numbe
 }
 
 export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: EntityKind; id: string; horizon: Horizon; persona: Persona; profile: EntityProfile }) {
-  const personas = useAsync(async (signal) => unwrap(await api.GET("/v1/personas", { params: { query: { limit: 100 } }, signal })).items as PersonaItem[], []);
+  const personas = useAsync(["personas"], async (signal) => unwrap(await api.GET("/v1/personas", { params: { query: { limit: 100 } }, signal })).items as PersonaItem[]);
   const preset = personas.data?.find((p) => p.id === persona)?.weights;
   const [weights, setWeights] = useState<Record<string, number> | null>(null);
   useEffect(() => setWeights(preset ? { ...preset } : null), [preset]);
@@ -50,9 +50,8 @@ export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: Ent
     return b;
   }, [weights, value, kind, id, horizon, custom, persona, metric]);
   const debounced = useDebounced(body, 300);
-  const result = useAsync(
-    async (signal) => (debounced ? unwrap(await api.POST("/v1/score/what-if", { body: debounced, signal })) : null),
-    [JSON.stringify(debounced)],
+  const result = useAsync(["what-if", debounced], async (signal) =>
+    debounced ? unwrap(await api.POST("/v1/score/what-if", { body: debounced, signal })) : null,
   );
   const r = (result.data?.horizons[horizon] ?? undefined) as HorizonResult | undefined;
   const stored = profile.scores[horizon]?.[persona]?.fvi;

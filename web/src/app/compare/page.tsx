@@ -1,20 +1,20 @@
 "use client";
+import { useQueries } from "@tanstack/react-query";
 import Link from "next/link";
 import { Suspense, useState } from "react";
 import { BandBar } from "@/components/Profile";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
 import { Card, State, inputClass } from "@/components/ui";
-import { HORIZONS, api, unwrap, type EntityProfile } from "@/lib/api";
+import { HORIZONS, entityProfile, profileKey } from "@/lib/api";
 import { fmt, pct } from "@/lib/format";
-import { useAsync, useQueryState } from "@/lib/hooks";
+import { useQueryState } from "@/lib/hooks";
 
 const MAX = 4;
 
-async function profile(ref: string, signal: AbortSignal): Promise<EntityProfile> {
+/** `M0740`, `MSHA100329` or `country:ZAF` to (kind, id). */
+function parseRef(ref: string): ["mine" | "country", string] {
   const [kind, id] = ref.includes(":") ? (ref.split(":", 2) as [string, string]) : ["mine", ref];
-  return kind === "country"
-    ? unwrap(await api.GET("/v1/countries/{iso3}", { params: { path: { iso3: id } }, signal }))
-    : unwrap(await api.GET("/v1/mines/{mine_id}", { params: { path: { mine_id: id } }, signal }));
+  return [kind === "country" ? "country" : "mine", id];
 }
 
 function Compare() {
@@ -23,7 +23,19 @@ function Compare() {
   const persona = parsePersona(params.get("persona"));
   const ids = (params.get("ids") ?? "").split(",").filter(Boolean).slice(0, MAX);
   const [draft, setDraft] = useState("");
-  const profiles = useAsync((signal) => Promise.all(ids.map((i) => profile(i, signal))), [ids.join(",")]);
+  // one cached query per entity: a profile already read (its own page, an earlier comparison) is not read again
+  const queries = useQueries({
+    queries: ids.map((ref) => {
+      const [kind, id] = parseRef(ref);
+      return { queryKey: profileKey(kind, id), queryFn: ({ signal }: { signal: AbortSignal }) => entityProfile(kind, id, signal) };
+    }),
+  });
+  const profiles = {
+    data: queries.every((q) => q.data) ? queries.map((q) => q.data!) : undefined,
+    loading: queries.some((q) => q.isFetching),
+    error: queries.find((q) => q.error)?.error ?? undefined,
+    reload: () => queries.forEach((q) => q.error && void q.refetch()),
+  };
   const add = () => {
     const v = draft.trim();
     if (v && !ids.includes(v) && ids.length < MAX) setParams({ ids: [...ids, v].join(",") });

@@ -13,9 +13,9 @@ function DataQuality() {
   const [params, setParams] = useQueryState();
   const entity = params.get("entity") === "mine" ? "mine" : params.get("entity") === "country" ? "country" : undefined;
   const sort: Sort = (SORTS as readonly string[]).includes(params.get("sort") ?? "") ? (params.get("sort") as Sort) : "metric_id";
-  const dq = useAsync(async (signal) => unwrap(await api.GET("/v1/data-quality", { params: { query: { entity, sort, limit: 500 } }, signal })), [entity, sort]);
-  const sources = useAsync(async (signal) => unwrap(await api.GET("/v1/sources", { params: { query: { limit: 500 } }, signal })), []);
-  const features = useAsync(async (signal) => unwrap(await api.GET("/v1/data-quality/model-features", { signal })), []);
+  const dq = useAsync(["data-quality", entity, sort], async (signal) => unwrap(await api.GET("/v1/data-quality", { params: { query: { entity, sort, limit: 500 } }, signal })));
+  const sources = useAsync(["sources"], async (signal) => unwrap(await api.GET("/v1/sources", { params: { query: { limit: 500 } }, signal })));
+  const features = useAsync(["model-features"], async (signal) => unwrap(await api.GET("/v1/data-quality/model-features", { signal })));
   const featureRows = ((features.data?.items ?? []) as Record<string, unknown>[]).map((f) => {
     const cov = (f.coverage ?? {}) as Record<string, number | null>;
     const pct = (v: number | null | undefined) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)} %`);

@@ -1,10 +1,10 @@
 "use client";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import Link from "next/link";
-import { Suspense, memo, useEffect, useMemo, useRef, useState } from "react";
+import { useRouter } from "next/navigation";
+import { Suspense, memo, useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from "react";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
 import { Card, State, inputClass } from "@/components/ui";
-import { allMines, type MineSummary, type MineType } from "@/lib/api";
+import { mineTable, type Horizon, type MineType, type Persona, type TableMine } from "@/lib/api";
 import { filterMines, fmt, fviColor, sortMines, toCsv, type SortKey } from "@/lib/format";
 import { useAsync, useDebounced, useQueryState } from "@/lib/hooks";
 
@@ -55,18 +55,16 @@ function MinesTable() {
     fviMin: num(params.get("fmin")),
     fviMax: num(params.get("fmax")),
   };
-  const mines = useAsync((s) => allMines(horizon, persona, s, type), [horizon, persona, type]);
+  // every mine of the type in one request (the table filters and sorts in the browser)
+  const mines = useAsync(["mine-table", type, horizon, persona], (s) => mineTable(horizon, persona, type, s));
   const all = useMemo(() => mines.data ?? [], [mines.data]);
   const countries = useMemo(() => [...new Set(all.map((m) => m.country_iso3).filter((c): c is string => !!c))].sort(), [all]);
   const statuses = useMemo(() => [...new Set(all.map((m) => m.status).filter((c): c is string => !!c))].sort(), [all]);
-  const rows: MineSummary[] = useMemo(
+  const rows: TableMine[] = useMemo(
     () => sortMines(filterMines(all, filter), sort),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [all, sort, filter.q, filter.country, filter.status, filter.fviMin, filter.fviMax],
   );
-  const scroller = useRef<HTMLDivElement>(null);
-  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 12 });
-
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-end justify-between gap-3">
@@ -136,7 +134,7 @@ function MinesTable() {
         <State loading={mines.loading && !mines.data} error={mines.error} onRetry={mines.reload} empty={!mines.loading && rows.length === 0}>
           <div role="table" aria-label="Mines" aria-rowcount={rows.length + 1} className="text-sm">
             <div role="rowgroup">
-            <div role="row" className="grid grid-cols-[2.5rem_minmax(0,1fr)_3.25rem_3.75rem] sm:grid-cols-[4rem_minmax(0,1fr)_5rem_7rem_6rem_6rem] gap-2 border-b border-slate-300 pb-1 font-semibold dark:border-slate-700">
+            <div role="row" className={`${GRID} border-b border-slate-300 pb-1 font-semibold dark:border-slate-700`}>
               <span role="columnheader">Rank</span>
               <span role="columnheader">Mine</span>
               <span role="columnheader">Country</span>
@@ -145,13 +143,7 @@ function MinesTable() {
               <span role="columnheader">FVI</span>
             </div>
             </div>
-            <div ref={scroller} role="rowgroup" className="h-[60vh] overflow-auto" data-testid="mines-scroller" tabIndex={0} aria-label="Mine rows">
-              <div role="none" style={{ height: virtual.getTotalSize(), position: "relative" }}>
-                {virtual.getVirtualItems().map((v) => (
-                  <MineRow key={rows[v.index]!.id} m={rows[v.index]!} index={v.index} start={v.start} horizon={horizon} persona={persona} />
-                ))}
-              </div>
-            </div>
+            <VirtualRows rows={rows} horizon={horizon} persona={persona} />
           </div>
         </State>
       </Card>
@@ -159,24 +151,61 @@ function MinesTable() {
   );
 }
 
+const GRID = "grid grid-cols-[2.5rem_minmax(0,1fr)_3.25rem_3.75rem] sm:grid-cols-[4rem_minmax(0,1fr)_5rem_7rem_6rem_6rem] gap-2";
+
 /**
- * One table row, memoised: while scrolling only the rows entering the window render. Links do not
- * prefetch (Next prefetches every visible link: hundreds of requests while scrolling 6,000 rows).
+ * The scrolled rows, apart from the filters: the virtualiser re-renders this list (and only this list) when the
+ * window of visible rows moves, so the form and its long option lists are not rendered again on every frame.
+ * The scroller is a containment root (a row's layout never reaches the page) and rows are plain links; one
+ * click listener on the list turns a plain click into a client-side navigation.
  */
-const MineRow = memo(function MineRow({ m, index, start, horizon, persona }: { m: MineSummary; index: number; start: number; horizon: string; persona: string }) {
+const VirtualRows = memo(function VirtualRows({ rows, horizon, persona }: { rows: TableMine[]; horizon: Horizon; persona: Persona }) {
+  const router = useRouter();
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 10, getItemKey: (i) => rows[i]!.id });
+  const onClick = useCallback(
+    (e: MouseEvent<HTMLDivElement>) => {
+      const a = (e.target as HTMLElement).closest("a");
+      if (!a || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || a.origin !== window.location.origin) return;
+      e.preventDefault();
+      router.push(a.pathname + a.search);
+    },
+    [router],
+  );
+  return (
+    <div
+      ref={scroller}
+      role="rowgroup"
+      className="h-[60vh] overflow-auto [contain:strict]"
+      data-testid="mines-scroller"
+      tabIndex={0}
+      aria-label="Mine rows"
+      onClick={onClick}
+    >
+      <div role="none" style={{ height: virtual.getTotalSize(), position: "relative" }}>
+        {virtual.getVirtualItems().map((v) => (
+          <MineRow key={v.key} m={rows[v.index]!} index={v.index} start={v.start} horizon={horizon} persona={persona} />
+        ))}
+      </div>
+    </div>
+  );
+});
+
+/** One table row, memoised (a row that stays in the window is not rendered again); its own layout and paint. */
+const MineRow = memo(function MineRow({ m, index, start, horizon, persona }: { m: TableMine; index: number; start: number; horizon: string; persona: string }) {
   return (
     <div
       role="row"
       aria-rowindex={index + 2}
-      className="absolute left-0 grid w-full grid-cols-[2.5rem_minmax(0,1fr)_3.25rem_3.75rem] sm:grid-cols-[4rem_minmax(0,1fr)_5rem_7rem_6rem_6rem] items-center gap-2 border-b border-slate-100 dark:border-slate-800"
+      className={`absolute left-0 top-0 w-full items-center border-b border-slate-100 [contain:strict] dark:border-slate-800 ${GRID}`}
       style={{ height: ROW, transform: `translateY(${start}px)` }}
     >
       <span role="cell" className="tabular-nums">{m.rank ?? "—"}</span>
       <span role="cell" className="truncate">
-        <Link prefetch={false} href={`/mine/?id=${encodeURIComponent(m.id)}&horizon=${horizon}&persona=${persona}`}>{m.name ?? m.id}</Link>
+        <a href={`/mine/?id=${encodeURIComponent(m.id)}&horizon=${horizon}&persona=${persona}`}>{m.name ?? m.id}</a>
       </span>
       <span role="cell">
-        {m.country_iso3 ? <Link prefetch={false} href={`/country/?iso3=${m.country_iso3}&horizon=${horizon}&persona=${persona}`}>{m.country_iso3}</Link> : "—"}
+        {m.country_iso3 ? <a href={`/country/?iso3=${m.country_iso3}&horizon=${horizon}&persona=${persona}`}>{m.country_iso3}</a> : "—"}
       </span>
       <span role="cell" className="hidden sm:block">{m.status ?? "—"}</span>
       <span role="cell" className="hidden tabular-nums sm:block">{fmt(m.capacity_mtpa)}</span>
