@@ -2,12 +2,15 @@
 import { Suspense } from "react";
 import { DataTable } from "@/components/DataTable";
 import { QuarantinedRows } from "@/components/Panels";
-import { Card, State, inputClass } from "@/components/ui";
+import { Select } from "@/components/Select";
+import { Card, State } from "@/components/ui";
 import { api, unwrap } from "@/lib/api";
 import { useAsync, useQueryState } from "@/lib/hooks";
 
 const SORTS = ["metric_id", "null_rate", "share_imputed", "latest_year"] as const;
 type Sort = (typeof SORTS)[number];
+
+const ENTITY_OPTIONS = [{ value: "", label: "all" }, { value: "mine" }, { value: "country" }];
 
 function DataQuality() {
   const [params, setParams] = useQueryState();
@@ -35,22 +38,14 @@ function DataQuality() {
         title="Coverage per metric (vw_metric_dq)"
         actions={
           <div className="flex gap-2 text-sm">
-            <label>
-              Entity{" "}
-              <select className={inputClass} value={entity ?? ""} onChange={(e) => setParams({ entity: e.target.value || null })}>
-                <option value="">all</option>
-                <option value="mine">mine</option>
-                <option value="country">country</option>
-              </select>
-            </label>
-            <label>
-              Sort{" "}
-              <select className={inputClass} value={sort} onChange={(e) => setParams({ sort: e.target.value === "metric_id" ? null : e.target.value })}>
-                {SORTS.map((s) => (
-                  <option key={s}>{s}</option>
-                ))}
-              </select>
-            </label>
+            <span className="flex items-center gap-1">
+              <span aria-hidden="true">Entity</span>
+              <Select label="Entity" value={entity ?? ""} options={ENTITY_OPTIONS} onChange={(v) => setParams({ entity: v || null })} />
+            </span>
+            <span className="flex items-center gap-1">
+              <span aria-hidden="true">Sort</span>
+              <Select label="Sort" value={sort} options={SORTS.map((s) => ({ value: s }))} onChange={(v) => setParams({ sort: v === "metric_id" ? null : v })} />
+            </span>
           </div>
         }
       >

@@ -1,8 +1,9 @@
 "use client";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useRouter } from "next/navigation";
-import { Suspense, memo, useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from "react";
+import { Suspense, memo, useCallback, useEffect, useMemo, useRef, useState, type MouseEvent, type ReactNode } from "react";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
+import { Select } from "@/components/Select";
 import { Card, State, inputClass } from "@/components/ui";
 import { mineTable, type Horizon, type MineType, type Persona, type TableMine } from "@/lib/api";
 import { filterMines, fmt, fviColor, sortMines, toCsv, type SortKey } from "@/lib/format";
@@ -16,6 +17,22 @@ const SORTS: { key: SortKey; label: string }[] = [
   { key: "name", label: "Name" },
   { key: "-capacity", label: "Capacity (large first)" },
 ];
+const SORT_OPTIONS = SORTS.map((s) => ({ value: s.key, label: s.label }));
+const TYPE_OPTIONS = [
+  { value: "mine", label: "GEM mines" },
+  { value: "us_mine", label: "US (EIA) mines" },
+];
+
+/** A visible caption beside a control that carries its own accessible name. */
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <span className="flex flex-col text-sm">
+      <span aria-hidden="true">{label}</span>
+      {children}
+    </span>
+  );
+}
+
 const CSV_COLUMNS = ["id", "name", "country_iso3", "status", "entity_type", "capacity_mtpa", "horizon", "persona", "as_of_year", "fvi", "fvi_p05", "fvi_p95", "rank", "percentile"] as const;
 const ROW = 36;
 
@@ -60,6 +77,8 @@ function MinesTable() {
   const all = useMemo(() => mines.data ?? [], [mines.data]);
   const countries = useMemo(() => [...new Set(all.map((m) => m.country_iso3).filter((c): c is string => !!c))].sort(), [all]);
   const statuses = useMemo(() => [...new Set(all.map((m) => m.status).filter((c): c is string => !!c))].sort(), [all]);
+  const countryOptions = useMemo(() => [{ value: "", label: "all" }, ...countries.map((c) => ({ value: c }))], [countries]);
+  const statusOptions = useMemo(() => [{ value: "", label: "all" }, ...statuses.map((c) => ({ value: c }))], [statuses]);
   const rows: TableMine[] = useMemo(
     () => sortMines(filterMines(all, filter), sort),
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -77,31 +96,15 @@ function MinesTable() {
             Search by name{" "}
             <input type="search" className={inputClass} value={q} onChange={(e) => setQ(e.target.value)} placeholder="mine name" aria-label="Search mines by name" />
           </label>
-          <label className="text-sm">
-            Country{" "}
-            <select className={inputClass} value={filter.country ?? ""} onChange={(e) => setParams({ country: e.target.value || null })} aria-label="Country">
-              <option value="">all</option>
-              {countries.map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          </label>
-          <label className="text-sm">
-            Status{" "}
-            <select className={inputClass} value={filter.status ?? ""} onChange={(e) => setParams({ status: e.target.value || null })} aria-label="Status">
-              <option value="">all</option>
-              {statuses.map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          </label>
-          <label className="text-sm">
-            Type{" "}
-            <select className={inputClass} value={type} onChange={(e) => setParams({ type: e.target.value === "us_mine" ? "us_mine" : null })} aria-label="Mine type">
-              <option value="mine">GEM mines</option>
-              <option value="us_mine">US (EIA) mines</option>
-            </select>
-          </label>
+          <Field label="Country">
+            <Select label="Country" value={filter.country ?? ""} options={countryOptions} onChange={(v) => setParams({ country: v || null })} />
+          </Field>
+          <Field label="Status">
+            <Select label="Status" value={filter.status ?? ""} options={statusOptions} onChange={(v) => setParams({ status: v || null })} />
+          </Field>
+          <Field label="Type">
+            <Select label="Mine type" value={type} options={TYPE_OPTIONS} onChange={(v) => setParams({ type: v === "us_mine" ? "us_mine" : null })} />
+          </Field>
           <label className="text-sm">
             FVI from{" "}
             <input type="number" min={0} max={100} className={`${inputClass} w-20`} value={params.get("fmin") ?? ""} onChange={(e) => setParams({ fmin: e.target.value || null })} aria-label="Minimum FVI" />
@@ -110,16 +113,9 @@ function MinesTable() {
             to{" "}
             <input type="number" min={0} max={100} className={`${inputClass} w-20`} value={params.get("fmax") ?? ""} onChange={(e) => setParams({ fmax: e.target.value || null })} aria-label="Maximum FVI" />
           </label>
-          <label className="text-sm">
-            Sort{" "}
-            <select className={inputClass} value={sort} onChange={(e) => setParams({ sort: e.target.value === "rank" ? null : e.target.value })} aria-label="Sort">
-              {SORTS.map((s) => (
-                <option key={s.key} value={s.key}>
-                  {s.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Field label="Sort">
+            <Select label="Sort" value={sort} options={SORT_OPTIONS} onChange={(v) => setParams({ sort: v === "rank" ? null : v })} />
+          </Field>
           <button
             type="button"
             className="rounded border border-slate-400 px-3 py-1 text-sm"

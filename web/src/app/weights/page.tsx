@@ -3,6 +3,7 @@ import Link from "next/link";
 import { Suspense, useEffect, useMemo, useState } from "react";
 import { WeightsHistory } from "@/components/Panels";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
+import { Slider } from "@/components/Slider";
 import { Card, State } from "@/components/ui";
 import { normalise } from "@/components/WhatIf";
 import { api, unwrap } from "@/lib/api";
@@ -104,11 +105,11 @@ function Weights() {
             ? Object.entries(custom)
                 .sort(([a], [b]) => a.localeCompare(b))
                 .map(([pid, v]) => (
-                <label key={pid} className="grid grid-cols-[1fr_8rem_3rem] items-center gap-2 text-sm">
-                  <span className="truncate">{names[pid] ?? pid}</span>
-                  <input type="range" min={0} max={1} step={0.01} value={v} aria-label={`Custom weight of ${names[pid] ?? pid}`} data-testid={`custom-weight-${pid}`} onChange={(e) => setCustom({ ...custom, [pid]: Number(e.target.value) })} />
+                <div key={pid} className="grid grid-cols-[1fr_8rem_3rem] items-center gap-2 text-sm">
+                  <span className="truncate" aria-hidden="true">{names[pid] ?? pid}</span>
+                  <Slider label={`Custom weight of ${names[pid] ?? pid}`} value={v} min={0} max={1} step={0.01} thumbProps={{ "data-testid": `custom-weight-${pid}` }} onChange={(x) => setCustom({ ...custom, [pid]: x })} />
                   <span className="tabular-nums">{v.toFixed(2)}</span>
-                </label>
+                </div>
               ))
             : null}
         </Card>
