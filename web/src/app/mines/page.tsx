@@ -158,7 +158,13 @@ const GRID = "grid grid-cols-[2.5rem_minmax(0,1fr)_3.25rem_3.75rem] sm:grid-cols
 const VirtualRows = memo(function VirtualRows({ rows, horizon, persona }: { rows: TableMine[]; horizon: Horizon; persona: Persona }) {
   const router = useRouter();
   const scroller = useRef<HTMLDivElement>(null);
-  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 10, getItemKey: (i) => rows[i]!.id });
+  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 10 });
+  const items = virtual.getVirtualItems();
+  // rows are recycled: a row element is keyed by its slot (index modulo the largest window seen), so a row
+  // leaving the window is reused for the one entering it (its text and offset patched) instead of one
+  // element destroyed and another created, styled and laid out on every frame of a fast scroll
+  const pool = useRef(0);
+  pool.current = Math.max(pool.current, items.length);
   const onClick = useCallback(
     (e: MouseEvent<HTMLDivElement>) => {
       const a = (e.target as HTMLElement).closest("a");
@@ -179,8 +185,8 @@ const VirtualRows = memo(function VirtualRows({ rows, horizon, persona }: { rows
       onClick={onClick}
     >
       <div role="none" style={{ height: virtual.getTotalSize(), position: "relative" }}>
-        {virtual.getVirtualItems().map((v) => (
-          <MineRow key={v.key} m={rows[v.index]!} index={v.index} start={v.start} horizon={horizon} persona={persona} />
+        {items.map((v) => (
+          <MineRow key={v.index % pool.current} m={rows[v.index]!} index={v.index} start={v.start} horizon={horizon} persona={persona} />
         ))}
       </div>
     </div>
