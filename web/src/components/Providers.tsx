@@ -6,11 +6,12 @@ import { useState, type ReactNode } from "react";
 /**
  * The API's answers change only when a build lands, so they stay fresh for minutes and a focused window
  * does not refetch. No automatic retry: a failed panel says so at once and offers its own Retry button
- * (and the API-down banner is not held back by retries).
+ * (and the API-down banner is not held back by retries). No structural sharing: answers are read-only and
+ * large (6,000+ mines), and deep-comparing a new answer with the old one buys nothing here.
  */
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
-    defaultOptions: { queries: { staleTime: 5 * 60_000, gcTime: 10 * 60_000, retry: false, refetchOnWindowFocus: false } },
+    defaultOptions: { queries: { staleTime: 5 * 60_000, gcTime: 10 * 60_000, retry: false, refetchOnWindowFocus: false, structuralSharing: false } },
   });
 }
 

@@ -1,54 +1,44 @@
 "use client";
-/** A labelled select on Radix UI's Select primitive (keyboard, typeahead, screen-reader semantics; styled here). */
-import * as RSelect from "@radix-ui/react-select";
+/**
+ * A labelled select on Radix UI's Select primitive (keyboard, typeahead, screen-reader semantics; styled here).
+ *
+ * Radix Select (with its popper and scroll lock) is a third of a page's own JavaScript, and no page needs it
+ * before it has painted: it is loaded as its own chunk (React.lazy), so it is not in any page's first load.
+ * The prerendered HTML already holds the real trigger; until the chunk has come the same trigger shows, inert.
+ */
+import { Suspense, lazy } from "react";
 import { inputClass } from "./ui";
 
 export type Option = { value: string; label?: string };
 
-/** Radix reserves the empty string (it clears the value): an "all" choice travels as this instead. */
-const EMPTY = "__all__";
-
-export function Select({
-  label,
-  value,
-  options,
-  onChange,
-  className = "",
-  testId,
-}: {
-  /** The accessible name (and the visible label when `showLabel`). */
+export type SelectProps = {
+  /** The accessible name. */
   label: string;
   value: string;
   options: readonly Option[];
   onChange: (value: string) => void;
   className?: string;
   testId?: string;
-}) {
+};
+
+const SelectImpl = lazy(() => import("./SelectImpl"));
+
+function Waiting({ label, value, options, className = "" }: SelectProps) {
+  const shown = options.find((o) => o.value === value);
   return (
-    <RSelect.Root value={value === "" ? EMPTY : value} onValueChange={(v) => onChange(v === EMPTY ? "" : v)}>
-      <RSelect.Trigger aria-label={label} className={`${inputClass} inline-flex min-w-[5rem] items-center justify-between gap-2 ${className}`} data-testid={testId}>
-        <RSelect.Value />
-        <RSelect.Icon aria-hidden="true" className="text-xs">
-          ▾
-        </RSelect.Icon>
-      </RSelect.Trigger>
-      <RSelect.Portal>
-        <RSelect.Content position="popper" sideOffset={4} className="z-50 max-h-[min(24rem,var(--radix-select-content-available-height))] min-w-[var(--radix-select-trigger-width)] overflow-hidden rounded border border-slate-300 bg-white text-sm text-slate-900 shadow-lg dark:border-slate-700 dark:bg-slate-800 dark:text-slate-100">
-          <RSelect.ScrollUpButton className="flex justify-center py-0.5 text-xs">▴</RSelect.ScrollUpButton>
-          <RSelect.Viewport className="p-1">
-            {options.map((o) => (
-              <RSelect.Item
-                key={o.value}
-                value={o.value === "" ? EMPTY : o.value}
-                className="cursor-default select-none rounded px-2 py-1 outline-none data-[highlighted]:bg-slate-200 data-[state=checked]:font-semibold dark:data-[highlighted]:bg-slate-700"
-              >
-                <RSelect.ItemText>{o.label ?? o.value}</RSelect.ItemText>
-              </RSelect.Item>
-            ))}
-          </RSelect.Viewport>
-          <RSelect.ScrollDownButton className="flex justify-center py-0.5 text-xs">▾</RSelect.ScrollDownButton>
-        </RSelect.Content>
-      </RSelect.Portal>
-    </RSelect.Root>
+    <button type="button" disabled aria-label={label} className={`${inputClass} inline-flex min-w-[5rem] items-center justify-between gap-2 ${className}`}>
+      <span>{shown ? (shown.label ?? shown.value) : ""}</span>
+      <span aria-hidden="true" className="text-xs">
+        ▾
+      </span>
+    </button>
+  );
+}
+
+export function Select(props: SelectProps) {
+  return (
+    <Suspense fallback={<Waiting {...props} />}>
+      <SelectImpl {...props} />
+    </Suspense>
   );
 }

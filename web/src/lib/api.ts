@@ -106,8 +106,16 @@ type Columnar<R> = { as_of_year: number | null; total: number; synthetic: boolea
 
 /** Rows from a columnar answer (one array per field, all the same length). */
 export function fromColumns<R extends object>(columns: { [K in keyof R]: R[K][] }, fields: readonly (keyof R)[]): R[] {
-  const ids = columns[fields[0]!] ?? [];
-  return ids.map((_, i) => Object.fromEntries(fields.map((f) => [f, columns[f]?.[i] ?? null])) as R);
+  const n = (columns[fields[0]!] ?? []).length;
+  const cols = fields.map((f) => columns[f] ?? []);
+  const out: R[] = new Array(n);
+  // a plain loop (6,000+ rows on the overview's critical path): no per-row arrays or entries
+  for (let i = 0; i < n; i++) {
+    const row: Record<string, unknown> = {};
+    for (let k = 0; k < fields.length; k++) row[fields[k] as string] = cols[k]![i] ?? null;
+    out[i] = row as R;
+  }
+  return out;
 }
 
 const MAP_FIELDS = ["id", "name", "country_iso3", "status", "latitude", "longitude", "capacity_mtpa", "fvi", "rank"] as const satisfies readonly (keyof MapMine)[];

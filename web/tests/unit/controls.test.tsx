@@ -27,14 +27,17 @@ describe("Slider (Radix)", () => {
 });
 
 describe("Select (Radix)", () => {
-  it("is a named combobox showing the chosen option's label", () => {
+  it("shows its value at once (inert until Radix has loaded), then is a named combobox", async () => {
     render(<Select label="Horizon" value="H10" options={[{ value: "H5", label: "5 years" }, { value: "H10", label: "10 years" }]} onChange={() => {}} />);
-    const box = screen.getByRole("combobox", { name: "Horizon" });
+    const waiting = screen.getByRole("button", { name: "Horizon" });
+    expect(waiting.textContent).toContain("10 years");
+    expect((waiting as HTMLButtonElement).disabled).toBe(true);
+    const box = await screen.findByRole("combobox", { name: "Horizon" });
     expect(box.textContent).toContain("10 years");
   });
-  it("shows an empty value as its own choice (Radix reserves the empty string)", () => {
+  it("shows an empty value as its own choice (Radix reserves the empty string)", async () => {
     render(<Select label="Country" value="" options={[{ value: "", label: "all" }, { value: "ZAF" }]} onChange={() => {}} />);
-    expect(screen.getByRole("combobox", { name: "Country" }).textContent).toContain("all");
+    expect((await screen.findByRole("combobox", { name: "Country" })).textContent).toContain("all");
   });
 });
 

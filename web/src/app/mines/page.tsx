@@ -1,7 +1,7 @@
 "use client";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useRouter } from "next/navigation";
-import { Suspense, memo, useCallback, useEffect, useMemo, useRef, useState, type MouseEvent, type ReactNode } from "react";
+import { Suspense, memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type MouseEvent, type ReactNode } from "react";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
 import { Select } from "@/components/Select";
 import { Card, State, inputClass } from "@/components/ui";
@@ -74,7 +74,10 @@ function MinesTable() {
   };
   // every mine of the type in one request (the table filters and sorts in the browser)
   const mines = useAsync(["mine-table", type, horizon, persona], (s) => mineTable(horizon, persona, type, s));
-  const all = useMemo(() => mines.data ?? [], [mines.data]);
+  // 6,000+ rows filtered, sorted and listed in a deferred (interruptible) render, not inside the query's update
+  const data = useDeferredValue(mines.data);
+  const loading = mines.loading || mines.data !== data;
+  const all = useMemo(() => data ?? [], [data]);
   const countries = useMemo(() => [...new Set(all.map((m) => m.country_iso3).filter((c): c is string => !!c))].sort(), [all]);
   const statuses = useMemo(() => [...new Set(all.map((m) => m.status).filter((c): c is string => !!c))].sort(), [all]);
   const countryOptions = useMemo(() => [{ value: "", label: "all" }, ...countries.map((c) => ({ value: c }))], [countries]);
@@ -126,8 +129,8 @@ function MinesTable() {
           </button>
         </form>
       </Card>
-      <Card title={<span data-testid="mine-count">{mines.loading ? "Loading mines…" : `${rows.length} of ${all.length} mines`}</span>}>
-        <State loading={mines.loading && !mines.data} error={mines.error} onRetry={mines.reload} empty={!mines.loading && rows.length === 0}>
+      <Card title={<span data-testid="mine-count">{loading ? "Loading mines…" : `${rows.length} of ${all.length} mines`}</span>}>
+        <State loading={loading && !data} error={mines.error} onRetry={mines.reload} empty={!loading && rows.length === 0}>
           <div role="table" aria-label="Mines" aria-rowcount={rows.length + 1} className="text-sm">
             <div role="rowgroup">
             <div role="row" className={`${GRID} border-b border-slate-300 pb-1 font-semibold dark:border-slate-700`}>
