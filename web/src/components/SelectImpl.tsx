@@ -7,10 +7,10 @@ import { inputClass } from "./ui";
 /** Radix reserves the empty string (it clears the value): an "all" choice travels as this instead. */
 const EMPTY = "__all__";
 
-export default function SelectImpl({ label, value, options, onChange, className = "", testId }: SelectProps) {
+export default function SelectImpl({ label, value, options, onChange, className = "", testId, defaultOpen = false, autoFocus = false }: SelectProps) {
   return (
-    <RSelect.Root value={value === "" ? EMPTY : value} onValueChange={(v) => onChange(v === EMPTY ? "" : v)}>
-      <RSelect.Trigger aria-label={label} className={`${inputClass} inline-flex min-w-[5rem] items-center justify-between gap-2 ${className}`} data-testid={testId}>
+    <RSelect.Root value={value === "" ? EMPTY : value} onValueChange={(v) => onChange(v === EMPTY ? "" : v)} defaultOpen={defaultOpen}>
+      <RSelect.Trigger autoFocus={autoFocus} aria-label={label} className={`${inputClass} inline-flex min-w-[5rem] items-center justify-between gap-2 ${className}`} data-testid={testId}>
         <RSelect.Value />
         <RSelect.Icon aria-hidden="true" className="text-xs">
           ▾
