@@ -58,16 +58,32 @@ async function load(browser, path, { map }) {
 async function scroll(browser) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
+  // the API requests the page makes before its table is filled (the list of mines: one request, or pages)
+  const reads = [];
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith("/v1/")) reads.push(u.pathname);
+  });
+  const t0 = Date.now();
   await page.goto(base + "/mines/");
   const box = page.getByTestId("mines-scroller");
   await box.waitFor();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="mines-scroller"] [role="row"]').length > 10, null, { timeout: 120_000 });
+  const filledMs = Date.now() - t0;
+  const apiRequests = reads.slice();
   const rows = await page.getByTestId("mine-count").textContent();
   // scroll the virtualised list top to bottom in SCROLL_MS, one step per frame; frame times from rAF timestamps
   const frames = await box.evaluate(
     (el, ms) =>
       new Promise((resolve) => {
         const deltas = [];
+        // Chromium's own record of frames whose work took > 50 ms (Long Animation Frames API)
+        const loafs = [];
+        let obs = null;
+        try {
+          obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) loafs.push(e.duration); });
+          obs.observe({ type: "long-animation-frame" });
+        } catch { obs = null; }
         const start = performance.now();
         let last = start;
         const total = el.scrollHeight - el.clientHeight;
@@ -77,7 +93,10 @@ async function scroll(browser) {
           const f = Math.min(1, (t - start) / ms);
           el.scrollTop = f * total;
           if (f < 1) requestAnimationFrame(step);
-          else resolve({ deltas: deltas.slice(1), scrolled_px: total });
+          else {
+            obs?.disconnect();
+            resolve({ deltas: deltas.slice(1), scrolled_px: total, loafs: obs ? loafs : null });
+          }
         };
         requestAnimationFrame(step);
       }),
@@ -87,6 +106,9 @@ async function scroll(browser) {
   const d = frames.deltas.slice().sort((a, b) => a - b);
   const q = (p) => d[Math.min(d.length - 1, Math.floor(p * d.length))];
   return {
+    api_requests: apiRequests.length,
+    api_requests_paths: [...new Set(apiRequests)],
+    table_filled_ms: filledMs,
     scroll_ms: scrollMs,
     rows_label: rows,
     scrolled_px: frames.scrolled_px,
@@ -96,6 +118,8 @@ async function scroll(browser) {
     frame_ms_max: d[d.length - 1],
     fps_mean: d.length / (d.reduce((a, b) => a + b, 0) / 1000),
     share_dropped_frames: d.filter((x) => x > 25).length / d.length,
+    long_animation_frames: frames.loafs === null ? null : frames.loafs.length,
+    long_animation_frame_max_ms: frames.loafs?.length ? Math.max(...frames.loafs) : null,
   };
 }
 

@@ -193,11 +193,12 @@ def main() -> None:
     ap.add_argument("--lighthouse", action="store_true")
     ap.add_argument("--chromium", default=os.environ.get("FVI_E2E_CHROMIUM", "/usr/bin/chromium"))
     ap.add_argument("--label", default="")
+    ap.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
     args = ap.parse_args()
     node = shutil.which("node")
     if node is None:
         raise SystemExit("node is not on PATH")
-    port = free_port()
+    port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkdtemp(prefix="bench_web_")) / "serve.log"
     proc = start_server(args.home.resolve(), args.web_dir.resolve(), port, log)

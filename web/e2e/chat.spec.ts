@@ -4,7 +4,7 @@
  * test-double language model that streams its answer in pieces FVI_E2E_CHAT_GAP_MS apart.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { expectAccessible, shoot } from "./helpers";
+import { choose, expectAccessible, shoot } from "./helpers";
 
 const GAP = Number(process.env.FVI_E2E_CHAT_GAP_MS ?? "1500");
 const MODEL = process.env.FVI_E2E_CHAT_MODEL ?? "e2e-double";
@@ -139,7 +139,7 @@ test("mine and country profiles: the score's drivers as a ranked bar list with p
   await expect(drivers.nth(1)).toContainText("−1.5");
   await shoot(page, "mine-score-drivers");
   await expectAccessible(page);
-  await page.getByLabel("Horizon").selectOption("H5");
+  await choose(page, "Horizon", "5 years");
   await expect(page.getByRole("heading", { name: "What moves the score (H5)" })).toBeVisible();
   await expect(page.getByText("No drivers stored at H5. Pick H10 to see them.")).toBeVisible();
 

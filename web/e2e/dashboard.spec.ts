@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { apiGet, expectAccessible, shoot } from "./helpers";
+import { apiGet, choose, expectAccessible, shoot } from "./helpers";
 
 type Mine = { id: string; name: string | null; fvi: number | null; rank: number | null; country_iso3: string | null; latitude: number | null; longitude: number | null };
 type Page_ = { items: Mine[]; total: number };
@@ -41,14 +41,21 @@ test("overview: map with every mine that has coordinates, KPIs, rankings; access
   await shoot(page, "overview");
   await expectAccessible(page);
   // horizon selector goes into the URL
-  await page.getByLabel("Horizon").selectOption("H20");
+  await choose(page, "Horizon", "20 years");
   await expect(page).toHaveURL(/horizon=H20/);
 });
 
 test("search a mine, open its profile, change the horizon, move a what-if slider and see the change", async ({ page }) => {
   const mine = await topMine(page);
+  const reads: string[] = [];
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith("/v1/")) reads.push(u.pathname);
+  });
   await page.goto("/mines/");
-  await expect(page.getByTestId("mine-count")).toContainText("mines");
+  await expect(page.getByTestId("mine-count")).toContainText(/^\d+ of \d+ mines$/);
+  // every mine of the table in one request (not a page of 500 at a time)
+  expect(reads.filter((r) => r.startsWith("/v1/mines") || r.startsWith("/v1/dashboard/mine-table"))).toEqual(["/v1/dashboard/mine-table"]);
   await page.getByLabel("Search mines by name").fill(mine.name!);
   await expect(page).toHaveURL(new RegExp(`q=${encodeURIComponent(mine.name!).replace(/%20/g, "(\\+|%20)")}`));
   await shoot(page, "mines");
@@ -59,7 +66,7 @@ test("search a mine, open its profile, change the horizon, move a what-if slider
   await expect(page.getByTestId("fvi-H10")).toContainText(mine.fvi!.toFixed(1));
   // the band's width and the modelling choice that drives it (Sobol indices), in words
   await expect(page.getByTestId("band-explained")).toContainText(/band is [\d.]+ points wide/);
-  await page.getByLabel("Horizon").selectOption("H5");
+  await choose(page, "Horizon", "5 years");
   await expect(page).toHaveURL(/horizon=H5/);
   await expect(page.getByRole("heading", { name: "What if? (H5)" })).toBeVisible();
   // pillars against the medians, production history, related documents: loaded, no error
@@ -105,12 +112,21 @@ test("open a country: profile and its mines on the map", async ({ page }) => {
   await expectAccessible(page);
 });
 
-test("compare two mines side by side", async ({ page }) => {
-  const list = await apiGet<Page_>(page, "/v1/mines?limit=2&sort=rank");
-  const [a, b] = list.items;
+test("compare two mines side by side, and add a third found by name", async ({ page }) => {
+  const list = await apiGet<Page_>(page, "/v1/mines?limit=3&sort=rank");
+  const [a, b, c] = list.items;
   await page.goto(`/compare/?ids=${a!.id},${b!.id}`);
   await expect(page.getByTestId("compare-fvi")).toHaveCount(2);
   await expect(page.getByTestId("compare-fvi").first()).toHaveText(a!.fvi!.toFixed(1));
+  // the find dialog: a name, a pick, the third card
+  await page.getByRole("button", { name: "Find by name…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Find a mine or a country" });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel("Name of a mine or country").fill(c!.name!);
+  await dialog.getByTestId("find-matches").getByRole("button", { name: new RegExp(c!.name!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) }).first().click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page).toHaveURL(new RegExp(`ids=${a!.id}(%2C|,)${b!.id}(%2C|,)`));
+  await expect(page.getByTestId("compare-fvi")).toHaveCount(3);
   await shoot(page, "compare");
   await expectAccessible(page);
 });
@@ -154,7 +170,7 @@ test("Track record shows the strict back-test, the worldwide mine model beside s
   // the reliability diagram: one figure per level and horizon, read from the back-test's bins
   const cal = page.getByTestId("calibration");
   await expect(cal.getByRole("img").first()).toBeVisible();
-  await page.getByLabel("Outcomes").selectOption("gem_closure");
+  await page.getByRole("tab", { name: "gem_closure" }).click();
   await expect(cal.getByRole("img", { name: /Reliability diagram: gem_closure/ }).first()).toBeVisible();
   await expect(cal.getByRole("img", { name: /Reliability diagram: us_mine/ })).toHaveCount(0);
 });

@@ -24,3 +24,10 @@ export async function apiGet<T>(page: Page, url: string): Promise<T> {
   expect(r.ok(), `${url} answered ${r.status()}`).toBeTruthy();
   return (await r.json()) as T;
 }
+
+/** Pick an option of one of the dashboard's selects (Radix UI Select: a combobox button and a listbox of options). */
+export async function choose(page: Page, label: string, option: string | RegExp): Promise<void> {
+  await page.getByRole("combobox", { name: label, exact: true }).click();
+  await page.getByRole("option", { name: option, exact: typeof option === "string" }).click();
+  await expect(page.getByRole("listbox")).toHaveCount(0);
+}

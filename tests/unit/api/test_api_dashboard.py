@@ -46,3 +46,40 @@ def test_without_a_build_root_says_how_to_make_one(warehouse: Path, make_client,
     r = client.get("/")
     assert r.status_code == 404 and "make setup" in r.json()["detail"]
     assert client.get("/v1/mines", params={"limit": 1}).status_code == 200
+
+
+def _listed(client: TestClient, entity_type: str) -> list[dict]:
+    first = client.get("/v1/mines", params={"limit": 500, "entity_type": entity_type}).json()
+    items = list(first["items"])
+    for offset in range(500, int(first["total"]), 500):
+        page = client.get("/v1/mines", params={"limit": 500, "offset": offset, "entity_type": entity_type}).json()
+        items += page["items"]
+    return items
+
+
+def test_mine_table_is_the_list_in_one_columnar_answer(client: TestClient) -> None:
+    """GET /v1/dashboard/mine-table: every listed mine with the table's fields, in rank order, in one request."""
+    for entity_type in ("mine", "us_mine"):
+        listed = {m["id"]: m for m in _listed(client, entity_type)}
+        assert listed, f"the test world has {entity_type} scores"
+        r = client.get("/v1/dashboard/mine-table", params={"entity_type": entity_type, "horizon": "H5"})
+        assert r.status_code == 200
+        body = r.json()
+        cols = body["columns"]
+        assert set(cols) == {"id", "name", "country_iso3", "status", "capacity_mtpa", "fvi", "fvi_p05", "fvi_p95",
+                             "rank", "percentile"}  # fmt: skip
+        assert body["total"] == len(listed) and {len(v) for v in cols.values()} == {len(listed)}
+        assert body["as_of_year"] == next(iter(listed.values()))["as_of_year"]
+        h5 = {m["id"]: m for m in client.get("/v1/mines", params={"limit": 500, "entity_type": entity_type,
+                                                                   "horizon": "H5"}).json()["items"]}  # fmt: skip
+        for i, mid in enumerate(cols["id"]):
+            m = h5[mid]
+            assert cols["name"][i] == m["name"] and cols["rank"][i] == m["rank"] and cols["status"][i] == m["status"]
+            for k in ("fvi", "fvi_p05", "fvi_p95", "percentile", "capacity_mtpa"):
+                assert (cols[k][i] is None) == (m.get(k) is None), (mid, k)
+                assert m.get(k) is None or abs(cols[k][i] - m[k]) <= 5e-4, (mid, k)
+        ranks = [x for x in cols["rank"] if x is not None]
+        assert ranks == sorted(ranks) and ranks, entity_type
+    assert client.get("/v1/dashboard/mine-table", params={"entity_type": "country"}).status_code == 422
+    # the map route keeps its own (smaller) set of columns
+    assert "percentile" not in client.get("/v1/dashboard/map-mines").json()["columns"]

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { ApiBanner } from "@/components/ApiBanner";
 import { Nav } from "@/components/Nav";
+import { Providers } from "@/components/Providers";
 import { THEME_SCRIPT } from "@/components/ThemeToggle";
 import "./globals.css";
 
@@ -21,11 +22,13 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         <a href="#main" className="sr-only focus:not-sr-only">
           Skip to content
         </a>
-        <Nav />
-        <ApiBanner />
-        <main id="main" className="mx-auto max-w-7xl px-3 py-4 sm:px-6">
-          {children}
-        </main>
+        <Providers>
+          <Nav />
+          <ApiBanner />
+          <main id="main" className="mx-auto max-w-7xl px-3 py-4 sm:px-6">
+            {children}
+          </main>
+        </Providers>
       </body>
     </html>
   );

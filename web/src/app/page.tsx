@@ -1,6 +1,6 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { Suspense, useMemo } from "react";
+import { Suspense, useDeferredValue, useMemo } from "react";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
 import { Badge, Card, Kpi, State } from "@/components/ui";
 import { WorldMap } from "@/components/WorldMap";
@@ -37,10 +37,13 @@ function Overview() {
   const horizon = parseHorizon(params.get("horizon"));
   const persona = parsePersona(params.get("persona"));
   const choropleth = params.get("layer") === "countries";
-  const map = useAsync((s) => mapMines(horizon, persona, s), [horizon, persona]);
-  const mines = { ...map, data: map.data?.items };
-  const countries = useAsync((s) => allCountries(horizon, persona, s), [horizon, persona]);
-  const runs = useAsync(async (s) => unwrap(await api.GET("/v1/runs", { params: { query: { limit: 1 } }, signal: s })), []);
+  const map = useAsync(["map-mines", horizon, persona], (s) => mapMines(horizon, persona, s));
+  // the 6,000-mine render (KPIs, rankings, the map's points) in a deferred, interruptible render: the query's
+  // update itself is urgent (synchronous), and would otherwise hold the main thread in one long task
+  const mapData = useDeferredValue(map.data);
+  const mines = { ...map, data: mapData?.items, loading: map.loading || map.data !== mapData };
+  const countries = useAsync(["countries", horizon, persona], (s) => allCountries(horizon, persona, s));
+  const runs = useAsync(["runs", 1], async (s) => unwrap(await api.GET("/v1/runs", { params: { query: { limit: 1 } }, signal: s })));
 
   const stats = useMemo(() => {
     const rows = mines.data ?? [];
@@ -55,10 +58,10 @@ function Overview() {
       atRiskCount: atRisk.length,
       top: ranked.slice(0, 10),
       bottom: ranked.slice(-10).reverse(),
-      synthetic: map.data?.synthetic ?? false,
-      asOf: map.data?.as_of_year,
+      synthetic: mapData?.synthetic ?? false,
+      asOf: mapData?.as_of_year,
     };
-  }, [mines.data, map.data]);
+  }, [mines.data, mapData]);
   const countryStats = useMemo(() => {
     const rows = countries.data ?? [];
     return {

@@ -7,7 +7,9 @@
 import { useMemo, useState } from "react";
 import { LineChart, type Series } from "@/components/LineChart";
 import { DataTable } from "@/components/DataTable";
-import { Card, State, inputClass } from "@/components/ui";
+import { Select } from "@/components/Select";
+import { Tabs } from "@/components/Tabs";
+import { Card, State } from "@/components/ui";
 import { api, unwrap, type EntityProfile, type Horizon, type Persona } from "@/lib/api";
 import { fmt, fviColor } from "@/lib/format";
 import { useAsync } from "@/lib/hooks";
@@ -19,9 +21,9 @@ export function PillarsVsMedians({ profile, kind, horizon, persona }: { profile:
   const identity = (profile.identity ?? {}) as Record<string, unknown>;
   const iso3 = kind !== "country" && typeof identity.country_iso3 === "string" ? identity.country_iso3 : undefined;
   const med = useAsync(
+    ["pillar-medians", kind, horizon, persona, iso3],
     async (signal) =>
       unwrap(await api.GET("/v1/dashboard/pillar-medians", { params: { query: { entity_type: kind, horizon, persona, country: iso3 } }, signal })) as unknown as Medians,
-    [kind, horizon, persona, iso3],
   );
   const b = profile.scores[horizon]?.[persona];
   const entries = Object.entries(b?.pillars ?? {});
@@ -90,8 +92,8 @@ const SERIES_COLOURS = ["#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c"];
 /** Production per year by source (GEM, EIA, Climate TRACE) in Mt. */
 export function ProductionHistory({ id }: { id: string }) {
   const prod = useAsync(
+    ["production", id],
     async (signal) => unwrap(await api.GET("/v1/dashboard/production/{mine_id}", { params: { path: { mine_id: id } }, signal })) as unknown as Production,
-    [id],
   );
   const series: Series[] = useMemo(() => {
     const d = prod.data;
@@ -123,8 +125,8 @@ type Doc = { doc_id: string; kind?: string | null; title?: string | null; source
 /** Documents the chat index holds about this mine or country (fact sheets, wiki pages, reports). */
 export function RelatedDocuments({ kind, id }: { kind: "mine" | "country"; id: string }) {
   const docs = useAsync(
+    ["documents", kind, id],
     async (signal) => unwrap(await api.GET("/v1/documents", { params: { query: { entity: `${kind}:${id}`, limit: 50 } }, signal })) as unknown as { items: Doc[]; total: number; note?: string | null },
-    [kind, id],
   );
   const items = docs.data?.items ?? [];
   return (
@@ -162,55 +164,44 @@ type Calibration = { available: boolean; run_id: string | null; note: string | n
 
 /** Reliability diagram per level and horizon: mean predicted P(viable) per bin against the share that stayed viable. */
 export function CalibrationPlot({ scorerLabel }: { scorerLabel: (s: { scorer: string; model_name?: string | null }) => string }) {
-  const cal = useAsync(async (signal) => unwrap(await api.GET("/v1/dashboard/calibration", { signal })) as unknown as Calibration, []);
+  const cal = useAsync(["calibration"], async (signal) => unwrap(await api.GET("/v1/dashboard/calibration", { signal })) as unknown as Calibration);
   const all = Object.entries(cal.data?.levels ?? {});
   const [chosen, setChosen] = useState<string | null>(null);
-  const level = chosen ?? all[0]?.[0];
-  const levels = all.filter(([l]) => l === level);
+  const level = chosen ?? all[0]?.[0] ?? "";
+  const figures = (level: string, horizons: Record<string, CalScorer[]>) => (
+    <div className="grid gap-4 md:grid-cols-2">
+      {Object.entries(horizons).map(([h, scorers]) => (
+        <figure key={`${level}-${h}`} aria-label={`Calibration ${level} at ${h} years`}>
+          <figcaption className="text-sm font-medium">
+            {level}, H = {h} years
+          </figcaption>
+          <LineChart
+            series={scorers.map((s, i) => ({
+              label: `${scorerLabel(s)}${s.ece !== null && s.ece !== undefined ? ` (ECE ${s.ece.toFixed(3)})` : ""}`,
+              colour: SERIES_COLOURS[i % SERIES_COLOURS.length]!,
+              points: s.bins.filter((b) => b.p_mean !== null && b.observed !== null).map((b) => [b.p_mean as number, b.observed as number] as [number, number]),
+            }))}
+            label={`Reliability diagram: ${level} at ${h} years`}
+            xDomain={[0, 1]}
+            yDomain={[0, 1]}
+            diagonal
+            xLabel="predicted P(viable)"
+            yLabel="observed"
+          />
+        </figure>
+      ))}
+    </div>
+  );
   return (
-    <Card
-      title="Calibration: predicted against observed"
-      actions={
-        all.length > 1 ? (
-          <label className="text-sm">
-            Outcomes{" "}
-            <select className={inputClass} value={level} onChange={(e) => setChosen(e.target.value)}>
-              {all.map(([l]) => (
-                <option key={l}>{l}</option>
-              ))}
-            </select>
-          </label>
-        ) : null
-      }
-    >
+    <Card title="Calibration: predicted against observed">
       <p className="mb-2 text-sm">
         Each point is one tenth of the back-test rows, sorted by the probability of staying viable the scorer gave them: across, the mean
         probability; up, the share that did stay viable. A calibrated scorer sits on the diagonal; above it, the scorer was too pessimistic.
       </p>
       <State loading={cal.loading} error={cal.error} onRetry={cal.reload} empty={!cal.loading && all.length === 0} emptyText={cal.data?.note ?? "No calibration bins."}>
-        <div className="grid gap-4 md:grid-cols-2" data-testid="calibration">
-          {levels.flatMap(([level, horizons]) =>
-            Object.entries(horizons).map(([h, scorers]) => (
-              <figure key={`${level}-${h}`} aria-label={`Calibration ${level} at ${h} years`}>
-                <figcaption className="text-sm font-medium">
-                  {level}, H = {h} years
-                </figcaption>
-                <LineChart
-                  series={scorers.map((s, i) => ({
-                    label: `${scorerLabel(s)}${s.ece !== null && s.ece !== undefined ? ` (ECE ${s.ece.toFixed(3)})` : ""}`,
-                    colour: SERIES_COLOURS[i % SERIES_COLOURS.length]!,
-                    points: s.bins.filter((b) => b.p_mean !== null && b.observed !== null).map((b) => [b.p_mean as number, b.observed as number] as [number, number]),
-                  }))}
-                  label={`Reliability diagram: ${level} at ${h} years`}
-                  xDomain={[0, 1]}
-                  yDomain={[0, 1]}
-                  diagonal
-                  xLabel="predicted P(viable)"
-                  yLabel="observed"
-                />
-              </figure>
-            )),
-          )}
+        <div data-testid="calibration">
+          {/* one tab per set of outcomes (levels); only the open one's charts are drawn */}
+          <Tabs label="Outcomes" value={level} onChange={setChosen} tabs={all.map(([l, horizons]) => ({ value: l, content: figures(l, horizons) }))} />
         </div>
       </State>
     </Card>
@@ -244,22 +235,14 @@ export function WeightsHistory({ items, pillarNames }: { items: WeightRow[]; pil
   return (
     <div data-testid="weights-history">
       <div className="mb-2 flex flex-wrap gap-3 text-sm">
-        <label>
-          Outcomes{" "}
-          <select className={inputClass} value={lv} onChange={(e) => setLevel(e.target.value)}>
-            {levels.map((l) => (
-              <option key={l}>{l}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Horizon{" "}
-          <select className={inputClass} value={hz} onChange={(e) => setHorizon(e.target.value)}>
-            {horizons.map((h) => (
-              <option key={h}>{h}</option>
-            ))}
-          </select>
-        </label>
+        <span className="flex items-center gap-1">
+          <span aria-hidden="true">Outcomes</span>
+          <Select label="Outcomes" value={lv ?? ""} options={levels.map((l) => ({ value: l }))} onChange={setLevel} />
+        </span>
+        <span className="flex items-center gap-1">
+          <span aria-hidden="true">Horizon</span>
+          <Select label="Horizon of the weights" value={hz ?? ""} options={horizons.map((h) => ({ value: h }))} onChange={setHorizon} />
+        </span>
       </div>
       <p className="mb-1 text-xs text-slate-700 dark:text-slate-300">
         {runs.length} run{runs.length === 1 ? "" : "s"}, oldest to newest{runs.length === 1 ? " (one point each until the next run)" : ""}.
@@ -277,8 +260,8 @@ type Quarantine = { items: Record<string, unknown>[]; total: number; counts: { s
 export function QuarantinedRows() {
   const [offset, setOffset] = useState(0);
   const q = useAsync(
+    ["quarantine", offset],
     async (signal) => unwrap(await api.GET("/v1/dashboard/quarantine", { params: { query: { limit: 50, offset } }, signal })) as unknown as Quarantine,
-    [offset],
   );
   const total = q.data?.total ?? 0;
   return (

@@ -7,7 +7,7 @@ import { PillarsVsMedians, ProductionHistory, RelatedDocuments } from "@/compone
 import { HorizonPersona } from "@/components/Selectors";
 import { Badge, Card, State } from "@/components/ui";
 import { WhatIfPanel } from "@/components/WhatIf";
-import { HORIZONS, api, unwrap, type EntityProfile, type Horizon, type Persona } from "@/lib/api";
+import { HORIZONS, api, entityProfile, profileKey, unwrap, type EntityProfile, type Horizon, type Persona } from "@/lib/api";
 import { fmt, fviColor, pct } from "@/lib/format";
 import { useAsync } from "@/lib/hooks";
 
@@ -204,9 +204,8 @@ export function ScoreDrivers({ profile, horizon }: { profile: Pick<EntityProfile
 }
 
 function Drivers({ kind, id, horizon }: { kind: EntityKind; id: string; horizon: Horizon }) {
-  const ex = useAsync(
-    async (signal) => unwrap(await api.GET("/v1/explain/{entity_type}/{entity_id}", { params: { path: { entity_type: kind, entity_id: id }, query: { horizon, top: 8 } }, signal })),
-    [kind, id, horizon],
+  const ex = useAsync(["explain", kind, id, horizon], async (signal) =>
+    unwrap(await api.GET("/v1/explain/{entity_type}/{entity_id}", { params: { path: { entity_type: kind, entity_id: id }, query: { horizon, top: 8 } }, signal })),
   );
   const feats = useMemo(() => [...(ex.data?.features ?? [])].sort((a, b) => Math.abs(b.shap) - Math.abs(a.shap)).slice(0, 10), [ex.data]);
   const maxAbs = Math.max(1e-9, ...feats.map((f) => Math.abs(f.shap)));
@@ -310,13 +309,7 @@ function AskAbout({ kind, id, name }: { kind: "mine" | "country"; id: string; na
 }
 
 export function Profile({ kind, id, horizon, persona, onChange }: { kind: EntityKind; id: string; horizon: Horizon; persona: Persona; onChange: (patch: Record<string, string>) => void }) {
-  const prof = useAsync(
-    async (signal): Promise<EntityProfile> =>
-      kind === "country"
-        ? unwrap(await api.GET("/v1/countries/{iso3}", { params: { path: { iso3: id } }, signal }))
-        : unwrap(await api.GET("/v1/mines/{mine_id}", { params: { path: { mine_id: id } }, signal })),
-    [kind, id],
-  );
+  const prof = useAsync(profileKey(kind, id), (signal) => entityProfile(kind, id, signal));
   const p = prof.data;
   const identity = (p?.identity ?? {}) as Record<string, unknown>;
   const iso3 = typeof identity.country_iso3 === "string" ? identity.country_iso3 : null;

@@ -1,6 +1,6 @@
 "use client";
 import { HORIZONS, type Horizon, type Persona } from "@/lib/api";
-import { inputClass } from "./ui";
+import { Select } from "./Select";
 
 export const PERSONAS: Persona[] = ["analyst", "investor", "lender", "policymaker", "ngo", "community", "data_driven"];
 
@@ -11,29 +11,20 @@ export function parsePersona(v: string | null): Persona {
   return (PERSONAS as readonly string[]).includes(v ?? "") ? (v as Persona) : "analyst";
 }
 
+const HORIZON_OPTIONS = HORIZONS.map((h) => ({ value: h, label: `${h.slice(1)} years` }));
+const PERSONA_OPTIONS = PERSONAS.map((p) => ({ value: p }));
+
 export function HorizonPersona({ horizon, persona, onChange }: { horizon: Horizon; persona: Persona; onChange: (patch: Record<string, string>) => void }) {
   return (
-    <div className="flex flex-wrap items-center gap-3">
-      <label className="text-sm">
-        Horizon{" "}
-        <select aria-label="Horizon" className={inputClass} value={horizon} onChange={(e) => onChange({ horizon: e.target.value })}>
-          {HORIZONS.map((h) => (
-            <option key={h} value={h}>
-              {h.slice(1)} years
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="text-sm">
-        Persona{" "}
-        <select aria-label="Persona" className={inputClass} value={persona} onChange={(e) => onChange({ persona: e.target.value })}>
-          {PERSONAS.map((p) => (
-            <option key={p} value={p}>
-              {p}
-            </option>
-          ))}
-        </select>
-      </label>
+    <div className="flex flex-wrap items-center gap-3 text-sm">
+      <span className="flex items-center gap-1">
+        <span aria-hidden="true">Horizon</span>
+        <Select label="Horizon" value={horizon} options={HORIZON_OPTIONS} onChange={(v) => onChange({ horizon: v })} />
+      </span>
+      <span className="flex items-center gap-1">
+        <span aria-hidden="true">Persona</span>
+        <Select label="Persona" value={persona} options={PERSONA_OPTIONS} onChange={(v) => onChange({ persona: v })} />
+      </span>
     </div>
   );
 }

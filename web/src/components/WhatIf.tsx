@@ -1,7 +1,9 @@
 "use client";
 /** What-if: pillar weights and one metric's value as sliders; each change rescores through POST /v1/score/what-if. */
 import { useEffect, useMemo, useState } from "react";
-import { Card, State, inputClass } from "@/components/ui";
+import { Select } from "@/components/Select";
+import { Slider } from "@/components/Slider";
+import { Card, State } from "@/components/ui";
 import { api, unwrap, type EntityProfile, type Horizon, type Persona, type WhatIfRequest } from "@/lib/api";
 import { fmt } from "@/lib/format";
 import { useAsync, useDebounced } from "@/lib/hooks";
@@ -25,13 +27,14 @@ export function normalise(weights: Record<string, number>): Record<string, numbe
 }
 
 export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: EntityKind; id: string; horizon: Horizon; persona: Persona; profile: EntityProfile }) {
-  const personas = useAsync(async (signal) => unwrap(await api.GET("/v1/personas", { params: { query: { limit: 100 } }, signal })).items as PersonaItem[], []);
+  const personas = useAsync(["personas"], async (signal) => unwrap(await api.GET("/v1/personas", { params: { query: { limit: 100 } }, signal })).items as PersonaItem[]);
   const preset = personas.data?.find((p) => p.id === persona)?.weights;
   const [weights, setWeights] = useState<Record<string, number> | null>(null);
   useEffect(() => setWeights(preset ? { ...preset } : null), [preset]);
   const metrics = useMemo(() => (profile.data_quality.metrics ?? []).filter((m) => m.value_used !== null && m.value_used !== undefined && !m.missing), [profile]);
   const [metricId, setMetricId] = useState<string>("");
   useEffect(() => setMetricId(metrics[0]?.metric_id ?? ""), [metrics]);
+  const metricOptions = useMemo(() => metrics.map((m) => ({ value: m.metric_id, label: m.name ?? m.metric_id })), [metrics]);
   const metric = metrics.find((m) => m.metric_id === metricId);
   const base = metric?.value_used ?? 0;
   const span = Math.max(Math.abs(base), 1);
@@ -50,9 +53,8 @@ export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: Ent
     return b;
   }, [weights, value, kind, id, horizon, custom, persona, metric]);
   const debounced = useDebounced(body, 300);
-  const result = useAsync(
-    async (signal) => (debounced ? unwrap(await api.POST("/v1/score/what-if", { body: debounced, signal })) : null),
-    [JSON.stringify(debounced)],
+  const result = useAsync(["what-if", debounced], async (signal) =>
+    debounced ? unwrap(await api.POST("/v1/score/what-if", { body: debounced, signal })) : null,
   );
   const r = (result.data?.horizons[horizon] ?? undefined) as HorizonResult | undefined;
   const stored = profile.scores[horizon]?.[persona]?.fvi;
@@ -70,50 +72,41 @@ export function WhatIfPanel({ kind, id, horizon, persona, profile }: { kind: Ent
             ? Object.entries(weights)
                 .sort(([a], [b]) => a.localeCompare(b)) // "11" would come before "01" in object order
                 .map(([pid, w]) => (
-                <label key={pid} className="grid grid-cols-[1fr_8rem_3rem] items-center gap-2">
-                  <span className="truncate">{profile.pillar_names[pid] ?? pid}</span>
-                  <input
-                    type="range"
+                <div key={pid} className="grid grid-cols-[1fr_8rem_3rem] items-center gap-2">
+                  <span className="truncate" aria-hidden="true">{profile.pillar_names[pid] ?? pid}</span>
+                  <Slider
+                    label={`Weight of ${profile.pillar_names[pid] ?? pid}`}
+                    value={w}
                     min={0}
                     max={1}
                     step={0.01}
-                    value={w}
-                    aria-label={`Weight of ${profile.pillar_names[pid] ?? pid}`}
-                    data-testid={`weight-${pid}`}
-                    data-has-score={scored.has(pid) ? "true" : "false"}
-                    onChange={(e) => setWeights({ ...weights, [pid]: Number(e.target.value) })}
+                    thumbProps={{ "data-testid": `weight-${pid}`, "data-has-score": scored.has(pid) ? "true" : "false" }}
+                    onChange={(v) => setWeights({ ...weights, [pid]: v })}
                   />
                   <span className="tabular-nums">{w.toFixed(2)}</span>
-                </label>
+                </div>
               ))
             : null}
         </fieldset>
         {metrics.length ? (
           <fieldset className="mt-3 space-y-1 text-sm">
             <legend className="font-medium">A metric&apos;s value</legend>
-            <select className={inputClass} value={metricId} onChange={(e) => setMetricId(e.target.value)} aria-label="Metric to change">
-              {metrics.map((m) => (
-                <option key={m.metric_id} value={m.metric_id}>
-                  {m.name ?? m.metric_id}
-                </option>
-              ))}
-            </select>
+            <Select label="Metric to change" value={metricId} options={metricOptions} onChange={setMetricId} className="max-w-full" />
             {metric ? (
-              <label className="grid grid-cols-[1fr_7rem] items-center gap-2">
-                <input
-                  type="range"
+              <div className="grid grid-cols-[1fr_7rem] items-center gap-2">
+                <Slider
+                  label={`Value of ${metric.name ?? metric.metric_id}`}
                   min={base - 2 * span}
                   max={base + 2 * span}
                   step={span / 50}
                   value={value ?? base}
-                  aria-label={`Value of ${metric.name ?? metric.metric_id}`}
-                  data-testid="metric-slider"
-                  onChange={(e) => setValue(Number(e.target.value))}
+                  thumbProps={{ "data-testid": "metric-slider" }}
+                  onChange={setValue}
                 />
                 <span className="tabular-nums">
                   {fmt(value ?? base, 2)} {metric.unit ?? ""}
                 </span>
-              </label>
+              </div>
             ) : null}
           </fieldset>
         ) : null}

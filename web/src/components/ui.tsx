@@ -1,8 +1,30 @@
+/**
+ * The dashboard's small building blocks. Radix UI has no Card or Badge primitive: both are built on Radix's
+ * composition primitive (Slot), so `asChild` renders them as the element given (a link, a list item)
+ * with the card's or badge's styling merged in. Tabs, Dialog, Slider and Select are Radix primitives
+ * (their own modules, so a page loads only the ones it uses).
+ */
+import { Slot } from "@radix-ui/react-slot";
 import type { ReactNode } from "react";
 
-export function Card({ title, children, className = "", actions }: { title?: ReactNode; children: ReactNode; className?: string; actions?: ReactNode }) {
+export function Card({
+  title,
+  children,
+  className = "",
+  actions,
+  asChild = false,
+}: {
+  title?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  actions?: ReactNode;
+  /** Render as the single child element (e.g. an <article>) instead of a <section>. */
+  asChild?: boolean;
+}) {
+  const cls = `rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900 ${className}`;
+  if (asChild) return <Slot className={cls}>{children}</Slot>;
   return (
-    <section className={`rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900 ${className}`}>
+    <section className={cls}>
       {title || actions ? (
         <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
           {title ? <h2 className="text-base font-semibold">{title}</h2> : <span />}
@@ -14,7 +36,7 @@ export function Card({ title, children, className = "", actions }: { title?: Rea
   );
 }
 
-export function Badge({ children, tone = "slate" }: { children: ReactNode; tone?: "slate" | "red" | "amber" | "green" | "blue" }) {
+export function Badge({ children, tone = "slate", asChild = false }: { children: ReactNode; tone?: "slate" | "red" | "amber" | "green" | "blue"; asChild?: boolean }) {
   const tones = {
     slate: "bg-slate-100 text-slate-800 dark:bg-slate-800 dark:text-slate-100",
     red: "bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-50",
@@ -22,7 +44,8 @@ export function Badge({ children, tone = "slate" }: { children: ReactNode; tone?
     green: "bg-green-100 text-green-900 dark:bg-green-900 dark:text-green-50",
     blue: "bg-blue-100 text-blue-900 dark:bg-blue-900 dark:text-blue-50",
   };
-  return <span className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${tones[tone]}`}>{children}</span>;
+  const Comp = asChild ? Slot : "span";
+  return <Comp className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${tones[tone]}`}>{children}</Comp>;
 }
 
 /** Loading, error and empty states of one panel, so no panel is ever silently blank. */

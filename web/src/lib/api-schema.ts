@@ -654,6 +654,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/dashboard/mine-table": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every scored mine in one columnar answer (the mines table)
+         * @description The table's columns (band and percentile for the CSV, no coordinates), one array per field, in rank order.
+         *
+         *     The table filters and sorts in the browser; one answer replaces ``/v1/mines`` read page by page (13 requests
+         *     for 6,360 GEM mines at the largest page).
+         */
+        get: operations["mine_table_v1_dashboard_mine_table_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/dashboard/pillar-medians": {
         parameters: {
             query?: never;
@@ -4180,6 +4203,77 @@ export interface operations {
         };
     };
     map_mines_v1_dashboard_map_mines_get: {
+        parameters: {
+            query?: {
+                horizon?: "H5" | "H10" | "H20";
+                /** @description GEM mines or US EIA mines. */
+                entity_type?: "mine" | "us_mine";
+                /** @description Persona preset (see /v1/personas). */
+                persona?: "analyst" | "investor" | "lender" | "policymaker" | "ngo" | "community" | "data_driven";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The id named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request; ``detail`` names the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error; ``trace_id`` identifies it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The warehouse (or what-if scorer) is unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    mine_table_v1_dashboard_mine_table_get: {
         parameters: {
             query?: {
                 horizon?: "H5" | "H10" | "H20";

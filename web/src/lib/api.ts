@@ -82,13 +82,6 @@ export async function readAll<T>(page: (offset: number) => Promise<{ items: T[];
   return [first, ...rest].flatMap((p) => p.items);
 }
 
-export function allMines(horizon: Horizon, persona: Persona, signal?: AbortSignal, entityType: MineType = "mine"): Promise<MineSummary[]> {
-  return readAll(async (offset) => {
-    const query = { horizon, persona, limit: MAX_PAGE, offset, sort: "rank" as const, entity_type: entityType };
-    return unwrap(await api.GET("/v1/mines", { params: { query }, signal }));
-  });
-}
-
 export function allCountries(horizon: Horizon, persona: Persona, signal?: AbortSignal): Promise<CountrySummary[]> {
   return readAll(async (offset) =>
     unwrap(await api.GET("/v1/countries", { params: { query: { horizon, persona, limit: MAX_PAGE, offset } }, signal })),
@@ -109,26 +102,64 @@ export type MapMine = {
 };
 export type MapMines = { as_of_year: number | null; total: number; synthetic: boolean; note: string | null; items: MapMine[] };
 
+type Columnar<R> = { as_of_year: number | null; total: number; synthetic: boolean; note: string | null; columns: { [K in keyof R]: R[K][] } };
+
+/** Rows from a columnar answer (one array per field, all the same length). */
+export function fromColumns<R extends object>(columns: { [K in keyof R]: R[K][] }, fields: readonly (keyof R)[]): R[] {
+  const n = (columns[fields[0]!] ?? []).length;
+  const cols = fields.map((f) => columns[f] ?? []);
+  const out: R[] = new Array(n);
+  // a plain loop (6,000+ rows on the overview's critical path): no per-row arrays or entries
+  for (let i = 0; i < n; i++) {
+    const row: Record<string, unknown> = {};
+    for (let k = 0; k < fields.length; k++) row[fields[k] as string] = cols[k]![i] ?? null;
+    out[i] = row as R;
+  }
+  return out;
+}
+
+const MAP_FIELDS = ["id", "name", "country_iso3", "status", "latitude", "longitude", "capacity_mtpa", "fvi", "rank"] as const satisfies readonly (keyof MapMine)[];
+
 /** Every scored mine in one request (GET /v1/dashboard/map-mines: columnar, a tenth of the list pages' bytes). */
 export async function mapMines(horizon: Horizon, persona: Persona, signal?: AbortSignal): Promise<MapMines> {
-  const r = unwrap(await api.GET("/v1/dashboard/map-mines", { params: { query: { horizon, persona } }, signal })) as {
-    as_of_year: number | null;
-    total: number;
-    synthetic: boolean;
-    note: string | null;
-    columns: { [K in keyof MapMine]: MapMine[K][] };
-  };
-  const c = r.columns;
-  const items: MapMine[] = c.id.map((id, i) => ({
-    id,
-    name: c.name[i] ?? null,
-    country_iso3: c.country_iso3[i] ?? null,
-    status: c.status[i] ?? null,
-    latitude: c.latitude[i] ?? null,
-    longitude: c.longitude[i] ?? null,
-    capacity_mtpa: c.capacity_mtpa[i] ?? null,
-    fvi: c.fvi[i] ?? null,
-    rank: c.rank[i] ?? null,
-  }));
-  return { as_of_year: r.as_of_year, total: r.total, synthetic: r.synthetic, note: r.note, items };
+  const r = unwrap(await api.GET("/v1/dashboard/map-mines", { params: { query: { horizon, persona } }, signal })) as Columnar<MapMine>;
+  return { as_of_year: r.as_of_year, total: r.total, synthetic: r.synthetic, note: r.note, items: fromColumns<MapMine>(r.columns, MAP_FIELDS) };
+}
+
+/** One row of the mines table (and of its CSV). */
+export type TableMine = {
+  id: string;
+  name: string | null;
+  country_iso3: string | null;
+  status: string | null;
+  capacity_mtpa: number | null;
+  fvi: number | null;
+  fvi_p05: number | null;
+  fvi_p95: number | null;
+  rank: number | null;
+  percentile: number | null;
+  entity_type: MineType;
+  horizon: Horizon;
+  persona: Persona;
+  as_of_year: number | null;
+};
+const TABLE_FIELDS = ["id", "name", "country_iso3", "status", "capacity_mtpa", "fvi", "fvi_p05", "fvi_p95", "rank", "percentile"] as const;
+type TableColumns = Pick<TableMine, (typeof TABLE_FIELDS)[number]>;
+
+/** Every scored mine of one type for the mines table, in one request (GET /v1/dashboard/mine-table), rank order. */
+export async function mineTable(horizon: Horizon, persona: Persona, entityType: MineType, signal?: AbortSignal): Promise<TableMine[]> {
+  const query = { horizon, persona, entity_type: entityType };
+  const r = unwrap(await api.GET("/v1/dashboard/mine-table", { params: { query }, signal })) as Columnar<TableColumns>;
+  return fromColumns<TableColumns>(r.columns, TABLE_FIELDS).map((m) => ({ ...m, entity_type: entityType, horizon, persona, as_of_year: r.as_of_year }));
+}
+
+/** The cache key of one entity's profile: the profile page, compare and any panel share one answer. */
+export function profileKey(kind: "mine" | "us_mine" | "country", id: string): readonly unknown[] {
+  return ["profile", kind === "country" ? "country" : "mine", id];
+}
+
+export async function entityProfile(kind: "mine" | "us_mine" | "country", id: string, signal?: AbortSignal): Promise<EntityProfile> {
+  return kind === "country"
+    ? unwrap(await api.GET("/v1/countries/{iso3}", { params: { path: { iso3: id } }, signal }))
+    : unwrap(await api.GET("/v1/mines/{mine_id}", { params: { path: { mine_id: id } }, signal }));
 }

@@ -1,31 +1,22 @@
 "use client";
 /** Data loading and URL state: every view's state lives in the query string so a view is a shareable link. */
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { keepPreviousData, useQuery, type QueryKey } from "@tanstack/react-query";
 import { useCallback, useEffect, useState } from "react";
 
 export type Async<T> = { data: T | undefined; error: Error | undefined; loading: boolean; reload: () => void };
 
-export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[]): Async<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: Error | undefined; loading: boolean }>({
-    data: undefined,
-    error: undefined,
-    loading: true,
-  });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    const ctl = new AbortController();
-    setState((s) => ({ data: s.data, error: undefined, loading: true }));
-    load(ctl.signal).then(
-      (data) => !ctl.signal.aborted && setState({ data, error: undefined, loading: false }),
-      (error: unknown) =>
-        !ctl.signal.aborted &&
-        setState({ data: undefined, error: error instanceof Error ? error : new Error(String(error)), loading: false }),
-    );
-    return () => ctl.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, tick]);
-  const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { ...state, reload };
+/**
+ * One read of the API through TanStack Query: answers are cached per `key` (a view visited again, or two
+ * panels asking the same thing, cost no second request; concurrent identical reads are one request), and a
+ * read the page no longer needs is aborted (`signal`). The previous answer stays shown while the next loads.
+ */
+export function useAsync<T>(key: QueryKey, load: (signal: AbortSignal) => Promise<T>, opts: { live?: boolean } = {}): Async<T> {
+  // live: a reading of the server's own state (readiness, metrics), read again on every visit
+  const q = useQuery({ queryKey: key, queryFn: ({ signal }) => load(signal), placeholderData: keepPreviousData, ...(opts.live ? { staleTime: 0, gcTime: 0 } : {}) });
+  const { refetch } = q;
+  const reload = useCallback(() => void refetch(), [refetch]);
+  return { data: q.data, error: q.error ?? undefined, loading: q.isFetching || q.isPending, reload };
 }
 
 /** Read and write query-string parameters (replace, so the back button is not flooded). */

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiBanner } from "@/components/ApiBanner";
 import { normalise } from "@/components/WhatIf";
 import { LineChart } from "@/components/LineChart";
+import LineChartImpl from "@/components/LineChartImpl";
 import { WorldMap, pick } from "@/components/WorldMap";
 import { reportApiStatus } from "@/lib/api";
 
@@ -55,15 +56,22 @@ describe("WorldMap", () => {
 });
 
 describe("LineChart", () => {
-  it("draws one line per series with its legend, and a diagonal when asked", () => {
-    const { container } = render(
-      <LineChart series={[{ label: "EIA", colour: "#000", points: [[2020, 1], [2021, 2], [2022, 1.5]] }, { label: "GEM", colour: "#111", points: [[2021, 3]] }]} label="Production" diagonal />,
-    );
+  const series = [
+    { label: "EIA", colour: "#000", points: [[2020, 1], [2021, 2], [2022, 1.5]] as [number, number][] },
+    { label: "GEM", colour: "#111", points: [[2021, 3]] as [number, number][] },
+  ];
+  it("names the figure and lists the series at once, before the chart library has loaded", () => {
+    render(<LineChart series={series} label="Production" diagonal />);
     expect(screen.getByRole("img", { name: "Production" })).toBeTruthy();
-    expect(container.querySelectorAll("polyline")).toHaveLength(2);
-    expect(container.querySelectorAll("circle")).toHaveLength(4);
     expect(screen.getByText("EIA")).toBeTruthy();
-    expect(container.querySelectorAll("line[stroke-dasharray]")).toHaveLength(1);
+    expect(screen.getByText("GEM")).toBeTruthy();
+  });
+  it("draws one Recharts line per series with a dot per point, and the diagonal when asked", () => {
+    const { container } = render(<LineChartImpl series={series} diagonal width={480} height={240} />);
+    // a one-point series is a dot, not a line
+    expect(container.querySelectorAll("path.recharts-line-curve")).toHaveLength(1);
+    expect(container.querySelectorAll(".recharts-line-dots circle, circle.recharts-dot")).toHaveLength(4);
+    expect(container.querySelectorAll(".recharts-reference-line")).toHaveLength(1);
   });
 });
 

@@ -11,8 +11,8 @@ import { useAsync, useQueryState } from "@/lib/hooks";
 function CountryMines({ iso3, horizon, persona }: { iso3: string; horizon: Horizon; persona: Persona }) {
   const router = useRouter();
   const mines = useAsync(
+    ["country-mines", iso3, horizon, persona],
     async (signal) => unwrap(await api.GET("/v1/mines", { params: { query: { country: iso3, horizon, persona, limit: 500 } }, signal })),
-    [iso3, horizon, persona],
   );
   const points = useMemo(
     () =>

@@ -2,20 +2,23 @@
 import { Suspense } from "react";
 import { DataTable } from "@/components/DataTable";
 import { QuarantinedRows } from "@/components/Panels";
-import { Card, State, inputClass } from "@/components/ui";
+import { Select } from "@/components/Select";
+import { Card, State } from "@/components/ui";
 import { api, unwrap } from "@/lib/api";
 import { useAsync, useQueryState } from "@/lib/hooks";
 
 const SORTS = ["metric_id", "null_rate", "share_imputed", "latest_year"] as const;
 type Sort = (typeof SORTS)[number];
 
+const ENTITY_OPTIONS = [{ value: "", label: "all" }, { value: "mine" }, { value: "country" }];
+
 function DataQuality() {
   const [params, setParams] = useQueryState();
   const entity = params.get("entity") === "mine" ? "mine" : params.get("entity") === "country" ? "country" : undefined;
   const sort: Sort = (SORTS as readonly string[]).includes(params.get("sort") ?? "") ? (params.get("sort") as Sort) : "metric_id";
-  const dq = useAsync(async (signal) => unwrap(await api.GET("/v1/data-quality", { params: { query: { entity, sort, limit: 500 } }, signal })), [entity, sort]);
-  const sources = useAsync(async (signal) => unwrap(await api.GET("/v1/sources", { params: { query: { limit: 500 } }, signal })), []);
-  const features = useAsync(async (signal) => unwrap(await api.GET("/v1/data-quality/model-features", { signal })), []);
+  const dq = useAsync(["data-quality", entity, sort], async (signal) => unwrap(await api.GET("/v1/data-quality", { params: { query: { entity, sort, limit: 500 } }, signal })));
+  const sources = useAsync(["sources"], async (signal) => unwrap(await api.GET("/v1/sources", { params: { query: { limit: 500 } }, signal })));
+  const features = useAsync(["model-features"], async (signal) => unwrap(await api.GET("/v1/data-quality/model-features", { signal })));
   const featureRows = ((features.data?.items ?? []) as Record<string, unknown>[]).map((f) => {
     const cov = (f.coverage ?? {}) as Record<string, number | null>;
     const pct = (v: number | null | undefined) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)} %`);
@@ -35,22 +38,14 @@ function DataQuality() {
         title="Coverage per metric (vw_metric_dq)"
         actions={
           <div className="flex gap-2 text-sm">
-            <label>
-              Entity{" "}
-              <select className={inputClass} value={entity ?? ""} onChange={(e) => setParams({ entity: e.target.value || null })}>
-                <option value="">all</option>
-                <option value="mine">mine</option>
-                <option value="country">country</option>
-              </select>
-            </label>
-            <label>
-              Sort{" "}
-              <select className={inputClass} value={sort} onChange={(e) => setParams({ sort: e.target.value === "metric_id" ? null : e.target.value })}>
-                {SORTS.map((s) => (
-                  <option key={s}>{s}</option>
-                ))}
-              </select>
-            </label>
+            <span className="flex items-center gap-1">
+              <span aria-hidden="true">Entity</span>
+              <Select label="Entity" value={entity ?? ""} options={ENTITY_OPTIONS} onChange={(v) => setParams({ entity: v || null })} />
+            </span>
+            <span className="flex items-center gap-1">
+              <span aria-hidden="true">Sort</span>
+              <Select label="Sort" value={sort} options={SORTS.map((s) => ({ value: s }))} onChange={(v) => setParams({ sort: v === "metric_id" ? null : v })} />
+            </span>
           </div>
         }
       >

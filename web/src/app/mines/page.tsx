@@ -1,10 +1,11 @@
 "use client";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import Link from "next/link";
-import { Suspense, memo, useEffect, useMemo, useRef, useState } from "react";
+import { useRouter } from "next/navigation";
+import { Suspense, memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type MouseEvent, type ReactNode } from "react";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
+import { Select } from "@/components/Select";
 import { Card, State, inputClass } from "@/components/ui";
-import { allMines, type MineSummary, type MineType } from "@/lib/api";
+import { mineTable, type Horizon, type MineType, type Persona, type TableMine } from "@/lib/api";
 import { filterMines, fmt, fviColor, sortMines, toCsv, type SortKey } from "@/lib/format";
 import { useAsync, useDebounced, useQueryState } from "@/lib/hooks";
 
@@ -16,6 +17,22 @@ const SORTS: { key: SortKey; label: string }[] = [
   { key: "name", label: "Name" },
   { key: "-capacity", label: "Capacity (large first)" },
 ];
+const SORT_OPTIONS = SORTS.map((s) => ({ value: s.key, label: s.label }));
+const TYPE_OPTIONS = [
+  { value: "mine", label: "GEM mines" },
+  { value: "us_mine", label: "US (EIA) mines" },
+];
+
+/** A visible caption beside a control that carries its own accessible name. */
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <span className="flex flex-col text-sm">
+      <span aria-hidden="true">{label}</span>
+      {children}
+    </span>
+  );
+}
+
 const CSV_COLUMNS = ["id", "name", "country_iso3", "status", "entity_type", "capacity_mtpa", "horizon", "persona", "as_of_year", "fvi", "fvi_p05", "fvi_p95", "rank", "percentile"] as const;
 const ROW = 36;
 
@@ -55,18 +72,21 @@ function MinesTable() {
     fviMin: num(params.get("fmin")),
     fviMax: num(params.get("fmax")),
   };
-  const mines = useAsync((s) => allMines(horizon, persona, s, type), [horizon, persona, type]);
-  const all = useMemo(() => mines.data ?? [], [mines.data]);
+  // every mine of the type in one request (the table filters and sorts in the browser)
+  const mines = useAsync(["mine-table", type, horizon, persona], (s) => mineTable(horizon, persona, type, s));
+  // 6,000+ rows filtered, sorted and listed in a deferred (interruptible) render, not inside the query's update
+  const data = useDeferredValue(mines.data);
+  const loading = mines.loading || mines.data !== data;
+  const all = useMemo(() => data ?? [], [data]);
   const countries = useMemo(() => [...new Set(all.map((m) => m.country_iso3).filter((c): c is string => !!c))].sort(), [all]);
   const statuses = useMemo(() => [...new Set(all.map((m) => m.status).filter((c): c is string => !!c))].sort(), [all]);
-  const rows: MineSummary[] = useMemo(
+  const countryOptions = useMemo(() => [{ value: "", label: "all" }, ...countries.map((c) => ({ value: c }))], [countries]);
+  const statusOptions = useMemo(() => [{ value: "", label: "all" }, ...statuses.map((c) => ({ value: c }))], [statuses]);
+  const rows: TableMine[] = useMemo(
     () => sortMines(filterMines(all, filter), sort),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [all, sort, filter.q, filter.country, filter.status, filter.fviMin, filter.fviMax],
   );
-  const scroller = useRef<HTMLDivElement>(null);
-  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 12 });
-
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-end justify-between gap-3">
@@ -79,31 +99,15 @@ function MinesTable() {
             Search by name{" "}
             <input type="search" className={inputClass} value={q} onChange={(e) => setQ(e.target.value)} placeholder="mine name" aria-label="Search mines by name" />
           </label>
-          <label className="text-sm">
-            Country{" "}
-            <select className={inputClass} value={filter.country ?? ""} onChange={(e) => setParams({ country: e.target.value || null })} aria-label="Country">
-              <option value="">all</option>
-              {countries.map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          </label>
-          <label className="text-sm">
-            Status{" "}
-            <select className={inputClass} value={filter.status ?? ""} onChange={(e) => setParams({ status: e.target.value || null })} aria-label="Status">
-              <option value="">all</option>
-              {statuses.map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          </label>
-          <label className="text-sm">
-            Type{" "}
-            <select className={inputClass} value={type} onChange={(e) => setParams({ type: e.target.value === "us_mine" ? "us_mine" : null })} aria-label="Mine type">
-              <option value="mine">GEM mines</option>
-              <option value="us_mine">US (EIA) mines</option>
-            </select>
-          </label>
+          <Field label="Country">
+            <Select label="Country" value={filter.country ?? ""} options={countryOptions} onChange={(v) => setParams({ country: v || null })} />
+          </Field>
+          <Field label="Status">
+            <Select label="Status" value={filter.status ?? ""} options={statusOptions} onChange={(v) => setParams({ status: v || null })} />
+          </Field>
+          <Field label="Type">
+            <Select label="Mine type" value={type} options={TYPE_OPTIONS} onChange={(v) => setParams({ type: v === "us_mine" ? "us_mine" : null })} />
+          </Field>
           <label className="text-sm">
             FVI from{" "}
             <input type="number" min={0} max={100} className={`${inputClass} w-20`} value={params.get("fmin") ?? ""} onChange={(e) => setParams({ fmin: e.target.value || null })} aria-label="Minimum FVI" />
@@ -112,16 +116,9 @@ function MinesTable() {
             to{" "}
             <input type="number" min={0} max={100} className={`${inputClass} w-20`} value={params.get("fmax") ?? ""} onChange={(e) => setParams({ fmax: e.target.value || null })} aria-label="Maximum FVI" />
           </label>
-          <label className="text-sm">
-            Sort{" "}
-            <select className={inputClass} value={sort} onChange={(e) => setParams({ sort: e.target.value === "rank" ? null : e.target.value })} aria-label="Sort">
-              {SORTS.map((s) => (
-                <option key={s.key} value={s.key}>
-                  {s.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Field label="Sort">
+            <Select label="Sort" value={sort} options={SORT_OPTIONS} onChange={(v) => setParams({ sort: v === "rank" ? null : v })} />
+          </Field>
           <button
             type="button"
             className="rounded border border-slate-400 px-3 py-1 text-sm"
@@ -132,11 +129,11 @@ function MinesTable() {
           </button>
         </form>
       </Card>
-      <Card title={<span data-testid="mine-count">{mines.loading ? "Loading mines…" : `${rows.length} of ${all.length} mines`}</span>}>
-        <State loading={mines.loading && !mines.data} error={mines.error} onRetry={mines.reload} empty={!mines.loading && rows.length === 0}>
+      <Card title={<span data-testid="mine-count">{loading ? "Loading mines…" : `${rows.length} of ${all.length} mines`}</span>}>
+        <State loading={loading && !data} error={mines.error} onRetry={mines.reload} empty={!loading && rows.length === 0}>
           <div role="table" aria-label="Mines" aria-rowcount={rows.length + 1} className="text-sm">
             <div role="rowgroup">
-            <div role="row" className="grid grid-cols-[2.5rem_minmax(0,1fr)_3.25rem_3.75rem] sm:grid-cols-[4rem_minmax(0,1fr)_5rem_7rem_6rem_6rem] gap-2 border-b border-slate-300 pb-1 font-semibold dark:border-slate-700">
+            <div role="row" className={`${GRID} border-b border-slate-300 pb-1 font-semibold dark:border-slate-700`}>
               <span role="columnheader">Rank</span>
               <span role="columnheader">Mine</span>
               <span role="columnheader">Country</span>
@@ -145,13 +142,7 @@ function MinesTable() {
               <span role="columnheader">FVI</span>
             </div>
             </div>
-            <div ref={scroller} role="rowgroup" className="h-[60vh] overflow-auto" data-testid="mines-scroller" tabIndex={0} aria-label="Mine rows">
-              <div role="none" style={{ height: virtual.getTotalSize(), position: "relative" }}>
-                {virtual.getVirtualItems().map((v) => (
-                  <MineRow key={rows[v.index]!.id} m={rows[v.index]!} index={v.index} start={v.start} horizon={horizon} persona={persona} />
-                ))}
-              </div>
-            </div>
+            <VirtualRows rows={rows} horizon={horizon} persona={persona} />
           </div>
         </State>
       </Card>
@@ -159,24 +150,67 @@ function MinesTable() {
   );
 }
 
+const GRID = "grid grid-cols-[2.5rem_minmax(0,1fr)_3.25rem_3.75rem] sm:grid-cols-[4rem_minmax(0,1fr)_5rem_7rem_6rem_6rem] gap-2";
+
 /**
- * One table row, memoised: while scrolling only the rows entering the window render. Links do not
- * prefetch (Next prefetches every visible link: hundreds of requests while scrolling 6,000 rows).
+ * The scrolled rows, apart from the filters: the virtualiser re-renders this list (and only this list) when the
+ * window of visible rows moves, so the form and its long option lists are not rendered again on every frame.
+ * The scroller is a containment root (a row's layout never reaches the page) and rows are plain links; one
+ * click listener on the list turns a plain click into a client-side navigation.
  */
-const MineRow = memo(function MineRow({ m, index, start, horizon, persona }: { m: MineSummary; index: number; start: number; horizon: string; persona: string }) {
+const VirtualRows = memo(function VirtualRows({ rows, horizon, persona }: { rows: TableMine[]; horizon: Horizon; persona: Persona }) {
+  const router = useRouter();
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 10 });
+  const items = virtual.getVirtualItems();
+  // rows are recycled: a row element is keyed by its slot (index modulo the largest window seen), so a row
+  // leaving the window is reused for the one entering it (its text and offset patched) instead of one
+  // element destroyed and another created, styled and laid out on every frame of a fast scroll
+  const pool = useRef(0);
+  pool.current = Math.max(pool.current, items.length);
+  const onClick = useCallback(
+    (e: MouseEvent<HTMLDivElement>) => {
+      const a = (e.target as HTMLElement).closest("a");
+      if (!a || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || a.origin !== window.location.origin) return;
+      e.preventDefault();
+      router.push(a.pathname + a.search);
+    },
+    [router],
+  );
+  return (
+    <div
+      ref={scroller}
+      role="rowgroup"
+      className="h-[60vh] overflow-auto [contain:strict]"
+      data-testid="mines-scroller"
+      tabIndex={0}
+      aria-label="Mine rows"
+      onClick={onClick}
+    >
+      <div role="none" style={{ height: virtual.getTotalSize(), position: "relative" }}>
+        {items.map((v) => (
+          <MineRow key={v.index % pool.current} m={rows[v.index]!} index={v.index} start={v.start} horizon={horizon} persona={persona} />
+        ))}
+      </div>
+    </div>
+  );
+});
+
+/** One table row, memoised (a row that stays in the window is not rendered again); its own layout and paint. */
+const MineRow = memo(function MineRow({ m, index, start, horizon, persona }: { m: TableMine; index: number; start: number; horizon: string; persona: string }) {
   return (
     <div
       role="row"
       aria-rowindex={index + 2}
-      className="absolute left-0 grid w-full grid-cols-[2.5rem_minmax(0,1fr)_3.25rem_3.75rem] sm:grid-cols-[4rem_minmax(0,1fr)_5rem_7rem_6rem_6rem] items-center gap-2 border-b border-slate-100 dark:border-slate-800"
+      className={`absolute left-0 top-0 w-full items-center border-b border-slate-100 [contain:strict] dark:border-slate-800 ${GRID}`}
       style={{ height: ROW, transform: `translateY(${start}px)` }}
     >
       <span role="cell" className="tabular-nums">{m.rank ?? "—"}</span>
       <span role="cell" className="truncate">
-        <Link prefetch={false} href={`/mine/?id=${encodeURIComponent(m.id)}&horizon=${horizon}&persona=${persona}`}>{m.name ?? m.id}</Link>
+        <a href={`/mine/?id=${encodeURIComponent(m.id)}&horizon=${horizon}&persona=${persona}`}>{m.name ?? m.id}</a>
       </span>
       <span role="cell">
-        {m.country_iso3 ? <Link prefetch={false} href={`/country/?iso3=${m.country_iso3}&horizon=${horizon}&persona=${persona}`}>{m.country_iso3}</Link> : "—"}
+        {m.country_iso3 ? <a href={`/country/?iso3=${m.country_iso3}&horizon=${horizon}&persona=${persona}`}>{m.country_iso3}</a> : "—"}
       </span>
       <span role="cell" className="hidden sm:block">{m.status ?? "—"}</span>
       <span role="cell" className="hidden tabular-nums sm:block">{fmt(m.capacity_mtpa)}</span>

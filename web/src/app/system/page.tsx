@@ -18,9 +18,9 @@ async function metrics(signal: AbortSignal) {
 }
 
 function Health() {
-  const ready = useAsync(readiness, []);
-  const models = useAsync(async (signal) => unwrap(await api.GET("/v1/models", { signal })), []);
-  const stats = useAsync(metrics, []);
+  const ready = useAsync(["ready"], readiness, { live: true });
+  const models = useAsync(["models"], async (signal) => unwrap(await api.GET("/v1/models", { signal })));
+  const stats = useAsync(["metrics"], metrics, { live: true });
   return (
     <div className="space-y-4">
       <h1 className="text-2xl font-bold">System health</h1>

@@ -36,7 +36,7 @@ function scorerLabel(r: Pick<BacktestRow, "scorer" | "model_name">): string {
 }
 
 function Backtest() {
-  const bt = useAsync(async (signal) => unwrap(await api.GET("/v1/backtest", { signal })), []);
+  const bt = useAsync(["backtest"], async (signal) => unwrap(await api.GET("/v1/backtest", { signal })));
   const levels = (bt.data?.levels ?? {}) as Record<string, BacktestLevel>;
   return (
     <Card title="The strict back-test: what each score said as of year t, against what happened by t + H">
@@ -104,7 +104,7 @@ function Backtest() {
 }
 
 function TrackRecord() {
-  const models = useAsync(async (signal) => unwrap(await api.GET("/v1/models", { signal })), []);
+  const models = useAsync(["models"], async (signal) => unwrap(await api.GET("/v1/models", { signal })));
   return (
     <div className="space-y-4">
       <h1 className="text-2xl font-bold">Track record</h1>

@@ -3,6 +3,7 @@ import Link from "next/link";
 import { Suspense, useEffect, useMemo, useState } from "react";
 import { WeightsHistory } from "@/components/Panels";
 import { HorizonPersona, parseHorizon, parsePersona } from "@/components/Selectors";
+import { Slider } from "@/components/Slider";
 import { Card, State } from "@/components/ui";
 import { normalise } from "@/components/WhatIf";
 import { api, unwrap } from "@/lib/api";
@@ -20,20 +21,21 @@ function Weights() {
   const [params, setParams] = useQueryState();
   const horizon = parseHorizon(params.get("horizon"));
   const persona = parsePersona(params.get("persona"));
-  const w = useAsync(async (signal) => unwrap(await api.GET("/v1/weights", { params: { query: { limit: 500 } }, signal })) as { personas: PersonaItem[]; dynamic: { available: boolean; note?: string | null; levels: Record<string, Record<string, Record<string, WeightCell>>> }; history: { items: WeightHistoryRow[]; total: number } }, []);
-  const pillars = useAsync(async (signal) => unwrap(await api.GET("/v1/pillars", { params: { query: { limit: 100 } }, signal })).items as { id: string; name: string }[], []);
+  const w = useAsync(["weights"], async (signal) => unwrap(await api.GET("/v1/weights", { params: { query: { limit: 500 } }, signal })) as { personas: PersonaItem[]; dynamic: { available: boolean; note?: string | null; levels: Record<string, Record<string, Record<string, WeightCell>>> }; history: { items: WeightHistoryRow[]; total: number } });
+  const pillars = useAsync(["pillars"], async (signal) => unwrap(await api.GET("/v1/pillars", { params: { query: { limit: 100 } }, signal })).items as { id: string; name: string }[]);
   const names = useMemo(() => Object.fromEntries((pillars.data ?? []).map((p) => [p.id, p.name])), [pillars.data]);
   const preset = w.data?.personas.find((p) => p.id === persona)?.weights;
   const [custom, setCustom] = useState<Record<string, number> | null>(null);
   useEffect(() => setCustom(preset ? { ...preset } : null), [preset]);
   // the top of the ranking only: one page, not every mine
   const top = useAsync(
+    ["top-mines", horizon, persona, LIVE_TOP],
     async (signal) =>
       unwrap(await api.GET("/v1/mines", { params: { query: { horizon, persona, limit: LIVE_TOP, sort: "rank" } }, signal })).items.filter((m) => m.rank !== null && m.rank !== undefined),
-    [horizon, persona],
   );
   const debounced = useDebounced(custom, 400);
   const reranked = useAsync(
+    ["rerank", debounced, top.data?.map((m) => m.id), horizon],
     async (signal) => {
       if (!debounced || !top.data) return null;
       const weights = normalise(debounced);
@@ -46,7 +48,6 @@ function Weights() {
       );
       return results.sort((a, b) => (b.after ?? -1) - (a.after ?? -1));
     },
-    [JSON.stringify(debounced), top.data, horizon],
   );
   const levels = w.data?.dynamic.levels ?? {};
   return (
@@ -104,11 +105,11 @@ function Weights() {
             ? Object.entries(custom)
                 .sort(([a], [b]) => a.localeCompare(b))
                 .map(([pid, v]) => (
-                <label key={pid} className="grid grid-cols-[1fr_8rem_3rem] items-center gap-2 text-sm">
-                  <span className="truncate">{names[pid] ?? pid}</span>
-                  <input type="range" min={0} max={1} step={0.01} value={v} aria-label={`Custom weight of ${names[pid] ?? pid}`} data-testid={`custom-weight-${pid}`} onChange={(e) => setCustom({ ...custom, [pid]: Number(e.target.value) })} />
+                <div key={pid} className="grid grid-cols-[1fr_8rem_3rem] items-center gap-2 text-sm">
+                  <span className="truncate" aria-hidden="true">{names[pid] ?? pid}</span>
+                  <Slider label={`Custom weight of ${names[pid] ?? pid}`} value={v} min={0} max={1} step={0.01} thumbProps={{ "data-testid": `custom-weight-${pid}` }} onChange={(x) => setCustom({ ...custom, [pid]: x })} />
                   <span className="tabular-nums">{v.toFixed(2)}</span>
-                </label>
+                </div>
               ))
             : null}
         </Card>
