@@ -65,7 +65,20 @@ function ScoresByHorizon({ profile, persona, horizon }: { profile: EntityProfile
           {profile.scores[horizon]?.[persona]?.band_explained?.text}
         </p>
       ) : null}
+      <ViableFromFvi block={profile.scores[horizon]?.[persona]} horizon={horizon} />
     </Card>
+  );
+}
+
+function ViableFromFvi({ block, horizon }: { block: EntityProfile["scores"][string][string] | undefined; horizon: Horizon }) {
+  const v = block?.viable_from_fvi;
+  if (!v) return null;
+  const pct = (x: number | null | undefined) => (x === null || x === undefined ? "—" : `${Math.round(x * 100)} %`);
+  return (
+    <p className="mt-2 text-xs text-slate-600 dark:text-slate-300" data-testid="viable-from-fvi">
+      Read as a probability: of {v.n_labels.toLocaleString("en")} past cases ({v.label_years}), {pct(v.p)} of those
+      with this FVI were still viable {horizon.slice(1)} years later (band {pct(v.lo)}–{pct(v.hi)}).
+    </p>
   );
 }
 

@@ -1809,6 +1809,8 @@ export interface components {
             band: components["schemas"]["Band"];
             /** @description How wide the band is and which modelling choice drives it (Sobol indices). */
             band_explained?: components["schemas"]["BandExplained"] | null;
+            /** @description The FVI read as a calibrated probability (null where too few outcomes of this horizon exist). */
+            viable_from_fvi?: components["schemas"]["ViableFromFvi"] | null;
             /** Ranks */
             ranks: {
                 [key: string]: number | null;
@@ -1845,6 +1847,47 @@ export interface components {
             run_id?: string | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * ViableFromFvi
+         * @description The FVI read as a probability: the share of entities with this FVI still viable H years later.
+         */
+        ViableFromFvi: {
+            /**
+             * P
+             * @description P(viable at the horizon), 0-1, from the isotonic map of the back-test level.
+             */
+            p: number;
+            /**
+             * Lo
+             * @description 5th percentile over maps refitted on resampled entities.
+             */
+            lo: number | null;
+            /**
+             * Hi
+             * @description 95th percentile over maps refitted on resampled entities.
+             */
+            hi: number | null;
+            /**
+             * Level
+             * @description Back-test level whose outcomes fitted the map (us_mine, country, gem_closure).
+             */
+            level: string;
+            /**
+             * N Labels
+             * @description Outcomes the map was fitted on.
+             */
+            n_labels: number;
+            /**
+             * N Not Viable
+             * @description Of them, not viable.
+             */
+            n_not_viable: number;
+            /**
+             * Label Years
+             * @description Outcome years of those labels (first-last).
+             */
+            label_years: string;
         };
         /**
          * WhatIfRequest
