@@ -54,6 +54,8 @@ from fvi.api.security import BodySizeLimitMiddleware
 from fvi.api.state import AppState, WhatIfFactory
 from fvi.api.web import mount_dashboard
 from fvi.cache import Cache
+from fvi.obs import telemetry
+from fvi.obs.access_log import AccessLog
 from fvi.settings import ApiSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -147,16 +149,20 @@ def create_app(
     state = AppState.build(settings, api, whatif_factory=whatif_factory, cache=cache)
     hooks = [*STARTUP_HOOKS, *startup_hooks]
 
+    access_log = AccessLog(api.access_log_sample, api.access_log_slow_ms)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in hooks:
             hook(state)
         if api.warm_whatif:
             threading.Thread(target=state.warm, name="fvi-whatif-warm", daemon=True).start()
+        access_log.start()
         log.info("fvi api: serving %s (%s warehouse, %s cache)", API_PREFIX, state.warehouse.kind, state.cache.backend)
         try:
             yield
         finally:
+            access_log.stop()
             state.close()
 
     # Swagger UI's script and styles are served from the package (fastapi-offline), never a CDN
@@ -172,6 +178,8 @@ def create_app(
         static_url="/docs-assets",
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry bridge off: the request span is ours (RequestContextMiddleware)
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.fvi = state
     errors.install(app)
@@ -184,7 +192,8 @@ def create_app(
     app.include_router(health.router)
     mount_dashboard(app, api.web_dir)  # last: every API route above wins over a dashboard file
 
-    # Outermost last: context (trace id, timing, last-resort 500) > CORS > body size > routes.
+    # Outermost last: context (server span, trace id, timing, access log, last-resort 500) > CORS > body size
+    # > routes.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=api.max_body_bytes)
     if api.cors_origins:
         if "*" in api.cors_origins:
@@ -197,10 +206,12 @@ def create_app(
             expose_headers=["X-Trace-Id", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
-
-    if api.tracing:
-        from fvi.obs.telemetry import instrument_app, setup_tracing
-
-        instrument_app(app, setup_tracing(api.service_name))
+    tracer = telemetry.tracer(telemetry.setup_tracing(api.service_name)) if api.tracing else None
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=state.metrics if api.metrics else None,
+        errors=state.metrics,
+        tracer=tracer,
+        access_log=access_log,
+    )
     return app
