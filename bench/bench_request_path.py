@@ -78,8 +78,11 @@ class Server:
     """``fvi serve``'s uvicorn settings in a subprocess; ``pin``: CPU list for ``taskset -c``."""
 
     SRC: str | None = None  # --src: serve another checkout's src/ (the baseline) with this venv
+    started = 0  # each server gets the next port of ten from --port: a stopping one may still hold its own
 
     def __init__(self, home: Path, port: int, *, workers: int = 1, pin: str | None = None, **env: str) -> None:
+        port += Server.started % 10
+        Server.started += 1
         self.base = f"http://127.0.0.1:{port}"
         self.log = Path(tempfile.mkdtemp(prefix="fvi-bench-rp-")) / "server.log"
         e = {k: v for k, v in os.environ.items() if not k.startswith(("FVI_", "OTEL_"))}
@@ -160,10 +163,8 @@ def entity_ids(home: Path) -> dict[str, list[str]]:
     con.execute(f"attach '{home / 'warehouse' / 'fvi.duckdb'}' as w (read_only)")
     try:
         rows = con.execute("select distinct entity_type, entity_id from w.gold.fvi_scores order by 1, 2").fetchall()
-        countries_with_mines = [
-            r[0]
-            for r in con.execute("select distinct country_iso3 from w.gold.dim_mine where country_iso3 is not null")
-        ]
+        sql = "select distinct country_iso3 from w.gold.dim_mine where country_iso3 is not null"
+        countries_with_mines = [r[0] for r in con.execute(sql).fetchall()]
     finally:
         con.close()
     out: dict[str, list[str]] = {"mine": [], "us_mine": [], "country": []}

@@ -54,11 +54,25 @@ CONTRIBUTION_COLUMNS = (
 _ORDER = re.compile(r"^(s|d)\.(\w+) (asc|desc) nulls last, s\.entity_id asc$")
 
 
+# String columns the lists filter or sort with Arrow compute stay plain; the others (run ids, hashes,
+# horizons, personas, ...) repeat a handful of values and are dictionary-encoded (~1/3 less memory).
+PLAIN = frozenset({"entity_type", "entity_id", "entity_name", "country_iso3", "status"})
+
+
+def _compact(table: pa.Table) -> pa.Table:
+    for i, field in enumerate(table.schema):
+        text = pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
+        if text and field.name not in PLAIN:
+            table = table.set_column(i, field.name, pc.dictionary_encode(table.column(i)))
+    return table
+
+
 class _Sliced:
     """An Arrow table sorted by (entity_type, entity_id) with each entity's [start, stop) rows."""
 
     def __init__(self, table: pa.Table, columns: tuple[str, ...] | None = None) -> None:
-        self.table = table if columns is None else table.select([c for c in columns if c in table.column_names])
+        kept = table if columns is None else table.select([c for c in columns if c in table.column_names])
+        self.table = _compact(kept)
         self.slices: dict[Key, tuple[int, int]] = {}
         if table.num_rows:
             types = table.column("entity_type").to_pylist()
