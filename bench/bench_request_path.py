@@ -19,6 +19,10 @@ SEPARATE process:
   and metrics on, then off (``FVI_API_TRACING=false FVI_API_METRICS=false``), alternated ``--repeat``
   times: p99 with and without. Target: overhead < 10 %.
 * ``workers``: ``predict`` with ``--workers`` 1, 2 (and more with ``--max-workers``).
+* ``asgi``: the app called in-process, no socket (this file with ``--asgi`` in a subprocess):
+  CPU seconds per cached ``POST /v1/predict`` (``time.process_time``, best of 3 runs of 3,000), with
+  tracing and metrics on and off. On a shared machine this is steadier than wall-clock figures:
+  other jobs stretch the wall time of a request, not the CPU it needs.
 
 Usage: .venv/bin/python bench/bench_request_path.py [--home DIR] [--parts predict,miss,reads,overhead,workers]
        [--port 8650] [--pin 0] [--seconds 30] [--wrk-seconds 15]
@@ -118,11 +122,15 @@ class Server:
                 raise SystemExit(f"server exited:\n{self.log.read_text()[-3000:]}")
             try:
                 if httpx.get(self.base + "/ready", timeout=5).status_code == 200:
-                    return
+                    break
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        raise SystemExit("server not ready in 300 s")
+        else:
+            raise SystemExit("server not ready in 300 s")
+        # steady state: the entity store loaded in the background first (a server without one: at once)
+        while metric(self.metrics(), "fvi_entity_store_loaded") == 0.0 and time.monotonic() < deadline + 300:
+            time.sleep(1.0)
 
     def metrics(self) -> str:
         import httpx
@@ -386,6 +394,8 @@ def part_reads(home: Path, args: argparse.Namespace, ids: dict[str, list[str]]) 
     n = int(args.rate * args.seconds)
     out: dict[str, Any] = {}
     with Server(home, args.port, pin=args.pin) as s:
+        out["entity_store_load_seconds"] = metric(s.metrics(), "fvi_entity_store_load_seconds")
+        print(f"  entity store: loaded in {out['entity_store_load_seconds']:.1f} s", flush=True)
         for i, route in enumerate(args.routes.split(",")):
             urls = read_urls(ids, route, n, seed=11 + i)
             la0 = load_avg()
@@ -434,6 +444,92 @@ def part_overhead(home: Path, args: argparse.Namespace, ids: dict[str, list[str]
 
 
 # ---------------------------------------------------------------------------------------------
+# in-process: the app's own CPU per request
+
+
+def asgi_cpu(args: argparse.Namespace) -> None:
+    """Call the ASGI app directly (lifespan, then requests); print a JSON summary."""
+    os.environ.update(
+        FVI_HOME=str(args.home),
+        FVI_API_RATE_PER_MINUTE="100000000",
+        FVI_API_RATE_BURST="100000000",
+        FVI_API_WARM_WHATIF="false",
+        FVI_SERVING_AB_PATH=str(Path(tempfile.mkdtemp(prefix="fvi-bench-ab-")) / "ab.json"),
+    )
+    from fvi.api.app import create_app
+
+    app = create_app()
+    body = (args.mine or predict_body("mine", "M0740", "H10")).encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/v1/predict", "raw_path": b"/v1/predict", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 5555), "server": ("127.0.0.1", 8000),
+    }  # fmt: skip
+
+    async def one() -> int:
+        sent = False
+        status = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await app(dict(scope), receive, send)
+        return status
+
+    async def run() -> dict[str, Any]:
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        await inbox.put({"type": "lifespan.startup"})
+        life = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get,
+                                       outbox.put))  # fmt: skip
+        await outbox.get()
+        if await one() != 200:
+            raise SystemExit("predict did not answer 200")
+        for _ in range(500):
+            await one()
+        best = float("inf")
+        for _ in range(3):
+            c0 = time.process_time()
+            for _ in range(args.asgi_calls):
+                await one()
+            best = min(best, (time.process_time() - c0) / args.asgi_calls)
+        await inbox.put({"type": "lifespan.shutdown"})
+        await life
+        return {"cpu_us_per_request": round(best * 1e6, 1), "calls": args.asgi_calls}
+
+    print(json.dumps(asyncio.run(run())))
+
+
+def part_asgi(home: Path, args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for mode, env in (("on", {}), ("off", {"FVI_API_TRACING": "false", "FVI_API_METRICS": "false"})):
+        e = {k: v for k, v in os.environ.items() if not k.startswith(("FVI_", "OTEL_"))}
+        e.update(env, OMP_WAIT_POLICY="PASSIVE")
+        if Server.SRC:
+            e["PYTHONPATH"] = Server.SRC
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--asgi", "--home", str(home)]
+        cmd += ["--asgi-calls", str(args.asgi_calls)]
+        if args.mine:
+            cmd += ["--mine", args.mine]
+        la0 = load_avg()
+        done = subprocess.run(cmd, env=e, capture_output=True, text=True, check=True)
+        out[mode] = {**json.loads(done.stdout.strip().splitlines()[-1]), "load_avg": la0}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def verdict(ok: bool) -> str:
@@ -443,7 +539,7 @@ def verdict(ok: bool) -> str:
 def main() -> None:  # noqa: C901 - a benchmark driver, one straight script
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, default=Path(os.environ.get("FVI_HOME", REPO / ".fvi")))
-    ap.add_argument("--parts", default="predict,miss,reads,overhead,workers")
+    ap.add_argument("--parts", default="asgi,predict,miss,reads,overhead,workers")
     ap.add_argument("--port", type=int, default=8650)
     ap.add_argument("--pin", default=None, help="taskset CPU list for the server, e.g. 0")
     ap.add_argument("--rate", type=float, default=300.0, help="read routes: requests/s offered")
@@ -457,6 +553,8 @@ def main() -> None:  # noqa: C901 - a benchmark driver, one straight script
     ap.add_argument("--mine", default=None, help="predict: the JSON body (default: GEM mine M0740 at H10)")
     ap.add_argument("--src", default=None, help="serve this src/ folder instead (e.g. a baseline checkout's)")
     ap.add_argument("--routes", default="mine_profile,country_profile,mines_list,rankings")
+    ap.add_argument("--asgi-calls", type=int, default=3000)
+    ap.add_argument("--asgi", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--requests", help=argparse.SUPPRESS)
@@ -464,6 +562,9 @@ def main() -> None:  # noqa: C901 - a benchmark driver, one straight script
     args = ap.parse_args()
     if args.loadgen:
         loadgen(args)
+        return
+    if args.asgi:
+        asgi_cpu(args)
         return
     home = args.home.resolve()
     parts = args.parts.split(",")
@@ -479,6 +580,10 @@ def main() -> None:  # noqa: C901 - a benchmark driver, one straight script
     }
     ids = entity_ids(home)
     print(f"home {home}: {', '.join(f'{k} {len(v)}' for k, v in ids.items())}; load {load_avg()}", flush=True)
+    if "asgi" in parts:
+        r = result["asgi"] = part_asgi(home, args)
+        print(f"in-process CPU per cached predict: {r['on']['cpu_us_per_request']:.0f} µs with tracing and metrics, "
+              f"{r['off']['cpu_us_per_request']:.0f} µs without (load {r['on']['load_avg']})", flush=True)  # fmt: skip
     if "predict" in parts:
         r = result["predict"] = part_predict(home, args)
         print(f"predict (cached, wrk -t1 -c4 -d{args.wrk_seconds:.0f}s): {r['rps']:.0f} req/s, p50 "

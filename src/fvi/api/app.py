@@ -24,7 +24,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from fvi.api import errors, prediction_service
+from fvi.api import entity_store, errors, prediction_service
 from fvi.api.deps import RateLimited
 from fvi.api.middleware import RequestContextMiddleware
 from fvi.api.routers import (
@@ -147,6 +147,7 @@ def create_app(
     settings = settings or get_settings()
     api = api_settings or settings.api
     state = AppState.build(settings, api, whatif_factory=whatif_factory, cache=cache)
+    state.metrics.registry.register(entity_store.StoreCollector(state))  # type: ignore[arg-type]
     hooks = [*STARTUP_HOOKS, *startup_hooks]
 
     access_log = AccessLog(api.access_log_sample, api.access_log_slow_ms)
@@ -155,6 +156,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in hooks:
             hook(state)
+        entity_store.preload(state)
         if api.warm_whatif:
             threading.Thread(target=state.warm, name="fvi-whatif-warm", daemon=True).start()
         access_log.start()

@@ -199,6 +199,44 @@ def get(r: Reader) -> EntityStore | None:
 _loading = threading.Lock()
 
 
+def preload(state: Any) -> None:
+    """Start-up hook: start loading the live build's store now, not on the first profile request."""
+    from fvi.warehouse import WarehouseUnavailable
+
+    try:
+        with state.warehouse.reader() as r:
+            get(r)
+    except WarehouseUnavailable:
+        pass  # nothing built yet: the first read after a build starts it
+
+
+class StoreCollector:
+    """``fvi_entity_store_loaded`` (1 once the live build's store is in memory) and its load time, at scrape time."""
+
+    def __init__(self, state: Any) -> None:
+        self._state = state
+
+    def collect(self) -> Any:
+        from prometheus_client.core import GaugeMetricFamily
+
+        found: Any = None
+        try:
+            with self._state.warehouse.reader() as r:
+                found = r.memo(MEMO_KEY) if r.kind == "duckdb" else None
+        except Exception:  # noqa: BLE001 - no warehouse: nothing loaded
+            found = None
+        loaded = isinstance(found, EntityStore)
+        yield GaugeMetricFamily(
+            "fvi_entity_store_loaded",
+            "1 when the profile and list routes answer from memory for the live build (else from SQL).",
+            value=1.0 if loaded else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "fvi_entity_store_load_seconds", "How long loading the live build's entity store took.",
+            value=found.seconds if loaded else 0.0,
+        )  # fmt: skip
+
+
 def start_loading(r: Reader) -> None:
     """Load the store of ``r``'s build in a background thread (once per build)."""
     with _loading:
