@@ -54,25 +54,33 @@ CONTRIBUTION_COLUMNS = (
 _ORDER = re.compile(r"^(s|d)\.(\w+) (asc|desc) nulls last, s\.entity_id asc$")
 
 
-# String columns the lists filter or sort with Arrow compute stay plain; the others (run ids, hashes,
-# horizons, personas, ...) repeat a handful of values and are dictionary-encoded (~1/3 less memory).
-PLAIN = frozenset({"entity_type", "entity_id", "entity_name", "country_iso3", "status"})
+def _needs_clean(t: pa.DataType) -> bool:
+    """Columns whose Python values ``clean`` changes (decimals, dates and times; floats are fixed at load)."""
+    plain = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)
+    return not (plain or pa.types.is_floating(t))
 
 
-def _compact(table: pa.Table) -> pa.Table:
+def _finite(table: pa.Table) -> pa.Table:
+    """NaN and infinities as nulls in float columns (what ``clean`` makes of them), once."""
     for i, field in enumerate(table.schema):
-        text = pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
-        if text and field.name not in PLAIN:
-            table = table.set_column(i, field.name, pc.dictionary_encode(table.column(i)))
+        if pa.types.is_floating(field.type):
+            col = table.column(i)
+            table = table.set_column(i, field.name, pc.if_else(pc.is_finite(col), col, pa.scalar(None, field.type)))
     return table
 
 
 class _Sliced:
-    """An Arrow table sorted by (entity_type, entity_id) with each entity's [start, stop) rows."""
+    """An Arrow table sorted by (entity_type, entity_id) with each entity's [start, stop) rows.
+
+    One chunk, plain (not dictionary-encoded) columns: a 20-row slice then converts in ~0.2 ms, 2-3x
+    faster than from DuckDB's many chunks or dictionary arrays; only float, decimal and date columns
+    go through ``clean``.
+    """
 
     def __init__(self, table: pa.Table, columns: tuple[str, ...] | None = None) -> None:
         kept = table if columns is None else table.select([c for c in columns if c in table.column_names])
-        self.table = _compact(kept)
+        self.table = _finite(kept.combine_chunks())
+        self.fix = [f.name for f in self.table.schema if _needs_clean(f.type)]
         self.slices: dict[Key, tuple[int, int]] = {}
         if table.num_rows:
             types = table.column("entity_type").to_pylist()
@@ -87,8 +95,11 @@ class _Sliced:
         span = self.slices.get(key)
         if span is None:
             return []
-        part = self.table.slice(span[0], span[1] - span[0]).to_pylist()
-        return [{c: clean(v) for c, v in row.items()} for row in part]
+        cols = self.table.slice(span[0], span[1] - span[0]).to_pydict()
+        for name in self.fix:
+            cols[name] = [clean(v) for v in cols[name]]
+        names = list(cols)
+        return [dict(zip(names, values, strict=True)) for values in zip(*cols.values(), strict=True)]
 
 
 class EntityStore:
