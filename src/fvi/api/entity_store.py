@@ -116,6 +116,8 @@ class EntityStore:
         self.sensitivity: dict[str, list[Row]] = {}
         self.scores: pa.Table | None = None  # fvi_scores at the latest years, with the dimension columns joined
         self.groups: dict[tuple[str, str, str, int], np.ndarray] = {}
+        self.country_of = np.empty(0, dtype=object)  # per row of ``scores``: country_iso3, lower(status)
+        self.status_of = np.empty(0, dtype=object)
         self.seconds = 0.0
 
     # -- one entity -----------------------------------------------------------------------
@@ -165,33 +167,30 @@ class EntityStore:
         idx = self.groups.get((entity_type, horizon, persona, as_of_year))
         if idx is None:
             return [], 0
-        part = self.scores.take(pa.array(idx))
-        mask = None
         if country:
-            mask = pc.equal(part.column("country_iso3"), country.upper())
+            idx = idx[self.country_of[idx] == country.upper()]
         if status:
-            cond = pc.equal(pc.utf8_lower(part.column("status")), status.lower())
-            mask = cond if mask is None else pc.and_(mask, cond)
-        if mask is not None:
-            part = part.filter(pc.fill_null(mask, False))
-        total = part.num_rows
+            idx = idx[self.status_of[idx] == status.lower()]
+        total = len(idx)
         if offset >= total:
             return [], total
         field = m.group(2)
-        if m.group(1) == "d" and f"d_{field}" in part.column_names:
+        if m.group(1) == "d" and f"d_{field}" in self.scores.column_names:
             field = f"d_{field}"
-        if field not in part.column_names:
+        if field not in self.scores.column_names:
             return None
+        # sort the two key columns of this group only, then convert just the page's rows
+        keys = self.scores.select([field, "entity_id"]).take(pa.array(idx))
         direction = "ascending" if m.group(3) == "asc" else "descending"
-        ordered = pc.sort_indices(part, sort_keys=[(field, direction, "at_end"), ("entity_id", "ascending", "at_end")])
-        page = part.take(ordered.slice(offset, limit))
-        names = set(page.column_names)
-        items = []
-        for row in page.to_pylist():
-            item = {c: clean(row[c]) if c in names else None for c in columns}
-            for c in extra:
-                item[c] = clean(row.get(f"d_{c}", row.get(c)))
-            items.append(item)
+        ordered = pc.sort_indices(keys, sort_keys=[(field, direction, "at_end"), ("entity_id", "ascending", "at_end")])
+        page_rows = idx[ordered.slice(offset, limit).to_numpy()]
+        have = set(self.scores.column_names)
+        source = {c: c for c in columns if c in have}
+        source.update({c: f"d_{c}" if f"d_{c}" in have else c for c in extra if c in have or f"d_{c}" in have})
+        page = self.scores.select(list(dict.fromkeys(source.values()))).take(pa.array(page_rows)).to_pydict()
+        values = {c: [clean(v) for v in page[col]] for c, col in source.items()}
+        n = len(page_rows)
+        items = [{c: values[c][i] if c in values else None for c in (*columns, *extra)} for i in range(n)]
         return items, total
 
 
@@ -375,7 +374,10 @@ def _index_lists(store: EntityStore) -> None:
             values = [dim.get(i, {}).get(col) if t == entity_type else None for t, i in zip(types, ids, strict=True)]
             name = col if col not in table.column_names else f"d_{col}"
             table = table.append_column(name, pa.array(values))
-    store.scores = table
+    store.scores = table.combine_chunks()
+    store.country_of = np.asarray(table.column("country_iso3").to_pylist(), dtype=object)
+    store.status_of = np.asarray([None if v is None else v.lower() for v in table.column("status").to_pylist()],
+                                 dtype=object)  # fmt: skip
     keys = zip(
         table.column("entity_type").to_pylist(),
         table.column("horizon").to_pylist(),

@@ -47,7 +47,7 @@ class AccessLog:
         target = handler or logging.StreamHandler()
         target.setFormatter(_JsonMessage())
         self._listener = logging.handlers.QueueListener(self._queue, target, respect_handler_level=True)
-        self._handler = _Enqueue(self._queue)  # type: ignore[arg-type]
+        self._handler = _Enqueue(self._queue)
         self._lock = threading.Lock()
         self._started = False
 
