@@ -147,7 +147,7 @@ def create_app(
     settings = settings or get_settings()
     api = api_settings or settings.api
     state = AppState.build(settings, api, whatif_factory=whatif_factory, cache=cache)
-    state.metrics.registry.register(entity_store.StoreCollector(state))  # type: ignore[arg-type]
+    state.metrics.registry.register(entity_store.StoreCollector(state))
     hooks = [*STARTUP_HOOKS, *startup_hooks]
 
     access_log = AccessLog(api.access_log_sample, api.access_log_slow_ms)

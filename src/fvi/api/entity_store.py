@@ -387,5 +387,5 @@ def _index_lists(store: EntityStore) -> None:
     )
     groups: dict[tuple[str, str, str, int], list[int]] = {}
     for i, key in enumerate(keys):
-        groups.setdefault(key, []).append(i)  # type: ignore[arg-type]
+        groups.setdefault(key, []).append(i)
     store.groups = {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
