@@ -44,6 +44,14 @@ class ApiSettings(BaseSettings):
     tracing: bool = Field(
         default=True, description="OpenTelemetry spans (exported only with OTEL_EXPORTER_OTLP_ENDPOINT)."
     )
+    metrics: bool = Field(
+        default=True, description="Prometheus request latency and counts per route (/metrics keeps the rest)."
+    )
+    access_log_sample: float = Field(
+        default=0.01, ge=0, le=1,
+        description="Share of ordinary requests written to the access log (errors and slow ones always are).",
+    )
+    access_log_slow_ms: float = Field(default=500.0, ge=0, description="Requests at least this slow are always logged.")
     warm_whatif: bool = Field(
         default=True, description="Build the what-if scorer in the background at start-up (first call fast)."
     )

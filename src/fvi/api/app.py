@@ -24,7 +24,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from fvi.api import errors, prediction_service
+from fvi.api import entity_store, errors, prediction_service
 from fvi.api.deps import RateLimited
 from fvi.api.middleware import RequestContextMiddleware
 from fvi.api.routers import (
@@ -54,6 +54,8 @@ from fvi.api.security import BodySizeLimitMiddleware
 from fvi.api.state import AppState, WhatIfFactory
 from fvi.api.web import mount_dashboard
 from fvi.cache import Cache
+from fvi.obs import telemetry
+from fvi.obs.access_log import AccessLog
 from fvi.settings import ApiSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -145,18 +147,24 @@ def create_app(
     settings = settings or get_settings()
     api = api_settings or settings.api
     state = AppState.build(settings, api, whatif_factory=whatif_factory, cache=cache)
+    state.metrics.registry.register(entity_store.StoreCollector(state))
     hooks = [*STARTUP_HOOKS, *startup_hooks]
+
+    access_log = AccessLog(api.access_log_sample, api.access_log_slow_ms)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in hooks:
             hook(state)
+        entity_store.preload(state)
         if api.warm_whatif:
             threading.Thread(target=state.warm, name="fvi-whatif-warm", daemon=True).start()
+        access_log.start()
         log.info("fvi api: serving %s (%s warehouse, %s cache)", API_PREFIX, state.warehouse.kind, state.cache.backend)
         try:
             yield
         finally:
+            access_log.stop()
             state.close()
 
     # Swagger UI's script and styles are served from the package (fastapi-offline), never a CDN
@@ -172,6 +180,8 @@ def create_app(
         static_url="/docs-assets",
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry bridge off: the request span is ours (RequestContextMiddleware)
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.fvi = state
     errors.install(app)
@@ -184,7 +194,8 @@ def create_app(
     app.include_router(health.router)
     mount_dashboard(app, api.web_dir)  # last: every API route above wins over a dashboard file
 
-    # Outermost last: context (trace id, timing, last-resort 500) > CORS > body size > routes.
+    # Outermost last: context (server span, trace id, timing, access log, last-resort 500) > CORS > body size
+    # > routes.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=api.max_body_bytes)
     if api.cors_origins:
         if "*" in api.cors_origins:
@@ -197,10 +208,12 @@ def create_app(
             expose_headers=["X-Trace-Id", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
-
-    if api.tracing:
-        from fvi.obs.telemetry import instrument_app, setup_tracing
-
-        instrument_app(app, setup_tracing(api.service_name))
+    tracer = telemetry.tracer(telemetry.setup_tracing(api.service_name)) if api.tracing else None
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=state.metrics if api.metrics else None,
+        errors=state.metrics,
+        tracer=tracer,
+        access_log=access_log,
+    )
     return app

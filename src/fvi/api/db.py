@@ -139,6 +139,7 @@ class Reader(Warehouse):
         self.kind = handle.wh.kind
         self.suffix = handle.wh.suffix
         self.version = handle.version
+        self.live: LiveWarehouse | None = None
         self._cur: Any = None
 
     # -- Warehouse interface ------------------------------------------------------------------
@@ -248,12 +249,20 @@ class LiveWarehouse:
         self._lock = threading.Lock()
         self._handle: _Handle | None = None
         self._pg_checked = 0.0
+        self._duckdb_path: str | None = None
+
+    @property
+    def duckdb_path(self) -> str:
+        """The warehouse file, resolved once (``Settings.duckdb_path`` resolves the home on every call)."""
+        if self._duckdb_path is None:
+            self._duckdb_path = str(self.settings.duckdb_path)
+        return self._duckdb_path
 
     # -- versions ---------------------------------------------------------------------------
 
     def _file_version(self) -> str | None:
         try:
-            st = os.stat(self.settings.duckdb_path)
+            st = os.stat(self.duckdb_path)
         except FileNotFoundError:
             return None
         return f"duckdb:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
@@ -277,9 +286,9 @@ class LiveWarehouse:
         import duckdb
 
         try:
-            return DuckDBSnapshot(self.settings.duckdb_path)
+            return DuckDBSnapshot(self.duckdb_path)
         except duckdb.Error as exc:  # locked by a writer, or not a DuckDB file
-            log.warning("warehouse: cannot open %s: %s", self.settings.duckdb_path, exc)
+            log.warning("warehouse: cannot open %s: %s", self.duckdb_path, exc)
             raise WarehouseUnavailable("the warehouse file cannot be opened right now") from exc
 
     def _swap(self, new: _Handle) -> None:
@@ -350,6 +359,7 @@ class LiveWarehouse:
     def reader(self) -> Iterator[Reader]:
         h = self.acquire()
         r = Reader(h, self._failed)
+        r.live = self  # per-build loaders open their own reader on it (fvi.api.entity_store)
         try:
             yield r
         finally:

@@ -15,6 +15,7 @@ from fastapi import Depends, Query, Request
 
 from fvi.api.db import Reader
 from fvi.api.errors import InvalidField
+from fvi.api.fast_json import FastJSON, model_json
 from fvi.api.security import rate_limit
 from fvi.api.state import AppState
 from fvi.cache import cache_key
@@ -100,17 +101,25 @@ def persona_query(
 PersonaDep = Annotated[str, Depends(persona_query)]
 
 
-def cached(state: AppState, reader: Reader, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    """``compute()`` through the shared cache, keyed by the build version so a swap invalidates it."""
+def cached(
+    state: AppState, reader: Reader, parts: tuple[Any, ...], compute: Callable[[], Any], model: Any = None
+) -> Any:
+    """``compute()`` through the shared cache, keyed by the build version so a swap invalidates it.
+
+    With ``model`` (the route's ``response_model``) the answer is validated and written to JSON once,
+    when computed, and the cache keeps those bytes: a hit is answered as they are (:class:`FastJSON`),
+    without validating and encoding the same page again (a mine profile: ~1-3 ms of CPU per hit).
+    """
     key = "resp:" + cache_key(reader.version, *parts)
     with span("cache.get"):
         hit = state.cache.get(key)
     if hit is not None:
-        return hit
+        return FastJSON(hit) if isinstance(hit, bytes) else hit
     value = compute()
+    stored = value if model is None else model_json(model, value)
     with span("cache.set"):
-        state.cache.set(key, value)
-    return value
+        state.cache.set(key, stored)
+    return value if model is None else FastJSON(stored)
 
 
 RateLimited = Depends(rate_limit("default"))

@@ -1,9 +1,11 @@
-"""Per-request context: trace id header, Prometheus timing by route template, last-resort 500.
+"""Per-request context: the server span, trace id header, Prometheus timing by route template, access log, last 500.
 
-Pure ASGI (no ``BaseHTTPMiddleware``) to keep the per-request cost to a few microseconds. It sits
-inside the OpenTelemetry middleware, so the server span is current and its trace id is the one
-returned in ``X-Trace-Id``; any exception that escapes the routes is logged with that id and
-answered ``{"detail": "internal error", "trace_id": ...}``, never with a stack trace or SQL.
+Pure ASGI (no ``BaseHTTPMiddleware``, no thread hop) and the outermost layer. It opens the request's
+SERVER span itself under the caller's ``traceparent`` (named ``METHOD /route/{template}`` once the
+router has matched), so the trace id returned in ``X-Trace-Id`` is the span's; any exception that
+escapes the routes is logged with that id and answered ``{"detail": "internal error", "trace_id": ...}``,
+never with a stack trace or SQL. The access log is sampled and written by another thread
+(:mod:`fvi.obs.access_log`). Measured cost per request: ``bench/bench_request_path.py``.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ import json
 import logging
 import time
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fvi.obs import telemetry
+from fvi.obs.access_log import AccessLog
 from fvi.obs.metrics import UNMATCHED_ROUTE, ApiMetrics
-from fvi.obs.telemetry import current_trace_id, new_trace_id
+from fvi.obs.telemetry import new_trace_id
 
 log = logging.getLogger("fvi.api")
 
 TRACE_HEADER = b"x-trace-id"
+UNTRACED_PATHS = frozenset({"/health", "/metrics"})  # probes and scrapes: no span, still a trace id
 
 
 def route_template(scope: Scope) -> str:
@@ -38,17 +44,38 @@ def route_template(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+    """``tracer`` None: no server span (tracing off); ``metrics`` None: no per-route Prometheus series."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: ApiMetrics | None,
+        *,
+        tracer: trace.Tracer | None = None,
+        access_log: AccessLog | None = None,
+        errors: ApiMetrics | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.errors = errors or metrics  # unhandled exceptions are counted even with request metrics off
+        self.tracer = tracer
+        self.access_log = access_log
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901 - one request's life
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        trace_id = current_trace_id() or new_trace_id()
+        method = scope.get("method", "GET")
+        span = token = None
+        if self.tracer is not None and scope["path"] not in UNTRACED_PATHS:
+            span = telemetry.server_span(self.tracer, method, scope["path"], scope.get("headers", []))
+            token = telemetry.activate(span)
+            trace_id = format(span.get_span_context().trace_id, "032x")
+        else:
+            trace_id = new_trace_id()
         scope.setdefault("state", {})["trace_id"] = trace_id
+        trace_header = (TRACE_HEADER, trace_id.encode())
         status = 500
         started = False
 
@@ -57,14 +84,18 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (TRACE_HEADER, trace_id.encode())]
+                message["headers"] = [*message.get("headers", []), trace_header]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled error (trace %s) on %s %s", trace_id, scope.get("method"), route_template(scope))
-            self.metrics.errors.labels(route_template(scope), "exception").inc()
+        except Exception as exc:
+            route = route_template(scope)
+            log.exception("unhandled error (trace %s) on %s %s", trace_id, method, route)
+            if self.errors is not None:
+                self.errors.errors.labels(route, "exception").inc()
+            if span is not None:
+                span.record_exception(exc)
             status = 500
             if not started:
                 body = json.dumps({"detail": "internal error", "trace_id": trace_id}).encode()
@@ -75,10 +106,18 @@ class RequestContextMiddleware:
                         "headers": [
                             (b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()),
-                            (TRACE_HEADER, trace_id.encode()),
+                            trace_header,
                         ],
                     }
                 )
                 await send({"type": "http.response.body", "body": body})
         finally:
-            self.metrics.observe(scope.get("method", "GET"), route_template(scope), status, time.perf_counter() - start)
+            route = route_template(scope)
+            seconds = time.perf_counter() - start
+            if span is not None:
+                telemetry.end_server_span(span, method, route, status)
+                telemetry.deactivate(token)
+            if self.metrics is not None:
+                self.metrics.observe(method, route, status, seconds)
+            if self.access_log is not None:
+                self.access_log.record(method, route, scope["path"], status, seconds, trace_id, scope.get("client"))

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from fvi.api import queries
+from fvi.api import entity_store, queries
 from fvi.api.db import Reader, Row
+from fvi.api.entity_store import METRIC_SCORE_COLUMNS, EntityStore
 from fvi.api.errors import NotFound
 from fvi.registry import vocabulary
 from fvi.registry.vocabulary import HORIZON_LABELS, is_bad_target
@@ -157,11 +158,19 @@ def _published(preds: list[Row], rows: list[Row]) -> dict[str, Any]:
     return {"available": True, "note": note, "horizons": horizons, "all": preds}
 
 
-def _prediction(r: Reader, entity_type: str, entity_id: str, year: int) -> dict[str, Any]:
-    preds, bayes, note = queries.predictions(r, entity_type, entity_id, year)
+def _prediction(
+    r: Reader, entity_type: str, entity_id: str, year: int, store: EntityStore | None = None
+) -> dict[str, Any]:
+    if store is not None and "fvi_predictions" in store.tables:
+        preds = store.rows("fvi_predictions", entity_type, entity_id) or []
+        bayes = store.rows("fvi_predictions_bayes", entity_type, entity_id) or []
+        note = None if preds else f"no model prediction for {entity_type} {entity_id!r} in {year}"
+        published = store.rows("fvi_probabilities", entity_type, entity_id)
+    else:
+        preds, bayes, note = queries.predictions(r, entity_type, entity_id, year)
+        published = queries.published_probabilities(r, entity_type, entity_id, year) if preds else None
     if not preds:
         return {"available": False, "note": note, "horizons": {}, "all": []}
-    published = queries.published_probabilities(r, entity_type, entity_id, year)
     if published:
         return _published(preds, published)
     rank = {"classifier": 0, "hazard": 1}
@@ -212,10 +221,18 @@ def _fmt_value(value: Any, unit: str) -> str:
 
 
 def score_drivers(
-    r: Reader, entity_type: str, entity_id: str, year: int, name: str | None, *, top: int = 6
+    r: Reader,
+    entity_type: str,
+    entity_id: str,
+    year: int,
+    name: str | None,
+    *,
+    top: int = 6,
+    store: EntityStore | None = None,
 ) -> dict[str, Any]:
     """The FVI explained in points per horizon: the metrics that move it most against the typical entity."""
-    rows = queries.score_contributions(r, entity_type, entity_id, year)
+    held = store.drivers(entity_type, entity_id, top) if store is not None else None
+    rows = held if held is not None else queries.score_contributions(r, entity_type, entity_id, year)
     if not rows:
         return {"available": False, "note": "no contributions stored for this build (run `fvi score`)"}
     info = _metric_info()
@@ -273,8 +290,14 @@ def _flip(band: Row) -> Row:
     return {**band, "p_mean": minus(band.get("p_mean")), "p_lo": lo, "p_hi": hi}
 
 
-def _quality(r: Reader, entity_type: str, entity_id: str, year: int, scores: list[Row]) -> dict[str, Any]:
-    rows = queries.metric_scores(r, entity_type, entity_id, year)
+def _quality(
+    r: Reader, entity_type: str, entity_id: str, year: int, scores: list[Row], store: EntityStore | None = None
+) -> dict[str, Any]:
+    if store is not None and "fvi_metric_scores" in store.tables:
+        rows = store.rows("fvi_metric_scores", entity_type, entity_id)
+        rows = [{c: row[c] for c in METRIC_SCORE_COLUMNS} for row in rows or []]
+    else:
+        rows = queries.metric_scores(r, entity_type, entity_id, year)
     imputed_share = next((s.get("imputed_share") for s in scores if s.get("imputed_share") is not None), None)
     if rows is None:
         return {"imputed_share": imputed_share, "note": "gold.fvi_metric_scores is not built in this warehouse"}
@@ -321,9 +344,14 @@ def _provenance(r: Reader, entity_type: str, scores: list[Row], registry_hash: s
 _SOURCE_OF = {"mine": "the GEM Global Coal Mine Tracker", "us_mine": "the EIA/MSHA mine files"}
 
 
-def _linked(r: Reader, other_type: str, other_id: str, history: list[Row]) -> dict[str, Any] | None:
+def _linked(
+    r: Reader, other_type: str, other_id: str, history: list[Row], store: EntityStore | None = None
+) -> dict[str, Any] | None:
     """The same physical mine as the other source scores it, and why the two scores differ."""
-    rows = queries.entity_score_rows(r, other_type, other_id)
+    if store is not None:  # its latest year's rows are all this reads of them
+        rows = store.rows("fvi_scores", other_type, other_id) or []
+    else:
+        rows = queries.entity_score_rows(r, other_type, other_id)
     if not rows:
         return None
     mine_year = max((int(h["as_of_year"]) for h in history), default=None)
@@ -354,6 +382,12 @@ def _linked(r: Reader, other_type: str, other_id: str, history: list[Row]) -> di
     }
 
 
+def _sensitivity(r: Reader, entity_type: str, store: EntityStore | None) -> list[Row]:
+    if store is not None:
+        return store.sensitivity.get(entity_type, [])
+    return queries.band_sensitivity(r, entity_type)
+
+
 def entity_profile(
     r: Reader,
     entity_type: str,
@@ -366,9 +400,21 @@ def entity_profile(
 ) -> dict[str, Any]:
     """The full page of one entity; NotFound names the id (and the year, when it has no scores then)."""
     noun = NOUN[entity_type]
-    ident = queries.identity(r, entity_type, entity_id)
-    history = queries.entity_score_rows(r, entity_type, entity_id)
-    years = sorted({int(row["as_of_year"]) for row in history})
+    store = entity_store.get(r)
+    key = (entity_type, entity_id)
+    if store is not None and (store.holds(entity_type, entity_id, as_of_year) or key not in store.years):
+        # the entity's latest year (or an id never scored): from memory, no scan
+        try:
+            ident = store.identity(entity_type, entity_id, queries.us_msha_id(entity_id))
+        except KeyError:
+            ident = queries.identity(r, entity_type, entity_id)
+        years = list(store.years.get(key, []))
+        history = store.rows("fvi_scores", entity_type, entity_id) or []
+    else:
+        store = None  # an older year: every read below goes to the warehouse
+        ident = queries.identity(r, entity_type, entity_id)
+        history = queries.entity_score_rows(r, entity_type, entity_id)
+        years = sorted({int(row["as_of_year"]) for row in history})
     if ident is None and not years:
         raise NotFound(f"{noun} {entity_id!r} not found")
     if as_of_year is not None and as_of_year not in years:
@@ -391,10 +437,10 @@ def entity_profile(
     related: dict[str, Any] = {}
     if entity_type == "mine" and identity.get("msha_id") is not None:
         related["us_mine"] = f"/v1/mines/{queries.US_PREFIX}{identity['msha_id']}"
-        related["linked"] = _linked(r, "us_mine", f"{queries.US_PREFIX}{identity['msha_id']}", history)
+        related["linked"] = _linked(r, "us_mine", f"{queries.US_PREFIX}{identity['msha_id']}", history, store)
     if entity_type == "us_mine" and identity.get("gem_mine_id"):
         related["gem_mine"] = f"/v1/mines/{identity['gem_mine_id']}"
-        related["linked"] = _linked(r, "mine", str(identity["gem_mine_id"]), history)
+        related["linked"] = _linked(r, "mine", str(identity["gem_mine_id"]), history, store)
     country = identity.get("country_iso3") or ("USA" if entity_type == "us_mine" else None)
     if entity_type != "country" and country:
         related["country"] = f"/v1/countries/{country}"
@@ -429,13 +475,13 @@ def entity_profile(
         "scores": _score_blocks(
             scores,
             pillars,
-            queries.band_sensitivity(r, entity_type),
+            _sensitivity(r, entity_type, store),
             noun,
             queries.viability(r, entity_type, entity_id, year),
         ),
-        "prediction": _prediction(r, entity_type, entity_id, year),
-        "score_drivers": score_drivers(r, entity_type, entity_id, year, name),
-        "data_quality": _quality(r, entity_type, entity_id, year, scores),
+        "prediction": _prediction(r, entity_type, entity_id, year, store),
+        "score_drivers": score_drivers(r, entity_type, entity_id, year, name, store=store),
+        "data_quality": _quality(r, entity_type, entity_id, year, scores, store),
         "provenance": _provenance(r, entity_type, scores, registry_hash),
         "related": related,
     }

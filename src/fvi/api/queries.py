@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from fvi.api import search
+from fvi.api import entity_store, search
 from fvi.api.db import Reader, Row
 from fvi.registry import vocabulary
 from fvi.registry.vocabulary import US_MINE_PREFIX
@@ -147,6 +147,16 @@ def list_scores(
     extra, join = _dim_select(r, entity_type)
     if "d.capacity_mtpa" in order and not join:
         order = order.replace("d.capacity_mtpa", "s.rank")
+    if not q:
+        store = entity_store.get(r)
+        if store is not None and store.type_latest.get(entity_type) == as_of_year:
+            page = store.list_scores(
+                entity_type=entity_type, horizon=horizon, persona=persona, as_of_year=as_of_year,
+                columns=SUMMARY_COLUMNS, extra=tuple(DIM[entity_type][2]) if entity_type in DIM else (),
+                country=country, status=status, order=order, limit=limit, offset=offset,
+            )  # fmt: skip
+            if page is not None:
+                return page
     have = set(score_columns(r))
     # a build scored without the uncertainty step has no band columns: they read as missing
     cols = ", ".join(f"s.{c}" if c in have else f"cast(null as double precision) as {c}" for c in SUMMARY_COLUMNS)
@@ -204,7 +214,8 @@ def score_contributions(r: Reader, entity_type: str, entity_id: str, as_of_year:
     return r.rows(
         "select horizon, persona, metric_id, pillar, metric_of, raw_value, typical_value, score, typical_score, "
         f"points, imputation from {r.table('gold', 'fvi_score_contributions')} "
-        "where entity_type = ? and entity_id = ? and as_of_year = ? order by horizon, persona, abs(points) desc",
+        "where entity_type = ? and entity_id = ? and as_of_year = ? "
+        "order by horizon, persona, abs(points) desc, metric_id",
         [entity_type, entity_id, as_of_year],
     )
 

@@ -1,4 +1,14 @@
-"""``fvi serve``: the API under uvicorn (one process by default; ``workers`` > 1 forks)."""
+"""``fvi serve``: the API under uvicorn (one process by default; ``workers`` > 1 forks).
+
+uvicorn's access log is off: it formats and writes a line inline for every request (about a
+fifth of a cached prediction's cost). The app writes its own, structured and sampled, from a
+background thread (``FVI_API_ACCESS_LOG_SAMPLE``, :mod:`fvi.obs.access_log`). uvloop and httptools
+are pinned in the lock and used explicitly.
+
+Workers: each is a process with its own models, caches (unless Redis) and metrics registry; on
+this 2-core machine a second worker adds throughput only while the first is CPU-bound, see
+``bench/README.md`` (issue 15) for what each worker adds.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +30,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, log_le
         port=port,
         workers=workers,
         log_level=log_level,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
         proxy_headers=False,
         server_header=False,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,

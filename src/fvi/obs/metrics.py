@@ -61,14 +61,24 @@ class ApiMetrics:
         self.predictions = Counter(
             "fvi_predictions", "Model predictions served.", ["model_version", "variant"], registry=r
         )
+        # (method, route template, status) -> (latency child, count child); bounded by the route table
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def watch_cache(self, stats: Callable[[], Any]) -> None:
         """Expose a cache's counters (``Cache.stats``) as gauges."""
         self.registry.register(_CacheCollector(stats))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.latency.labels(method, route).observe(seconds)
-        self.requests.labels(method, route, str(status)).inc()
+        """One request; the labelled children are looked up once per (method, route, status), not per call."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.latency.labels(method, route),
+                self.requests.labels(method, route, str(status)),
+            )
+        children[0].observe(seconds)
+        children[1].inc()
         if status >= 500:
             self.errors.labels(route, "unavailable" if status == 503 else "server_error").inc()
 

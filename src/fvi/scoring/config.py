@@ -83,6 +83,12 @@ def load_personas() -> dict[str, Persona]:
 
 def load_learnt_personas() -> dict[str, Persona]:
     """Personas whose weights are learnt per horizon (``learnt`` in personas.yml); ``weights`` is empty."""
+    return dict(_learnt_personas())
+
+
+@lru_cache(maxsize=1)
+def _learnt_personas() -> dict[str, Persona]:
+    """Read once, like ``_personas`` (the API checks every request's persona: 4 ms a YAML parse)."""
     _, doc = _read("personas.yml")
     presets = _personas()
     out: dict[str, Persona] = {}

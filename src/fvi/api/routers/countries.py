@@ -49,7 +49,7 @@ def list_countries(
         return {"items": [profiles.summary(i) for i in items], "total": total, **page.meta}
 
     key = ("countries", q, horizon, persona, year, sort, page.limit, page.offset)
-    return cached(state, reader, key, compute)
+    return cached(state, reader, key, compute, Page[CountrySummary])
 
 
 @router.get("/{iso3}", response_model=EntityProfile, summary="One country: scores, band, model, data quality")
@@ -80,4 +80,5 @@ def get_country(
             persona=persona,
             registry_hash=state.registry_hash,
         ),
+        EntityProfile,
     )

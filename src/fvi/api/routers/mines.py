@@ -58,7 +58,7 @@ def list_mines(
         )
         return {"items": [profiles.summary(i) for i in items], "total": total, **page.meta}
 
-    return cached(state, reader, ("mines", *params), compute)
+    return cached(state, reader, ("mines", *params), compute, Page[MineSummary])
 
 
 @router.get("/{mine_id}", response_model=EntityProfile, summary="One mine: scores, band, model, data quality")
@@ -90,4 +90,5 @@ def get_mine(
             persona=persona,
             registry_hash=state.registry_hash,
         ),
+        EntityProfile,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from fvi.api.fast_json import FastJSON
 from fvi.api.prediction_schemas import BatchRequest, BatchResponse, JobAccepted, PredictRequest, PredictResponse
 from fvi.api.prediction_service import ServiceDep, normalise_id, raise_http
 from fvi.api.schemas import error_responses
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/predict", tags=["predictions"], responses=error_resp
 
 
 @router.post("", response_model=PredictResponse, summary="Predict one entity")
-async def predict(body: PredictRequest, svc: ServiceDep) -> dict[str, Any]:
+async def predict(body: PredictRequest, svc: ServiceDep) -> Any:
     """P(target) from the serving model for the entity's latest as-of year, with its Bayesian interval.
 
     Mines: P(still operating at t+H) (``fvi_mine_h5`` at H5, the hazard model's survival at H10/H20);
@@ -38,7 +39,7 @@ async def predict(body: PredictRequest, svc: ServiceDep) -> dict[str, Any]:
             )
         except (UnknownEntity, InvalidOverride, ModelUnavailable) as exc:
             raise_http(exc)
-    return p.as_dict()
+    return FastJSON(p.as_dict())  # already PredictResponse's shape: orjson, no second validation
 
 
 @router.post(

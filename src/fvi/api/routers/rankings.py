@@ -51,4 +51,4 @@ def rankings(
         return {"items": [profiles.summary(i) for i in items], "total": total, **page.meta, "note": note}
 
     key = ("rankings", entity_type, horizon, persona, country, status, year, page.limit, page.offset)
-    return cached(state, reader, key, compute)
+    return cached(state, reader, key, compute, Page[RankingItem])
