@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from fvi import held_back
 from fvi.errors import BadInput
 from fvi.ingest.base import (
     QUARANTINE_COLUMNS,
@@ -270,8 +271,7 @@ def _failing_by_source(results: Any) -> dict[str, list[str]]:
         if source is None:
             return {}  # a failure outside one source's silver: nothing to isolate
         rows = getattr(r, "failures", None)
-        what = getattr(node, "name", "?") + (f" ({rows} rows)" if rows else f" ({str(r.status)})")
-        bad.setdefault(source, []).append(what)
+        bad.setdefault(source, []).append(held_back.silver_test(getattr(node, "name", "?"), rows, str(r.status)))
     return bad
 
 
@@ -315,8 +315,7 @@ def build_isolating(
                     if t not in carried:
                         wh.write_table("bronze", f"raw_{source_id}__{t}", empty_frame(tmap))
                 outcome.status = "carried_forward" if carried else "failed"
-                kept = "previous good bronze kept" if carried else "no previous build: left empty"
-                outcome.message = f"silver tests failed: {'; '.join(tests)} ({kept})"
+                outcome.message = held_back.silver_message(tests, bool(carried))
                 for row in outcome.manifest:
                     row.update(status=outcome.status, message=outcome.message)
                 say(f"[yellow]{source_id}: {outcome.message}[/]")
