@@ -417,8 +417,14 @@ def run_pipeline(
     score: bool = True,
     ml: bool = True,
     tune: bool = False,
+    documents: Callable[[Any], dict[str, Any]] | None = None,
 ) -> RunReport:
-    """Ingest → dbt build → score → swap. Returns the report; the live warehouse changes only on success."""
+    """Ingest → dbt build → score → (documents) → swap. Returns the report; nothing live changes unless it succeeds.
+
+    ``documents(staging)``: the chat's document step, run on the staged document store and the
+    staging warehouse before the commit, so documents, embeddings and fact sheets swap in with the
+    build they describe (see :func:`step_documents`).
+    """
     from fvi.ingest.preflight import preflight
     from fvi.warehouse import Staging
 
@@ -471,6 +477,9 @@ def run_pipeline(
             if score:
                 report.steps.update(post_build_steps(settings, staging, run_id, progress, say, ml=ml, tune=tune))
                 report.seconds.update({k: v["seconds"] for k, v in report.steps.items() if "seconds" in v})
+            if documents is not None:
+                report.steps["documents"] = step_documents(staging, documents, say)
+                report.seconds["documents"] = report.steps["documents"]["seconds"]
         staging.commit()
     except BaseException as exc:
         staging.discard()
@@ -481,6 +490,24 @@ def run_pipeline(
     report.seconds["total"] = round(time.perf_counter() - t_all, 2)
     _save_report(settings, report)
     return report
+
+
+def step_documents(staging: Any, documents: Callable[[Any], dict[str, Any]], say: Say) -> dict[str, Any]:
+    """The chat's documents and embeddings, written into the run's staged store (swapped in at commit).
+
+    A failure here does not hold the warehouse back: the staged store is dropped, the live one stays
+    as it was (its fact sheets are then the previous build's), and the report says so.
+    """
+    from fvi import staged
+
+    t0 = time.perf_counter()
+    try:
+        out = {"status": "staged", **documents(staging)}
+    except Exception as exc:  # noqa: BLE001 - reported; the previous document store is kept
+        staged.drop_docs(staging.settings.home_abs, staging.run_id)
+        out = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "kept": "the previous document store"}
+        say(f"[yellow]chat documents failed ({out['error']}); the previous document store is kept[/]")
+    return {**out, "seconds": round(time.perf_counter() - t0, 2)}
 
 
 @dataclass

@@ -297,6 +297,11 @@ class Staging:
         return self._feast_dir
 
     @property
+    def docs_store(self) -> Path:
+        """Where this run writes the chat's documents and embeddings: a copy of the live store, swapped in at commit."""
+        return staged.stage_docs(self.settings.home_abs, self.run_id)
+
+    @property
     def tracking_uri(self) -> str:
         """The run's MLflow store: a copy of the local SQLite store (a tracking server is not staged)."""
         if self.settings.mlflow_tracking_uri:
@@ -319,7 +324,7 @@ class Staging:
                 if db.with_name(db.name + side).exists():
                     raise RuntimeError(f"{db.name}: SQLite {side[1:]} still present; not swapping")
             steps.append({"kind": "replace", "src": str(db), "dst": str(home / staged.MLFLOW_DB)})
-        return steps
+        return [*steps, *staged.docs_steps(home, self.run_id)]
 
     def open(self) -> Warehouse:
         if self.path is not None:
