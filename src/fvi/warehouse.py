@@ -219,6 +219,17 @@ class PostgresWarehouse(Warehouse):
             for layer in LAYERS:
                 cur.execute(f"drop schema if exists {_ident(layer + suffix)} cascade")
 
+    def drop_stale_staging(self, keep: str) -> list[str]:
+        """Drop the staging schemas of dead runs (``<layer>__stg_*``) except ``keep``'s; under the writer lock."""
+        dropped: list[str] = []
+        with self.con.cursor() as cur:
+            for schema in sorted(self.schemas()):
+                layer, sep, _ = schema.partition("__stg_")
+                if sep and layer in LAYERS and not schema.endswith(keep):
+                    cur.execute(f"drop schema if exists {_ident(schema)} cascade")
+                    dropped.append(schema)
+        return dropped
+
     def swap_in(self, suffix: str) -> None:
         """Make the ``suffix`` schemas live in one transaction; the old ones are dropped."""
         existing = set(self.schemas())
@@ -278,6 +289,10 @@ class Staging:
             if self.path is not None:
                 for stale in settings.duckdb_path.parent.glob("fvi.*.building.duckdb*"):
                     stale.unlink(missing_ok=True)
+            else:  # a run killed (or cut off from the server) before its swap left its schemas behind
+                with contextlib.suppress(WarehouseUnavailable), PostgresWarehouse(str(settings.warehouse_url)) as wh:
+                    gone = wh.drop_stale_staging(keep=self.suffix)
+                    self.recovered += [f"dropped the staging schemas of a dead run: {', '.join(gone)}"] if gone else []
         self._models_dir: Path | None = None
         self._feast_dir: Path | None = None
         self._mlflow_db: Path | None = None
