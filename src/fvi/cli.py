@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fvi.cli_guard import NO_WAIT_HELP, exclusive, run_cli
+from fvi.cli_guard import NO_WAIT_HELP, exclusive, is_disk_full, run_cli
 from fvi.exit_codes import DEGRADED_STATUSES, ExitCode
 from fvi.progress import PlainProgress, is_terminal
 from fvi.registry.vocabulary import DEFAULT_PERSONA
@@ -110,9 +110,13 @@ def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False, do
                 documents=_staged_documents(data_dir) if documents and build else None,
             )
     except DbtFailed as exc:
+        if is_disk_full(exc):
+            raise  # exit 5 with one line (fvi.cli_guard), not "build failed"
         console.print(f"[red]warehouse build failed; the previous warehouse is untouched.[/]\n{exc}")
         raise typer.Exit(1) from None
     except (FileNotFoundError, RuntimeError) as exc:
+        if is_disk_full(exc):
+            raise
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     _print_outcomes(report)
@@ -188,6 +192,8 @@ def build() -> None:
         with _progress() as progress:
             run_id = build_only(_settings(), progress=progress, say=console.print)
     except (DbtFailed, FileNotFoundError) as exc:
+        if is_disk_full(exc):
+            raise  # exit 5 with one line (fvi.cli_guard)
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     console.print(f"[green]built[/] run {run_id}")
