@@ -584,7 +584,7 @@ def step_score(ctx: StepContext) -> dict[str, Any]:
     """Scores, uncertainty and the audit (``fvi.scoring.run.score_warehouse``)."""
     from fvi.scoring.run import score_warehouse
 
-    outcome = score_warehouse(ctx.wh, run_id=ctx.run_id, out_dir=run_dir(ctx.settings, ctx.run_id), say=ctx.say)
+    outcome = score_warehouse(ctx.wh, run_id=ctx.run_id, out_dir=_out_dir(ctx), say=ctx.say)
     return dict(outcome.summary)
 
 
@@ -649,7 +649,7 @@ def step_bayes(ctx: StepContext) -> dict[str, Any]:
     """The Bayesian intervals."""
     from fvi.ml.bayes import run_bayes
 
-    return {"summary": run_bayes(ctx.wh, run_dir(ctx.settings, ctx.run_id) / "bayes", run_id=ctx.run_id)}
+    return {"summary": run_bayes(ctx.wh, _out_dir(ctx) / "bayes", run_id=ctx.run_id)}
 
 
 @step(
@@ -660,7 +660,7 @@ def step_backtest(ctx: StepContext) -> dict[str, Any]:
     """The strict back-test."""
     from fvi.ml.backtest import run_backtest
 
-    return {"summary": run_backtest(ctx.wh, run_dir(ctx.settings, ctx.run_id) / "backtest", run_id=ctx.run_id)}
+    return {"summary": run_backtest(ctx.wh, _out_dir(ctx) / "backtest", run_id=ctx.run_id)}
 
 
 @step(
@@ -747,6 +747,11 @@ def ml_steps(
         steps[name] = run_step(ctx)
         _say_step(say, name, steps[name])
     return steps
+
+
+def _out_dir(ctx: StepContext) -> Path:
+    """A step's output folder: the run's staged folder (renamed at commit), or ``runs/<run_id>`` outside a run."""
+    return ctx.staging.run_dir if ctx.staging is not None else run_dir(ctx.settings, ctx.run_id)
 
 
 def run_dir(settings: Settings, run_id: str) -> Path:

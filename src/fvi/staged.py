@@ -13,6 +13,9 @@ warehouse stayed as it was, and left an empty version folder behind. Now:
   copy replaces it at commit, so no run, version or alias of an unfinished run is ever live.
   Artifacts go to ``mlflow/artifacts`` under a new run id each time; a dead run's are unreferenced.
   An MLflow tracking *server* (``FVI_MLFLOW_TRACKING_URI``) cannot be staged: it is written in place.
+- The run's own folder (``FVI_HOME/runs/<run_id>``: audit, scoring and uncertainty parameters,
+  Bayesian and back-test outputs) is written as ``runs/.<run_id>.building`` and renamed at commit
+  (or at failure, beside the failed run's report); a killed run's is removed by the next writer.
 - The chat's document store (``FVI_HOME/rag/docs.duckdb``: documents, chunks, embeddings, fact
   sheets) is copied aside when a run ingests documents, written there (fact sheets from the run's
   staging warehouse) and replaces the live store at commit, with the warehouse.
@@ -137,6 +140,24 @@ def stage_mlflow(home: Path, run_id: str) -> Path:
     return staged
 
 
+def staged_run_dir(home: Path, run_id: str) -> Path:
+    return home / "runs" / f".{run_id}.building"
+
+
+def move_dir(src: Path, dst: Path) -> None:
+    """Move ``src``'s entries into ``dst`` (created if needed), then remove ``src``; a redo after a kill is a no-op."""
+    if not src.is_dir():
+        return
+    dst.mkdir(parents=True, exist_ok=True)
+    for child in src.iterdir():
+        target = dst / child.name
+        if target.is_dir() and child.is_dir():
+            move_dir(child, target)
+        else:
+            os.replace(child, target)
+    src.rmdir()
+
+
 def staged_docs(home: Path, run_id: str) -> Path:
     return (home / DOCS_DB).with_name(f"docs.{run_id}.building.duckdb")
 
@@ -212,6 +233,8 @@ def _apply(home: Path, step: dict[str, Any]) -> None:
         if src.exists():
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
+    elif kind == "move_dir":  # a staged folder's entries take their live place
+        move_dir(Path(step["src"]), Path(step["dst"]))
     elif kind == "remove":  # a file that must not outlive the one replaced next
         Path(step["path"]).unlink(missing_ok=True)
     elif kind == "link":
@@ -274,6 +297,10 @@ def collect(home: Path) -> list[str]:
     for stale in mlflow_dir.glob("mlflow.*.building.db*") if mlflow_dir.is_dir() else []:
         stale.unlink(missing_ok=True)
         removed.append(f"mlflow/{stale.name}")
+    runs = home / "runs"
+    for stale in runs.glob(".*.building") if runs.is_dir() else []:
+        shutil.rmtree(stale, ignore_errors=True)
+        removed.append(f"runs/{stale.name}")
     docs_dir = (home / DOCS_DB).parent
     for stale in docs_dir.glob("docs.*.building.duckdb*") if docs_dir.is_dir() else []:
         stale.unlink(missing_ok=True)

@@ -312,6 +312,13 @@ class Staging:
         return self._feast_dir
 
     @property
+    def run_dir(self) -> Path:
+        """Where this run's own files go (audit, scoring, Bayes, back-test): renamed to ``runs/<run_id>`` at commit."""
+        folder = staged.staged_run_dir(self.settings.home_abs, self.run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    @property
     def docs_store(self) -> Path:
         """Where this run writes the chat's documents and embeddings: a copy of the live store, swapped in at commit."""
         return staged.stage_docs(self.settings.home_abs, self.run_id)
@@ -339,6 +346,9 @@ class Staging:
                 if db.with_name(db.name + side).exists():
                     raise RuntimeError(f"{db.name}: SQLite {side[1:]} still present; not swapping")
             steps.append({"kind": "replace", "src": str(db), "dst": str(home / staged.MLFLOW_DB)})
+        folder = staged.staged_run_dir(home, self.run_id)
+        if folder.is_dir():
+            steps.append({"kind": "move_dir", "src": str(folder), "dst": str(home / "runs" / self.run_id)})
         return [*steps, *staged.docs_steps(home, self.run_id)]
 
     def open(self) -> Warehouse:
@@ -387,7 +397,10 @@ class Staging:
         staged.commit(self.settings.home_abs, [first, *self._file_steps()])
 
     def discard(self) -> None:
-        staged.discard(self.settings.home_abs, self.run_id)
+        home = self.settings.home_abs
+        # a failed run's own files stay beside its report, as before staging (nothing reads them as live)
+        staged.move_dir(staged.staged_run_dir(home, self.run_id), home / "runs" / self.run_id)
+        staged.discard(home, self.run_id)
         if self.path is not None:
             for p in (self.path, self.path.with_name(self.path.name + ".wal")):
                 p.unlink(missing_ok=True)
