@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from fvi import staged
+from fvi.cli import _staged_documents
 from fvi.pipeline import step_documents
 from fvi.rag.jobs import ingest_documents, staged_facts
 from fvi.rag.store import DocStore, store_path
@@ -87,7 +88,7 @@ def test_documents_are_written_aside_and_swap_in_with_the_warehouse(
 
     # a run that finishes: documents and fact sheets of its own build swap in with the warehouse
     good = _stage("20261208T000003Z_good00")
-    step = step_documents(good, lambda s: {"report": _documents(s, data)}, say=lambda _m: None)
+    step = step_documents(good, _staged_documents(data), say=lambda _m: None)  # what `fvi run` passes
     assert step["status"] == "staged"
     assert _sha(live) == digest  # still nothing live before the commit
     good.commit()
