@@ -216,7 +216,7 @@ def test_kill_9_at_every_step_boundary_and_inside_every_step(tmp_path: Path) -> 
         assert points[-1] == "backtest|commit", points
         boundaries = [p for p in points if "|" in p]
         assert boundaries[:4] == ["start|ingest", "ingest|build", "silver|gold", "build|score"], points
-        assert len(boundaries) == 10, points
+        assert len(boundaries) == 11, points
         proc.send_signal(signal.SIGKILL)  # stopped before the commit: killed there for real
         proc.wait(60)
         assert proc.returncode == -signal.SIGKILL
