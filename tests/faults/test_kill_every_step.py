@@ -3,7 +3,8 @@
 The world is the generated demo world (every source, every step, a few minutes). One clean
 ``fvi run`` makes the previous good home; a second run on the same data goes through
 ``stop_runner.py``, which stops the process (SIGSTOP) at each step boundary, and the test also
-stops it at a seeded random instant inside each step. At each stop:
+stops it at a seeded random instant inside each step (a step that ends before its instant, such
+as the sub-second outcomes step, gets none). At each stop:
 
 - the live warehouse, models, MLflow store, feature store, documents and reports (everything a
   reader opens) are byte-identical to the previous good run's;
