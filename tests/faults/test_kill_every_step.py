@@ -134,6 +134,8 @@ def tables(home: Path) -> dict[str, Any]:
             frame = wh.query(f'select * from "{s}"."{t}"')
             if f"{s}.{t}" in HISTORY and "run_id" in frame.columns and len(frame):
                 frame = frame[frame["run_id"] == frame["run_id"].max()]
+            if "path" in frame.columns and s == "bronze":  # the file, not the folder the test put it in
+                frame["path"] = frame["path"].map(lambda p: None if p is None else Path(str(p)).name)
             loose = NOT_REPRODUCIBLE.get(f"{s}.{t}", ())
             frame = frame.drop(columns=[c for c in frame.columns
                                         if c.lower() in VOLATILE or c.endswith(("_at", "_seconds")) or c in loose])
