@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fvi.cli_guard import NO_WAIT_HELP, exclusive, run_cli
+from fvi.cli_guard import NO_WAIT_HELP, exclusive, is_disk_full, run_cli
 from fvi.exit_codes import DEGRADED_STATUSES, ExitCode
 from fvi.progress import PlainProgress, is_terminal
 from fvi.registry.vocabulary import DEFAULT_PERSONA
@@ -94,8 +95,12 @@ def _print_outcomes(report) -> None:  # noqa: ANN001
         console.print("[bold yellow]SYNTHETIC demo data: nothing in this warehouse is real.[/]")
 
 
-def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False) -> bool:
-    """Run the pipeline and print its outcomes; True when a source failed or was carried forward."""
+def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False, documents: bool = False) -> bool:
+    """Run the pipeline and print its outcomes; True when a source failed or was carried forward.
+
+    ``documents``: the chat's documents are ingested into a staged store before the commit and swap
+    in with the warehouse; the pgvector mirror (server profile) is synced after the commit.
+    """
     from fvi.dbt import DbtFailed
     from fvi.pipeline import run_pipeline
 
@@ -103,12 +108,17 @@ def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False) ->
     try:
         with _progress() as progress:
             report = run_pipeline(
-                settings, data_dir=data_dir, build=build, progress=progress, say=console.print, tune=tune
+                settings, data_dir=data_dir, build=build, progress=progress, say=console.print, tune=tune,
+                documents=_staged_documents(data_dir) if documents and build else None,
             )
     except DbtFailed as exc:
+        if is_disk_full(exc):
+            raise  # exit 5 with one line (fvi.cli_guard), not "build failed"
         console.print(f"[red]warehouse build failed; the previous warehouse is untouched.[/]\n{exc}")
         raise typer.Exit(1) from None
     except (FileNotFoundError, RuntimeError) as exc:
+        if is_disk_full(exc):
+            raise
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     _print_outcomes(report)
@@ -123,12 +133,18 @@ def _ingest_and_build(data_dir: Path | None, build: bool, tune: bool = False) ->
     return bool(degraded)
 
 
-def _chat_documents(data_dir: Path | None) -> None:
-    """The chat's corpus and fact sheets (only changed documents are embedded again)."""
-    from fvi.rag.jobs import ingest_documents
+def _staged_documents(data_dir: Path | None) -> Callable[[Any], dict[str, Any]]:
+    """The chat's corpus and fact sheets for ``fvi run``: into the run's staged store, facts from its build."""
 
-    report = ingest_documents(_settings(), data_dir=data_dir, say=console.print)
-    console.print(f"chat documents: {report.to_json()}")
+    def documents(staging: Any) -> dict[str, Any]:
+        from fvi.rag.jobs import ingest_documents, staged_facts
+
+        report = ingest_documents(_settings(), data_dir=data_dir, say=console.print, store=staging.docs_store,
+                                  facts=lambda: staged_facts(staging), sync=False)
+        console.print(f"chat documents (staged): {report.to_json()}")
+        return {"report": report.to_json()}
+
+    return documents
 
 
 @app.command()
@@ -144,9 +160,12 @@ def run(
     from fvi.lock import writer_lock_for
 
     with writer_lock_for(_settings(), "run", no_wait=no_wait, say=console.print):  # released before serving
-        degraded = _ingest_and_build(data_dir, build=True, tune=tune)
-        if _settings().chat.docs_in_run:
-            _chat_documents(data_dir)
+        docs = _settings().chat.docs_in_run
+        degraded = _ingest_and_build(data_dir, build=True, tune=tune, documents=docs)
+        if docs:
+            from fvi.rag.jobs import sync_vector_store
+
+            sync_vector_store(_settings(), console.print)  # the mirror follows the live store
     if not no_serve:
         from fvi.api.server import serve as _serve
 
@@ -175,6 +194,8 @@ def build() -> None:
         with _progress() as progress:
             run_id = build_only(_settings(), progress=progress, say=console.print)
     except (DbtFailed, FileNotFoundError) as exc:
+        if is_disk_full(exc):
+            raise  # exit 5 with one line (fvi.cli_guard)
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     console.print(f"[green]built[/] run {run_id}")

@@ -12,6 +12,7 @@ import datetime as dt
 import errno
 import functools
 import inspect
+import logging
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -152,6 +153,9 @@ def run_cli(app: typer.Typer, argv: list[str] | None = None) -> int:
     Typer itself reports usage errors (exit 2) and turns Ctrl-C into exit 130; everything a command
     raises is described by :func:`describe_error`.
     """
+    # a log handler that cannot write (its file on a full disk) drops the record instead of printing
+    # "--- Logging error ---" and a traceback (the default, meant for development)
+    logging.raiseExceptions = False
     try:
         app(args=argv, prog_name="fvi")
     except SystemExit as exc:

@@ -119,8 +119,8 @@ def run_dbt(
         "--log-path",
         str(work / "logs"),
     ]
-    if quiet:
-        full = ["--quiet", *full]
+    if quiet:  # nothing on the console (not even dbt's own tracebacks): failures come back as DbtFailed
+        full = ["--quiet", "--log-level", "none", "--log-level-file", "debug", *full]
     if dbt_vars:
         full += ["--vars", json.dumps(dbt_vars)]
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from fvi import held_back
 from fvi.errors import BadInput
 from fvi.ingest.base import (
     QUARANTINE_COLUMNS,
@@ -270,8 +271,7 @@ def _failing_by_source(results: Any) -> dict[str, list[str]]:
         if source is None:
             return {}  # a failure outside one source's silver: nothing to isolate
         rows = getattr(r, "failures", None)
-        what = getattr(node, "name", "?") + (f" ({rows} rows)" if rows else f" ({str(r.status)})")
-        bad.setdefault(source, []).append(what)
+        bad.setdefault(source, []).append(held_back.silver_test(getattr(node, "name", "?"), rows, str(r.status)))
     return bad
 
 
@@ -315,8 +315,7 @@ def build_isolating(
                     if t not in carried:
                         wh.write_table("bronze", f"raw_{source_id}__{t}", empty_frame(tmap))
                 outcome.status = "carried_forward" if carried else "failed"
-                kept = "previous good bronze kept" if carried else "no previous build: left empty"
-                outcome.message = f"silver tests failed: {'; '.join(tests)} ({kept})"
+                outcome.message = held_back.silver_message(tests, bool(carried))
                 for row in outcome.manifest:
                     row.update(status=outcome.status, message=outcome.message)
                 say(f"[yellow]{source_id}: {outcome.message}[/]")
@@ -418,8 +417,14 @@ def run_pipeline(
     score: bool = True,
     ml: bool = True,
     tune: bool = False,
+    documents: Callable[[Any], dict[str, Any]] | None = None,
 ) -> RunReport:
-    """Ingest → dbt build → score → swap. Returns the report; the live warehouse changes only on success."""
+    """Ingest → dbt build → score → (documents) → swap. Returns the report; nothing live changes unless it succeeds.
+
+    ``documents(staging)``: the chat's document step, run on the staged document store and the
+    staging warehouse before the commit, so documents, embeddings and fact sheets swap in with the
+    build they describe (see :func:`step_documents`).
+    """
     from fvi.ingest.preflight import preflight
     from fvi.warehouse import Staging
 
@@ -472,6 +477,9 @@ def run_pipeline(
             if score:
                 report.steps.update(post_build_steps(settings, staging, run_id, progress, say, ml=ml, tune=tune))
                 report.seconds.update({k: v["seconds"] for k, v in report.steps.items() if "seconds" in v})
+            if documents is not None:
+                report.steps["documents"] = step_documents(staging, documents, say)
+                report.seconds["documents"] = report.steps["documents"]["seconds"]
         staging.commit()
     except BaseException as exc:
         staging.discard()
@@ -482,6 +490,24 @@ def run_pipeline(
     report.seconds["total"] = round(time.perf_counter() - t_all, 2)
     _save_report(settings, report)
     return report
+
+
+def step_documents(staging: Any, documents: Callable[[Any], dict[str, Any]], say: Say) -> dict[str, Any]:
+    """The chat's documents and embeddings, written into the run's staged store (swapped in at commit).
+
+    A failure here does not hold the warehouse back: the staged store is dropped, the live one stays
+    as it was (its fact sheets are then the previous build's), and the report says so.
+    """
+    from fvi import staged
+
+    t0 = time.perf_counter()
+    try:
+        out = {"status": "staged", **documents(staging)}
+    except Exception as exc:  # noqa: BLE001 - reported; the previous document store is kept
+        staged.drop_docs(staging.settings.home_abs, staging.run_id)
+        out = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "kept": "the previous document store"}
+        say(f"[yellow]chat documents failed ({out['error']}); the previous document store is kept[/]")
+    return {**out, "seconds": round(time.perf_counter() - t0, 2)}
 
 
 @dataclass
@@ -558,7 +584,7 @@ def step_score(ctx: StepContext) -> dict[str, Any]:
     """Scores, uncertainty and the audit (``fvi.scoring.run.score_warehouse``)."""
     from fvi.scoring.run import score_warehouse
 
-    outcome = score_warehouse(ctx.wh, run_id=ctx.run_id, out_dir=run_dir(ctx.settings, ctx.run_id), say=ctx.say)
+    outcome = score_warehouse(ctx.wh, run_id=ctx.run_id, out_dir=_out_dir(ctx), say=ctx.say)
     return dict(outcome.summary)
 
 
@@ -623,7 +649,7 @@ def step_bayes(ctx: StepContext) -> dict[str, Any]:
     """The Bayesian intervals."""
     from fvi.ml.bayes import run_bayes
 
-    return {"summary": run_bayes(ctx.wh, run_dir(ctx.settings, ctx.run_id) / "bayes", run_id=ctx.run_id)}
+    return {"summary": run_bayes(ctx.wh, _out_dir(ctx) / "bayes", run_id=ctx.run_id)}
 
 
 @step(
@@ -634,7 +660,7 @@ def step_backtest(ctx: StepContext) -> dict[str, Any]:
     """The strict back-test."""
     from fvi.ml.backtest import run_backtest
 
-    return {"summary": run_backtest(ctx.wh, run_dir(ctx.settings, ctx.run_id) / "backtest", run_id=ctx.run_id)}
+    return {"summary": run_backtest(ctx.wh, _out_dir(ctx) / "backtest", run_id=ctx.run_id)}
 
 
 @step(
@@ -721,6 +747,11 @@ def ml_steps(
         steps[name] = run_step(ctx)
         _say_step(say, name, steps[name])
     return steps
+
+
+def _out_dir(ctx: StepContext) -> Path:
+    """A step's output folder: the run's staged folder (renamed at commit), or ``runs/<run_id>`` outside a run."""
+    return ctx.staging.run_dir if ctx.staging is not None else run_dir(ctx.settings, ctx.run_id)
 
 
 def run_dir(settings: Settings, run_id: str) -> Path:

@@ -13,6 +13,12 @@ warehouse stayed as it was, and left an empty version folder behind. Now:
   copy replaces it at commit, so no run, version or alias of an unfinished run is ever live.
   Artifacts go to ``mlflow/artifacts`` under a new run id each time; a dead run's are unreferenced.
   An MLflow tracking *server* (``FVI_MLFLOW_TRACKING_URI``) cannot be staged: it is written in place.
+- The run's own folder (``FVI_HOME/runs/<run_id>``: audit, scoring and uncertainty parameters,
+  Bayesian and back-test outputs) is written as ``runs/.<run_id>.building`` and renamed at commit
+  (or at failure, beside the failed run's report); a killed run's is removed by the next writer.
+- The chat's document store (``FVI_HOME/rag/docs.duckdb``: documents, chunks, embeddings, fact
+  sheets) is copied aside when a run ingests documents, written there (fact sheets from the run's
+  staging warehouse) and replaces the live store at commit, with the warehouse.
 - The commit writes a journal (``FVI_HOME/commit.json``) before the first swap and removes it after
   the last; the next writer finishes a commit that a kill interrupted (every step is idempotent),
   so the warehouse, the models, MLflow and the feature store never disagree. Anything staged
@@ -36,6 +42,7 @@ JOURNAL = "commit.json"
 LINKED = ("models", "feast")
 SEEDED = ".fvi-staged"  # written once a generation is complete (a half-seeded one is redone)
 MLFLOW_DB = Path("mlflow") / "mlflow.db"
+DOCS_DB = Path("rag") / "docs.duckdb"
 SKIP_SEED = {"registry.json.lock", SEEDED}
 
 
@@ -133,6 +140,67 @@ def stage_mlflow(home: Path, run_id: str) -> Path:
     return staged
 
 
+def staged_run_dir(home: Path, run_id: str) -> Path:
+    return home / "runs" / f".{run_id}.building"
+
+
+def move_dir(src: Path, dst: Path) -> None:
+    """Move ``src``'s entries into ``dst`` (created if needed), then remove ``src``; a redo after a kill is a no-op."""
+    if not src.is_dir():
+        return
+    dst.mkdir(parents=True, exist_ok=True)
+    for child in src.iterdir():
+        target = dst / child.name
+        if target.is_dir() and child.is_dir():
+            move_dir(child, target)
+        else:
+            os.replace(child, target)
+    src.rmdir()
+
+
+def staged_docs(home: Path, run_id: str) -> Path:
+    return (home / DOCS_DB).with_name(f"docs.{run_id}.building.duckdb")
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def stage_docs(home: Path, run_id: str) -> Path:
+    """A copy of the live document store (and its write-ahead log, if a writer died) for this run.
+
+    Only writers open the store read-write, and they hold the writer lock, so the live files are
+    not changing while they are copied (readers open it read-only).
+    """
+    staged = staged_docs(home, run_id)
+    if staged.exists():
+        return staged
+    live = home / DOCS_DB
+    live.parent.mkdir(parents=True, exist_ok=True)
+    part = staged.with_name(staged.name + ".part")
+    for p in (part, _wal(part)):
+        p.unlink(missing_ok=True)
+    if live.exists():
+        shutil.copyfile(live, part)
+        if _wal(live).exists():
+            shutil.copyfile(_wal(live), _wal(part))
+            os.replace(_wal(part), _wal(staged))
+        os.replace(part, staged)
+    return staged
+
+
+def docs_steps(home: Path, run_id: str) -> list[dict[str, Any]]:
+    """The commit steps of a staged document store (none when this run staged none)."""
+    staged = staged_docs(home, run_id)
+    if not staged.exists():
+        return []
+    if _wal(staged).exists():  # a clean close checkpoints; a log left means the copy is not final
+        raise RuntimeError(f"{staged.name}: write-ahead log still present; not swapping")
+    live = home / DOCS_DB
+    # the live store's own log (a writer that died) belongs to the file being replaced: it goes first
+    return [{"kind": "remove", "path": str(_wal(live))}, {"kind": "replace", "src": str(staged), "dst": str(live)}]
+
+
 # ---------------------------------------------------------------------------------------------
 # Commit and recovery
 
@@ -165,6 +233,10 @@ def _apply(home: Path, step: dict[str, Any]) -> None:
         if src.exists():
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
+    elif kind == "move_dir":  # a staged folder's entries take their live place
+        move_dir(Path(step["src"]), Path(step["dst"]))
+    elif kind == "remove":  # a file that must not outlive the one replaced next
+        Path(step["path"]).unlink(missing_ok=True)
     elif kind == "link":
         target = Path(step["target"])
         if target.is_dir():
@@ -225,6 +297,14 @@ def collect(home: Path) -> list[str]:
     for stale in mlflow_dir.glob("mlflow.*.building.db*") if mlflow_dir.is_dir() else []:
         stale.unlink(missing_ok=True)
         removed.append(f"mlflow/{stale.name}")
+    runs = home / "runs"
+    for stale in runs.glob(".*.building") if runs.is_dir() else []:
+        shutil.rmtree(stale, ignore_errors=True)
+        removed.append(f"runs/{stale.name}")
+    docs_dir = (home / DOCS_DB).parent
+    for stale in docs_dir.glob("docs.*.building.duckdb*") if docs_dir.is_dir() else []:
+        stale.unlink(missing_ok=True)
+        removed.append(f"rag/{stale.name}")
     return [f"removed staged {r}" for r in removed]
 
 
@@ -233,4 +313,11 @@ def discard(home: Path, run_id: str) -> None:
     for name in LINKED:
         shutil.rmtree(gen_root(home, name) / run_id, ignore_errors=True)
     for p in staged_sqlite(home, run_id).parent.glob(f"mlflow.{run_id}.building.db*"):
+        p.unlink(missing_ok=True)
+    drop_docs(home, run_id)
+
+
+def drop_docs(home: Path, run_id: str) -> None:
+    """Drop this run's staged document store (the live one stays as it was)."""
+    for p in staged_docs(home, run_id).parent.glob(f"docs.{run_id}.building.duckdb*"):
         p.unlink(missing_ok=True)

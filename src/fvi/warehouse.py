@@ -240,6 +240,17 @@ class PostgresWarehouse(Warehouse):
             for layer in LAYERS:
                 cur.execute(f"drop schema if exists {_ident(layer + suffix)} cascade")
 
+    def drop_stale_staging(self, keep: str) -> list[str]:
+        """Drop the staging schemas of dead runs (``<layer>__stg_*``) except ``keep``'s; under the writer lock."""
+        dropped: list[str] = []
+        with self.con.cursor() as cur:
+            for schema in sorted(self.schemas()):
+                layer, sep, _ = schema.partition("__stg_")
+                if sep and layer in LAYERS and not schema.endswith(keep):
+                    cur.execute(f"drop schema if exists {_ident(schema)} cascade")
+                    dropped.append(schema)
+        return dropped
+
     def swap_in(self, suffix: str) -> None:
         """Make the ``suffix`` schemas live in one transaction; the old ones are dropped."""
         existing = set(self.schemas())
@@ -300,6 +311,10 @@ class Staging:
             if self.path is not None:
                 for stale in settings.duckdb_path.parent.glob("fvi.*.building.duckdb*"):
                     stale.unlink(missing_ok=True)
+            else:  # a run killed (or cut off from the server) before its swap left its schemas behind
+                with contextlib.suppress(WarehouseUnavailable), PostgresWarehouse(str(settings.warehouse_url)) as wh:
+                    gone = wh.drop_stale_staging(keep=self.suffix)
+                    self.recovered += [f"dropped the staging schemas of a dead run: {', '.join(gone)}"] if gone else []
         self._models_dir: Path | None = None
         self._feast_dir: Path | None = None
         self._mlflow_db: Path | None = None
@@ -317,6 +332,18 @@ class Staging:
         if self._feast_dir is None:
             self._feast_dir = staged.stage_dir(self.settings.home_abs, "feast", self.run_id, seed=False)
         return self._feast_dir
+
+    @property
+    def run_dir(self) -> Path:
+        """Where this run's own files go (audit, scoring, Bayes, back-test): renamed to ``runs/<run_id>`` at commit."""
+        folder = staged.staged_run_dir(self.settings.home_abs, self.run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    @property
+    def docs_store(self) -> Path:
+        """Where this run writes the chat's documents and embeddings: a copy of the live store, swapped in at commit."""
+        return staged.stage_docs(self.settings.home_abs, self.run_id)
 
     @property
     def tracking_uri(self) -> str:
@@ -341,7 +368,10 @@ class Staging:
                 if db.with_name(db.name + side).exists():
                     raise RuntimeError(f"{db.name}: SQLite {side[1:]} still present; not swapping")
             steps.append({"kind": "replace", "src": str(db), "dst": str(home / staged.MLFLOW_DB)})
-        return steps
+        folder = staged.staged_run_dir(home, self.run_id)
+        if folder.is_dir():
+            steps.append({"kind": "move_dir", "src": str(folder), "dst": str(home / "runs" / self.run_id)})
+        return [*steps, *staged.docs_steps(home, self.run_id)]
 
     def open(self) -> Warehouse:
         """Open the staging warehouse for writing: the building DuckDB file, or the suffixed PostgreSQL schemas."""
@@ -393,7 +423,10 @@ class Staging:
 
     def discard(self) -> None:
         """Drop the staged file stores and the staging warehouse; the live one is left untouched."""
-        staged.discard(self.settings.home_abs, self.run_id)
+        home = self.settings.home_abs
+        # a failed run's own files stay beside its report, as before staging (nothing reads them as live)
+        staged.move_dir(staged.staged_run_dir(home, self.run_id), home / "runs" / self.run_id)
+        staged.discard(home, self.run_id)
         if self.path is not None:
             for p in (self.path, self.path.with_name(self.path.name + ".wal")):
                 p.unlink(missing_ok=True)

@@ -61,3 +61,28 @@ def test_duplicate_rows_load_once_and_conflicts_go_to_quarantine(fvi_home: Path,
     q = _query("select row_number, reason from bronze.quarantine")
     assert list(q["row_number"]) == [5]
     assert "row 3" in q["reason"].iloc[0] and "first copy wins" in q["reason"].iloc[0]
+
+
+def test_an_eia_mine_repeated_with_other_values_is_quarantined_not_held_back(
+    fvi_home: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    """Before: the repeated MSHA ID failed silver's uniqueness test and held all of EIA back."""
+    folder = tmp_path / "data" / "eia_us_coal_mines"
+    folder.mkdir(parents=True)
+    real = shared_data / "eia_us_coal_mines" / "coalpublic2016.csv"
+    lines = real.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    msha = lines[1].split(",")[1]
+    lines.insert(2, lines[1].replace(lines[1].split(",", 3)[2], "Another name", 1))  # same key, other values
+    (folder / "coalpublic2016.csv").write_text("".join(lines), encoding="utf-8")
+    report = run_pipeline(get_settings(), data_dir=tmp_path / "data", build=False, sources=("eia_mines",),
+                          say=lambda _m: None)
+    outcome = report.outcomes[0]
+    assert outcome.status == "loaded" and outcome.rows_quarantined == 1, outcome.message
+    assert "conflicting duplicates of msha_id+year+mine_type" in outcome.message
+    q = _query("select source_file, row_number, reason from bronze.quarantine")
+    assert q.to_dict("records") == [{
+        "source_file": "coalpublic2016.csv", "row_number": 3,
+        "reason": f'duplicate msha_id+year+mine_type ["{msha}", "2016", "Surface"] with other values: '
+                  "row 2 of coalpublic2016.csv kept (first copy wins)",
+    }]
+    assert _query(f"select count(*) n from bronze.raw_eia_mines__mines where msha_id = '{msha}'")["n"][0] == 1

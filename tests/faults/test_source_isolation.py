@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from fvi.api import queries
 from fvi.api.db import LiveWarehouse
 from fvi.api.state import _sources_check
 from fvi.demo import write_demo_data
@@ -87,6 +88,11 @@ def test_a_source_failing_silver_tests_is_carried_forward_and_the_rest_swaps(
     get_settings.cache_clear()
     live = LiveWarehouse(get_settings())
     check = _sources_check(SimpleNamespace(warehouse=live))  # what /ready says under "sources"
+    with live.reader() as r:
+        held = queries.held_back_sources(r)  # what the data-quality view says
     live.close()
     get_settings.cache_clear()
     assert check.ok and "mining_land carried_forward" in check.detail and RANGE_TEST in check.detail
+    assert [(h["source_id"], h["status"]) for h in held] == [("mining_land", "carried_forward")]
+    assert [(c["check"].startswith(RANGE_TEST), c["rows"]) for c in held[0]["checks"]] == [(True, 1)]
+    assert held[0]["rows_served"] >= len(before) > 0  # the previous good rows are what is served

@@ -327,3 +327,44 @@ def manifest_of(r: Reader, run_id: str) -> list[Row]:
     return r.rows(
         f"select * from {r.table('bronze', 'ingest_manifest')} where run_id = ? order by source_id, dataset", [run_id]
     )
+
+
+def held_back_sources(r: Reader) -> list[Row]:
+    """Sources the live build did not load fresh in its latest run: which, which check, how many rows.
+
+    One row per source: ``status`` (carried_forward, failed, refused, missing), ``checks`` (each
+    failed check with its failing rows where counted, :func:`fvi.held_back.checks`), ``message`` (paths
+    cut to the file name), ``files``, ``rows_quarantined`` and ``rows_served``: the rows of the source's
+    bronze tables in the live build (the previous good release when carried forward; 0 when left empty).
+    """
+    from fvi.errors import scrub_paths
+    from fvi.held_back import checks
+    from fvi.ingest.base import load_column_maps
+
+    if not r.has_table("bronze", "ingest_manifest"):
+        return []
+    cached = r.memo(("held-back",))
+    if cached is not None:
+        return list(cached)
+    t = r.table("bronze", "ingest_manifest")
+    rows = r.rows(
+        f"select run_id, source_id, status, min(message) as message, count(*) as files, "
+        f"sum(coalesce(rows_quarantined, 0)) as rows_quarantined from {t} "
+        f"where run_id = (select max(run_id) from {t}) and status <> 'loaded' "
+        "group by run_id, source_id, status order by source_id"
+    )
+    out: list[Row] = []
+    for row in rows:
+        source = str(row["source_id"])
+        served = 0
+        for table in load_column_maps(source):
+            name = f"raw_{source}__{table}"
+            if r.has_table("bronze", name):
+                served += int(r.scalar(f"select count(*) as n from {r.table('bronze', name)}") or 0)
+        message = scrub_paths(str(row["message"] or ""))
+        out.append({
+            "source_id": source, "status": row["status"], "run_id": row["run_id"], "checks": checks(message),
+            "message": message, "files": int(row["files"] or 0),
+            "rows_quarantined": int(row["rows_quarantined"] or 0), "rows_served": served,
+        })  # fmt: skip
+    return list(r.remember(("held-back",), out))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 from fvi.rag.ingest import CORPUS_COLLECTION, Ingestor, IngestReport, corpus_dir
-from fvi.rag.store import open_store
+from fvi.rag.store import DocStore, open_store
 from fvi.settings import Settings
 
 Say = Callable[[str], None]
@@ -36,6 +36,22 @@ def live_facts(settings: Settings) -> Iterator[Any]:
             cm.__exit__(None, None, None)
     finally:
         lw.close()
+
+
+@contextmanager
+def staged_facts(staging: Any) -> Iterator[Any]:
+    """WarehouseFacts over a run's staging warehouse: fact sheets of the build they are swapped in with."""
+    from fvi.api.db import DuckDBSnapshot, Reader, _Handle
+    from fvi.rag.facts import WarehouseFacts
+    from fvi.registry import registry_hash
+
+    wh = DuckDBSnapshot(staging.path) if staging.path is not None else staging.open()
+    reader = Reader(_Handle(wh, f"staging:{staging.run_id}"), lambda _h, _e: None)
+    try:
+        yield WarehouseFacts(reader, registry_hash())
+    finally:
+        reader.close()
+        wh.close()
 
 
 def spider_cache_dir(home: Path) -> Path:
@@ -69,13 +85,20 @@ def crawl_wiki(settings: Settings, ing: Ingestor, *, targets: list[Any] | None =
 def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folders: list[Path] | None = None,
                      fact_sheets: bool = True, say: Say = print,
                      progress: Callable[[int, int], None] | None = None, spider: bool | None = None,
-                     spider_targets: list[Any] | None = None, spider_config: Any = None) -> IngestReport:
+                     spider_targets: list[Any] | None = None, spider_config: Any = None,
+                     store: Path | None = None, facts: Callable[[], AbstractContextManager[Any]] | None = None,
+                     sync: bool = True) -> IngestReport:
     """The corpus, any extra folders, the GEM wiki pages when asked, and the fact sheets of the live warehouse.
 
     The corpus is ``data_dir/rag_corpus`` (default: FVI_DATA_DIR, then FVI_SHARED_DATA). The wiki
     spider is the only step that reaches the network: it runs when ``spider`` is true, or, when
     ``spider`` is None, when FVI_SPIDER is set.
+
+    Inside a run (``fvi run``): ``store`` is the run's staged copy of the document store, ``facts``
+    opens the run's staging warehouse (fact sheets and wiki targets come from the build being made)
+    and ``sync=False``: the pgvector mirror is synced after the commit, from the live store.
     """
+    facts_of = facts or (lambda: live_facts(settings))
     if spider is None:
         spider = settings.chat.spider
     from fvi.rag.service import make_embedder
@@ -83,8 +106,9 @@ def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folder
     home = settings.home_abs
     embedder = make_embedder(settings)
     base = data_dir or settings.data_dir or settings.shared_data
-    with open_store(home) as store:
-        ing = Ingestor(store, embedder, say=say)
+    opened: AbstractContextManager[DocStore] = open_store(home) if store is None else closing(DocStore(store))
+    with opened as doc_store:
+        ing = Ingestor(doc_store, embedder, say=say)
         corpus = corpus_dir(Path(base))
         if corpus.is_dir():
             ing.add_folder(corpus, CORPUS_COLLECTION)
@@ -93,17 +117,23 @@ def ingest_documents(settings: Settings, *, data_dir: Path | None = None, folder
         for folder in folders or []:
             ing.add_folder(folder, f"folder:{folder.resolve()}")
         if spider:
+            if spider_targets is None and facts is not None:
+                from fvi.rag.spider import wiki_targets
+
+                with facts_of() as wf:
+                    spider_targets = wiki_targets(wf.r) if wf is not None else []
             crawl_wiki(settings, ing, targets=spider_targets, config=spider_config, say=say)
         else:
             say("GEM wiki spider off (offline): `fvi docs ingest --spider` or FVI_SPIDER=1 crawls it")
         if fact_sheets:
-            with live_facts(settings) as wf:
+            with facts_of() as wf:
                 if wf is None:
                     say("no warehouse built yet: fact sheets skipped")
                 else:
                     add_fact_sheets(ing, wf, settings.chat.fact_sheet_mines, say)
         report = ing.finish(progress)
-    sync_vector_store(settings, say)
+    if sync:
+        sync_vector_store(settings, say)
     return report
 
 

@@ -49,6 +49,48 @@ def test_data_quality(client: TestClient) -> None:
     assert client.get("/v1/data-quality?sort=sql").status_code == 422
 
 
+def test_data_quality_names_held_back_sources_their_checks_and_rows(warehouse, make_client) -> None:
+    """A source carried forward in the latest run shows in the data-quality view (issue 16, item 1)."""
+    from fvi.held_back import silver_message, silver_test
+
+    message = silver_message([silver_test("unique_stg_owid__coal_production_iso3_year", 3, "fail")], carried=True)
+
+    def held(wh: DuckDBWarehouse) -> None:
+        wh.con.execute("update bronze.ingest_manifest set status = 'carried_forward', message = ? "
+                       "where run_id = ? and source_id = 'owid'", [message, RUN])
+        wh.con.execute("update bronze.ingest_manifest set status = 'failed', message = 'owid: old' "
+                       "where run_id = ? and source_id = 'gem_mines'", [RUN_OLD])  # an older run: not named
+        wh.con.execute("alter table marts.vw_metric_dq add column source_ids varchar")
+        wh.con.execute("update marts.vw_metric_dq set source_ids = case metric_id "
+                       "when 'country_gdp_usd' then 'wdi;owid' else 'gem_mines' end")
+        wh.con.execute("create table bronze.raw_owid__coal_production as select 1 as x from range(7)")
+
+    replace_warehouse(warehouse, held)
+    client = make_client()
+    body = client.get("/v1/data-quality").json()
+    by_metric = {i["metric_id"]: i for i in body["items"]}
+    assert by_metric["country_gdp_usd"]["held_back"] == (
+        "owid carried_forward: unique_stg_owid__coal_production_iso3_year (3 rows)")
+    assert by_metric["mine_capacity_mtpa"]["held_back"] is None
+    assert list(by_metric["country_gdp_usd"])[:9][-2:] == ["source_ids", "held_back"]  # shown by the dashboard
+    assert body["note"] == (
+        f"Not loaded fresh in run {RUN}: owid (carried_forward; unique_stg_owid__coal_production_iso3_year "
+        "(3 rows); serving 7 rows of the previous good build).")
+    sources = client.get("/v1/data-quality/sources").json()
+    assert sources["total"] == 1
+    (owid,) = sources["items"]
+    assert owid["source_id"] == "owid" and owid["status"] == "carried_forward" and owid["rows_served"] == 7
+    assert owid["checks"] == [{"check": "unique_stg_owid__coal_production_iso3_year", "rows": 3,
+                               "detail": "failing rows"}]
+    assert "/secret" not in str(sources)
+
+
+def test_data_quality_every_source_fresh_says_so(client: TestClient) -> None:
+    assert client.get("/v1/data-quality").json()["note"] is None
+    assert client.get("/v1/data-quality/sources").json() == {
+        "items": [], "total": 0, "note": "every source loaded fresh"}
+
+
 def test_data_quality_absent_mart_is_an_empty_page_with_a_note(warehouse, make_client) -> None:
     def drop(wh: DuckDBWarehouse) -> None:
         wh.con.execute("drop table marts.vw_metric_dq")

@@ -1,4 +1,10 @@
-"""Data quality per metric (``marts.vw_metric_dq``): coverage, null rate, latest year, share imputed."""
+"""Data quality per metric (``marts.vw_metric_dq``) and the sources held back in the latest run.
+
+Per metric: coverage, null rate, latest year, share imputed, and ``held_back``: the metric's sources
+that the latest run did not load fresh (their previous good data is what the metric shows). The
+page's ``note`` names every held-back source, its failed check and rows (the dashboard shows it);
+``/data-quality/sources`` gives them in full.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from fvi.api import queries
 from fvi.api.deps import PageDep, ReaderDep, StateDep, cached
 from fvi.api.schemas import Page
 
@@ -46,10 +53,47 @@ def data_quality(
         # a view over the metric tables (~0.2 s on the real build): computed once per build and page
         total = int(reader.scalar(f"select count(*) as n from {table}{cond}", params) or 0)
         sql = f"select * from {table}{cond} order by {DQ_SORTS[sort]} limit ? offset ?"
-        items = reader.rows(sql, [*params, page.limit, page.offset])
-        return {"items": items, "total": total, **page.meta}
+        held = queries.held_back_sources(reader)
+        items = [_with_held_back(row, held) for row in reader.rows(sql, [*params, page.limit, page.offset])]
+        return {"items": items, "total": total, **page.meta, "note": held_back_note(held)}
 
     return cached(state, reader, ("data-quality", entity, pillar, sort, page.limit, page.offset), compute)
+
+
+def _with_held_back(row: dict[str, Any], held: list[dict[str, Any]]) -> dict[str, Any]:
+    """``row`` with ``held_back`` after ``source_ids``: which of its sources serve previous data, and why."""
+    ids = set(str(row.get("source_ids") or "").split(";"))
+    mine = [f"{h['source_id']} {h['status']}: {_checks_text(h)}" for h in held if h["source_id"] in ids]
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        out[key] = value
+        if key == "source_ids":
+            out["held_back"] = "; ".join(mine) or None
+    out.setdefault("held_back", "; ".join(mine) or None)
+    return out
+
+
+def _checks_text(h: dict[str, Any]) -> str:
+    parts = [f"{c['check']} ({c['rows']} rows)" if c["rows"] is not None else f"{c['check']}: {c['detail']}"
+             for c in h["checks"]]
+    return ", ".join(parts) or str(h["message"])
+
+
+def held_back_note(held: list[dict[str, Any]]) -> str | None:
+    """One sentence naming every held-back source, its failed checks and the rows it still serves."""
+    if not held:
+        return None
+    said = [f"{h['source_id']} ({h['status']}; {_checks_text(h)}; serving {h['rows_served']:,} rows of the "
+            f"previous good build)" if h["rows_served"] else
+            f"{h['source_id']} ({h['status']}; {_checks_text(h)}; no previous data: empty)" for h in held]
+    return f"Not loaded fresh in run {held[0]['run_id']}: " + "; ".join(said) + "."
+
+
+@router.get("/sources", summary="Sources held back in the latest run: which check failed, on how many rows")
+def held_back(reader: ReaderDep) -> dict[str, Any]:
+    """Each source the latest run did not load fresh, with its failed checks and the rows it still serves."""
+    items = queries.held_back_sources(reader)
+    return {"items": items, "total": len(items), "note": held_back_note(items) or "every source loaded fresh"}
 
 
 COVERAGE_STATUSES = ("operating", "closed")
