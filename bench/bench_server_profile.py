@@ -15,53 +15,18 @@ Usage: .venv/bin/python bench/bench_server_profile.py [--data-dir ../shared/data
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import secrets
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(REPO))  # the tests' helpers: one way to set FVI_* for a block and make a scratch database
 
-
-@contextlib.contextmanager
-def settings_for(**env: str | None) -> Iterator[object]:
-    from fvi.settings import get_settings
-
-    old = {k: os.environ.get(k) for k in env}
-    for k, v in env.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    get_settings.cache_clear()
-    try:
-        yield get_settings()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
-
-
-@contextlib.contextmanager
-def scratch_db() -> Iterator[str]:
-    import psycopg
-
-    name = f"fvi_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as con:
-        con.execute(f"create database {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as con:
-            con.execute(f"drop database if exists {name} with (force)")
+from tests.integration.helpers import env as settings_for  # noqa: E402
+from tests.integration.helpers import scratch_database as scratch_db  # noqa: E402
 
 
 def timed(settings: object, data_dir: Path) -> dict[str, object]:
