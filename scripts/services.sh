@@ -42,8 +42,9 @@ pgvector_install() {
     echo "pgvector: missing (run scripts/services.sh as root with apt to build it; pgvector tests will fail)"
     return 0
   fi
-  if [ ! -x "$pgc" ] || ! command -v make >/dev/null 2>&1 || ! command -v gcc >/dev/null 2>&1 \
-       || ! command -v dpkg-source >/dev/null 2>&1; then
+  # pg_config alone is not enough: postgresql-client ships it without the server headers pgxs builds against
+  if [ ! -x "$pgc" ] || [ ! -f "/usr/include/postgresql/$ver/server/postgres.h" ] || ! command -v make >/dev/null 2>&1 \
+       || ! command -v gcc >/dev/null 2>&1 || ! command -v dpkg-source >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
         "postgresql-server-dev-$ver" make gcc dpkg-dev >/dev/null 2>&1 \
       || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
