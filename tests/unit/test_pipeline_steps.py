@@ -57,9 +57,8 @@ def test_each_step_is_a_span_named_after_it(tmp_path) -> None:
 
     from opentelemetry import trace
 
-    tracer = provider.get_tracer("test")
     with DuckDBWarehouse(tmp_path / "w.duckdb") as wh, pytest.MonkeyPatch.context() as mp:
-        mp.setattr(trace, "get_tracer", lambda *_a, **_k: tracer)
+        mp.setattr(trace, "get_tracer_provider", lambda: provider)
         step_spanned(StepContext(Settings(home=tmp_path), None, wh, "r9", say=lambda _m: None))
     (span,) = exporter.get_finished_spans()
     assert span.name == "pipeline.spanned" and span.attributes["run_id"] == "r9"
