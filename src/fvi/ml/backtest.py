@@ -226,14 +226,14 @@ CALIBRATED_LEVELS = {"us_mine": "us_mine", "country": "country", "gem_closure": 
 
 
 def _viability(
-    wh: Warehouse, frames: dict[str, tuple[pd.DataFrame, list[Scorer]]], cfg: BacktestConfig
+    frames: dict[str, tuple[pd.DataFrame, list[Scorer]]], fvi_by_type: dict[str, pd.DataFrame], cfg: BacktestConfig
 ) -> pd.DataFrame:
     """``gold.fvi_viability``: every entity's latest FVI read through its level's calibration map."""
     parts = []
     for level, entity_type in CALIBRATED_LEVELS.items():
         if level not in frames:
             continue
-        fvi = load_fvi(wh, entity_type, cfg.persona)
+        fvi = fvi_by_type[entity_type]
         latest = fvi[fvi["as_of_year"] == fvi.groupby("entity_id")["as_of_year"].transform("max")]
         part = fvi_calibration.viability_table(level, entity_type, frames[level][0], latest, persona=cfg.persona)
         if len(part):
@@ -280,6 +280,7 @@ def run_backtest(
     }
     rows: list[dict[str, Any]] = []
     frames: dict[str, tuple[pd.DataFrame, list[Scorer]]] = {}
+    fvi_by_type: dict[str, pd.DataFrame] = {}  # each entity type's FVI read once, for the levels and the map
     for level, entity_type, labels, last in levels(wh, cfg):
         entry: dict[str, Any] = {
             "description": LEVEL_LABELS[level],
@@ -291,9 +292,11 @@ def run_backtest(
             report["levels"][level] = entry
             continue
         level_oof = None if oof is None else oof[oof["entity_type"] == entity_type]
+        if entity_type not in fvi_by_type:
+            fvi_by_type[entity_type] = load_fvi(wh, entity_type, cfg.persona)
         frame, scorers, notes = assemble(
             labels,
-            load_fvi(wh, entity_type, cfg.persona),
+            fvi_by_type[entity_type],
             load_equal_weight(wh, entity_type),
             level_oof,
             last_observed=last,
@@ -326,7 +329,7 @@ def run_backtest(
     write_text(paths["markdown"], backtest_markdown(report))
     plot_reliability(report, paths["plot"], cfg)
     table = backtest_table(rows, run, prov["registry_hash"])
-    viability = _viability(wh, frames, cfg)
+    viability = _viability(frames, fvi_by_type, cfg)
     report["viability_rows"] = int(len(viability))
     if write_gold:
         from fvi.ml.publish import publish
